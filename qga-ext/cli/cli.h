@@ -1,0 +1,13 @@
+/* The qga-grow CLI's commands and exit codes (growpart's convention). */
+#ifndef QG_CLI_H
+#define QG_CLI_H
+
+enum {
+    QG_EXIT_GROWN = 0,    /* something grew (dry run: would grow) */
+    QG_EXIT_NOTHING = 1,  /* nothing to do */
+    QG_EXIT_ERROR = 2,    /* error or refusal; nothing unsafe was written */
+};
+
+int qg_cmd_growpart(int argc, char **argv);
+
+#endif

@@ -1,0 +1,83 @@
+/* btrfs: grows only while mounted, one device at a time: find the devid of
+ * our partition among the filesystem's devices, then BTRFS_IOC_RESIZE it. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/btrfs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static gboolean find_device(const QgFsTarget *fs, int fd, struct btrfs_ioctl_dev_info_args *out,
+                            uint64_t *sectorsize, GError **error)
+{
+    struct btrfs_ioctl_fs_info_args info = { 0 };
+
+    if (ioctl(fd, BTRFS_IOC_FS_INFO, &info) != 0)
+        return qg_set_errno_error(error, errno, "%s: cannot read btrfs info on %s",
+                                  fs->device, fs->mountpoint);
+    *sectorsize = info.sectorsize ? info.sectorsize : 4096;
+    for (uint64_t id = 1; id <= info.max_id; id++) {
+        struct btrfs_ioctl_dev_info_args dev = { .devid = id };
+        struct stat st;
+        if (ioctl(fd, BTRFS_IOC_DEV_INFO, &dev) != 0)
+            continue;  /* ids of removed devices leave gaps */
+        if (stat((const char *)dev.path, &st) == 0 && S_ISBLK(st.st_mode) &&
+            st.st_rdev == fs->dev) {
+            *out = dev;
+            return TRUE;
+        }
+    }
+    g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
+                "%s is not among the devices of the btrfs mounted on %s",
+                fs->device, fs->mountpoint);
+    return FALSE;
+}
+
+static gboolean btrfs_probe(const QgFsTarget *fs, uint64_t *size, uint64_t *block,
+                            GError **error)
+{
+    struct btrfs_ioctl_dev_info_args dev;
+    int fd = qg_open_mount(fs->mountpoint, error);
+    if (fd < 0)
+        return FALSE;
+    gboolean ok = find_device(fs, fd, &dev, block, error);
+    close(fd);
+    if (ok)
+        *size = dev.total_bytes;
+    return ok;
+}
+
+static gboolean btrfs_grow(const QgFsTarget *fs, uint64_t bytes, GError **error)
+{
+    struct btrfs_ioctl_dev_info_args dev;
+    struct btrfs_ioctl_vol_args args = { 0 };
+    uint64_t sectorsize;
+    int fd = qg_open_mount(fs->mountpoint, error);
+    if (fd < 0)
+        return FALSE;
+    gboolean ok = find_device(fs, fd, &dev, &sectorsize, error);
+    if (ok) {
+        snprintf(args.name, sizeof(args.name), "%llu:%llu",
+                 (unsigned long long)dev.devid, (unsigned long long)bytes);
+        if (ioctl(fd, BTRFS_IOC_RESIZE, &args) != 0)
+            ok = qg_set_errno_error(error, errno,
+                                    "%s: the kernel refused to grow btrfs device %llu on %s",
+                                    fs->device, (unsigned long long)dev.devid,
+                                    fs->mountpoint);
+    }
+    close(fd);
+    return ok;
+}
+
+static const char *const btrfs_types[] = { "btrfs", NULL };
+
+const QgFsOps qg_fs_btrfs = {
+    .types = btrfs_types,
+    .grows_unmounted = FALSE,
+    .probe = btrfs_probe,
+    .grow = btrfs_grow,
+};

@@ -1,0 +1,97 @@
+/* libqga-grow: grow the last partition of a disk and the filesystem on it,
+ * online, after the disk itself was enlarged.
+ *
+ * One call, qg_grow(), serves the CLI, the qemu-ga command and the udev path:
+ * it resolves the target to a stack of layers (disk -> partition ->
+ * filesystem), plans each layer's reachable size, and applies the plan
+ * bottom-up while holding a BSD lock on the whole-disk device node.
+ */
+#ifndef QGA_GROW_H
+#define QGA_GROW_H
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define QG_ERROR (qg_error_quark())
+GQuark qg_error_quark(void);
+
+typedef enum {
+    QG_ERROR_INVALID,     /* bad argument: no target, two targets, bad path */
+    QG_ERROR_NOT_FOUND,   /* no such device, serial or mountpoint */
+    QG_ERROR_REFUSED,     /* unsafe or unsupported: nothing was written */
+    QG_ERROR_TIMEOUT,     /* expect-size not seen in time */
+    QG_ERROR_FAILED,      /* a system call or a tool failed */
+} QgErrorCode;
+
+typedef enum {
+    QG_LAYER_PARTITION,
+    QG_LAYER_FILESYSTEM,
+} QgLayerKind;
+
+typedef struct {
+    QgLayerKind kind;
+    char *device;       /* e.g. "/dev/vdb1" */
+    char *type;         /* partition: "gpt" / "dos"; filesystem: "ext4", "xfs", "btrfs" */
+    char *mountpoint;   /* filesystem only; NULL when not mounted */
+    uint64_t old_size;  /* bytes, before */
+    uint64_t size;      /* bytes, after (dry-run: what it would reach) */
+    gboolean changed;   /* (dry-run: would change) */
+    /* partition only, in the table's logical sectors */
+    uint32_t partno;
+    uint64_t start;
+    uint64_t old_sectors;
+    uint64_t sectors;
+} QgLayer;
+
+typedef struct {
+    char *disk;          /* whole-disk device, e.g. "/dev/vdb" */
+    uint64_t disk_size;  /* bytes, as the kernel sees it now */
+    unsigned sector_size;
+    gboolean changed;    /* any layer changed (dry-run: would change) */
+    gboolean dry_run;
+    GPtrArray *layers;   /* of QgLayer*, bottom-up */
+    GPtrArray *warnings; /* of char*, things the caller should tell the user */
+} QgResult;
+
+typedef struct {
+    /* Exactly one target. */
+    const char *device;      /* /dev/vdb, /dev/vdb1, /dev/loop3 */
+    const char *serial;      /* disk serial as set by the host */
+    const char *mountpoint;  /* a mounted directory, e.g. "/" */
+    gboolean dry_run;
+    /* Wait until the kernel reports at least this many bytes for the disk
+     * (0: do not wait).  SCSI disks are asked to rescan meanwhile. */
+    uint64_t expect_size;
+    unsigned expect_timeout_ms;  /* 0: default (5000) */
+    /* Partition growth below this many bytes is not worth doing
+     * (0: default, 1 MiB, as growpart). */
+    uint64_t min_gain;
+    /* Only grow the partition: leave the filesystem alone (growpart). */
+    gboolean partition_only;
+    /* With a whole-disk target: grow this partition number instead of the
+     * last one (it must still be the last on the disk). 0: the last. */
+    uint32_t partno;
+} QgRequest;
+
+/* Grow.  Returns NULL and sets @error on failure; on a refusal nothing has
+ * been written.  "Nothing to do" is a success with result->changed FALSE. */
+QgResult *qg_grow(const QgRequest *req, GError **error);
+
+void qg_result_free(QgResult *res);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgResult, qg_result_free)
+
+const char *qg_layer_kind_name(QgLayerKind kind);
+
+/* Parse a byte size: plain bytes, or a number with K/M/G/T/P/E (powers of
+ * 1024, optional "iB"/"B" suffix).  Returns FALSE and sets @error on bad
+ * units, overflow or trailing junk. */
+gboolean qg_parse_size(const char *text, uint64_t *out, GError **error);
+
+/* "2.0 GiB", "512 B": for people. */
+char *qg_format_bytes(uint64_t bytes);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,36 @@
+/* The result: a list of layers with their sizes before and after. */
+#include "internal.h"
+
+QgLayer *qg_layer_new(QgLayerKind kind, const char *device, const char *type)
+{
+    QgLayer *l = g_new0(QgLayer, 1);
+    l->kind = kind;
+    l->device = g_strdup(device);
+    l->type = g_strdup(type);
+    return l;
+}
+
+void qg_layer_free(QgLayer *layer)
+{
+    if (!layer)
+        return;
+    g_free(layer->device);
+    g_free(layer->type);
+    g_free(layer->mountpoint);
+    g_free(layer);
+}
+
+void qg_result_free(QgResult *res)
+{
+    if (!res)
+        return;
+    g_free(res->disk);
+    g_ptr_array_unref(res->layers);
+    g_ptr_array_unref(res->warnings);
+    g_free(res);
+}
+
+const char *qg_layer_kind_name(QgLayerKind kind)
+{
+    return kind == QG_LAYER_PARTITION ? "partition" : "filesystem";
+}
