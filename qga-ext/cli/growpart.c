@@ -94,8 +94,14 @@ int qg_cmd_growpart(int argc, char **argv)
         return failed("%s has no partition to grow", res->disk);
     const QgLayer *p = res->layers->pdata[0];
     if (!res->changed) {
-        printf("NOCHANGE: partition %u is size %" G_GUINT64_FORMAT ". it cannot be grown\n",
-               p->partno, (guint64)p->sectors);
+        uint64_t fudge = (req.min_gain ? req.min_gain : 1024 * 1024) / res->sector_size;
+        if (p->max_sectors > p->sectors)
+            printf("NOCHANGE: partition %u could only be grown by %" G_GUINT64_FORMAT
+                   " [fudge=%" G_GUINT64_FORMAT "]\n", p->partno,
+                   (guint64)(p->max_sectors - p->sectors), (guint64)fudge);
+        else
+            printf("NOCHANGE: partition %u is size %" G_GUINT64_FORMAT ". it cannot be grown\n",
+                   p->partno, (guint64)p->sectors);
         return QG_EXIT_NOTHING;
     }
     printf("%s: partition=%u start=%" G_GUINT64_FORMAT " old: size=%" G_GUINT64_FORMAT

@@ -32,14 +32,16 @@ static char *probe_type(const char *device, GError **error)
     int r = blkid_do_safeprobe(pr);
     if (r == 0 && blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0)
         out = g_strdup(type);
+    else if (r == 1)
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s holds no filesystem; nothing was changed", device);
     else if (r == -2)
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s carries more than one filesystem signature; refusing to guess, "
                     "nothing was changed", device);
     else
-        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                    "%s holds no filesystem that qga-grow knows; nothing was changed",
-                    device);
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                    "%s: cannot probe for a filesystem", device);
     blkid_free_probe(pr);
     return out;
 }

@@ -139,6 +139,17 @@ static gboolean choose_partition(struct fdisk_context *cxt, const QgTarget *t,
     }
     itr = fdisk_new_iter(FDISK_ITER_FORWARD);
     while (fdisk_table_next_partition(tb, itr, &pa) == 0) {
+        struct fdisk_parttype *type = fdisk_partition_get_type(pa);
+        /* libfdisk falls back to the protective MBR when neither GPT header
+         * is valid, e.g. when the disk shrank under its backup header. */
+        if (fdisk_is_label(cxt, DOS) && type && fdisk_parttype_get_code(type) == 0xee) {
+            fdisk_free_iter(itr);
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s has a protective MBR but no valid GPT (did the disk "
+                        "shrink, or is the table damaged?); nothing was changed",
+                        t->disk_node);
+            return FALSE;
+        }
         if (!fdisk_partition_has_start(pa))
             continue;
         if (!last || fdisk_partition_get_start(pa) > fdisk_partition_get_start(last))
@@ -287,6 +298,7 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     layer->start = plan->start;
     layer->old_sectors = plan->old_sectors;
     layer->sectors = plan->new_sectors;
+    layer->max_sectors = MAX(max_end, old_end) - plan->start + 1;
     layer->old_size = k_size * 512;
     layer->size = MAX(new_bytes, layer->old_size);
     layer->changed = plan->table_grows || kernel_lags;

@@ -43,6 +43,7 @@ typedef struct {
     uint64_t start;
     uint64_t old_sectors;
     uint64_t sectors;
+    uint64_t max_sectors;  /* reachable, even when below the minimum gain */
 } QgLayer;
 
 typedef struct {

@@ -77,7 +77,8 @@ enlarge() {
 # (BLKRRPART is a no-op for loop devices in some sandboxes; partx is not.)
 partition() {
   printf '%s\n' "$2" | sfdisk -q --no-reread --wipe always "$1" >/dev/null
-  partx -u "$1"
+  partx -u "$1" 2>/dev/null || true   # fails on a table with no partition
+  partx -a "$1" 2>/dev/null || true   # -u leaves out logical partitions
   blockdev --flushbufs "$1"
 }
 

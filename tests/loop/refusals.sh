@@ -1,0 +1,116 @@
+#!/bin/bash
+# What qga-grow must refuse: exit 2, a message naming the device and the
+# reason, and not one byte of the disk changed.
+#   refusals.sh QGA-GROW
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+# expect_refusal DISK PATTERN ARGS...: exit 2, stderr matches, disk untouched.
+expect_refusal() {
+  local disk=$1 pattern=$2 before
+  shift 2
+  before=$(fingerprint "$disk")
+  run_qg 2 "$WORK/out" "$@"
+  grep -Eq -- "$pattern" "$WORK/out.err" ||
+    fail "qga-grow $*: message '$(cat "$WORK/out.err")' does not match '$pattern'"
+  assert_eq "$(fingerprint "$disk")" "$before" "disk image after refused 'qga-grow $*'"
+  note "refused as expected: $(cat "$WORK/out.err")"
+}
+
+# Partition not last: growing partition 1 would run into partition 2.
+make_disk 512M; d=$DISK
+partition "$d" "label: gpt
+,128M
+,128M"
+make_fs btrfs "$(part_dev "$d" 1)"
+mount_fs "$(part_dev "$d" 1)"
+enlarge "$d" 1G
+expect_refusal "$d" "partition 1 of $d is not the last" "$(part_dev "$d" 1)"
+expect_refusal "$d" "is not the last" "$MNT"
+# growpart mode names the partition by number: same refusal.
+before=$(fingerprint "$d")
+rc=0; "$QG" growpart "$d" 1 >"$WORK/gp" 2>&1 || rc=$?
+assert_eq "$rc" 2 "growpart mode exit on a partition that is not last"
+grep -q "^FAILED: .*not the last" "$WORK/gp" || fail "growpart mode said: $(cat "$WORK/gp")"
+assert_eq "$(fingerprint "$d")" "$before" "disk after refused growpart"
+umount "$MNT"
+
+# Read-only mount.
+make_disk 256M; d=$DISK
+partition "$d" "label: gpt
+,128M"
+make_fs btrfs "$(part_dev "$d" 1)"
+mount_fs "$(part_dev "$d" 1)" ro
+enlarge "$d" 512M
+expect_refusal "$d" "$(part_dev "$d" 1) is mounted read-only on $MNT" "$MNT"
+umount "$MNT"
+
+# A filesystem qga-grow does not know (swap), and no filesystem at all.
+make_disk 64M; d=$DISK
+partition "$d" "label: dos
+,32M"
+mkswap -q "$(part_dev "$d" 1)"
+enlarge "$d" 128M
+expect_refusal "$d" "$(part_dev "$d" 1) holds a swap filesystem, which qga-grow cannot grow" "$d"
+wipefs -q -a "$(part_dev "$d" 1)"
+expect_refusal "$d" "$(part_dev "$d" 1) holds no filesystem" "$d"
+
+# xfs grows only while mounted.
+make_disk 1G; d=$DISK
+partition "$d" "label: gpt
+,400M"
+make_fs xfs "$(part_dev "$d" 1)"
+enlarge "$d" 2G
+expect_refusal "$d" "holds xfs, which grows only while mounted" "$d"
+
+# MBR logical partition last on the disk.
+make_disk 64M; d=$DISK
+partition "$d" "label: dos
+,16M
+,,E
+,16M"
+make_fs ext4 "$(part_dev "$d" 5)"
+enlarge "$d" 128M
+expect_refusal "$d" "extended or logical MBR partition" "$d"
+expect_refusal "$d" "extended or logical MBR partition" "$(part_dev "$d" 5)"
+
+# A disk that shrank under its GPT: the backup header lies past the end.
+make_disk 256M; d=$DISK
+partition "$d" "label: gpt
+,64M"
+make_fs ext4 "$(part_dev "$d" 1)"
+truncate -s 128M "$(image_of "$d")"; losetup -c "$d"
+expect_refusal "$d" "protective MBR but no valid GPT" "$d"
+
+# A partition table with no partition.
+make_disk 64M; d=$DISK
+partition "$d" "label: gpt"
+enlarge "$d" 128M
+expect_refusal "$d" "$d has a partition table but no partition to grow" "$d"
+
+# Bad targets and arguments: exit 2 with a clear message, nothing touched.
+expect_refusal "$d" "no target" 
+expect_refusal "$d" "one target only" "$d" "$d"
+expect_refusal "$d" "/dev/qga-grow-no-such-disk: No such file or directory" /dev/qga-grow-no-such-disk
+touch "$WORK/plain-file"
+expect_refusal "$d" "is not a block device" "$WORK/plain-file"
+expect_refusal "$d" "is not a mountpoint" "$WORK"
+expect_refusal "$d" "no disk has serial qga-grow-no-such-serial" serial:qga-grow-no-such-serial
+expect_refusal "$d" "empty disk serial" serial:
+expect_refusal "$d" "unknown option" --frobnicate "$d"
+expect_refusal "$d" "unknown unit" --wait-size 10Q "$d"
+expect_refusal "$d" "too large" --wait-size 99999999999999999999 "$d"
+expect_refusal "$d" "must be more than zero" --wait-size 0 "$d"
+expect_refusal "$d" "needs a size" "$d" --wait-size
+expect_refusal "$d" "wait-timeout needs seconds" --wait-timeout soon "$d"
+expect_refusal "$d" "still sees 134217728 bytes after 200 ms, expected at least 1073741824" \
+  --wait-size 1G --wait-timeout 0.2 "$d"
+expect_refusal "$d" "not backed by a block device" /proc
+for a in "" "x" "0" "-1" "1x" "70000"; do
+  rc=0; "$QG" growpart "$d" "$a" >"$WORK/gp" 2>&1 || rc=$?
+  assert_eq "$rc" 2 "growpart with partition number '$a'"
+  grep -q "^FAILED:" "$WORK/gp" || fail "growpart '$a' said: $(cat "$WORK/gp")"
+done
+rc=0; "$QG" growpart "$d" >"$WORK/gp" 2>&1 || rc=$?
+assert_eq "$rc" 2 "growpart with no partition number"
+echo "ok: refusals"
