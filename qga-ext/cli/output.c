@@ -2,23 +2,47 @@
 #include "output.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
+/* Columns as wide as their longest cell. */
 void qg_print_table(FILE *out, const QgResult *res)
 {
+    enum { NCOL = 8 };
+    static const char *const head[NCOL] = { "LAYER", "DEVICE", "TYPE", "MOUNTPOINT",
+                                            "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES" };
+    g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+    int width[NCOL];
+    guint rows = res->layers->len + 1;
     g_autofree char *disk = qg_format_bytes(res->disk_size);
+
+    for (int c = 0; c < NCOL; c++)
+        g_ptr_array_add(cells, g_strdup(head[c]));
+    for (guint i = 0; i < res->layers->len; i++) {
+        const QgLayer *l = res->layers->pdata[i];
+        g_ptr_array_add(cells, g_strdup(qg_layer_kind_name(l->kind)));
+        g_ptr_array_add(cells, g_strdup(l->device));
+        g_ptr_array_add(cells, g_strdup(l->type));
+        g_ptr_array_add(cells, g_strdup(l->mountpoint ? l->mountpoint : "-"));
+        g_ptr_array_add(cells, qg_format_bytes(l->old_size));
+        g_ptr_array_add(cells, qg_format_bytes(l->size));
+        g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)l->old_size));
+        g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)l->size));
+    }
+    for (int c = 0; c < NCOL; c++) {
+        width[c] = 0;
+        for (guint r = 0; r < rows; r++)
+            width[c] = MAX(width[c], (int)strlen(cells->pdata[r * NCOL + c]));
+    }
 
     fprintf(out, "disk %s: %s (%" G_GUINT64_FORMAT " bytes, %u-byte sectors)\n",
             res->disk, disk, (guint64)res->disk_size, res->sector_size);
-    fprintf(out, "%-10s  %-16s  %-5s  %-14s  %10s  %10s  %-20s  %-20s\n", "LAYER", "DEVICE",
-            "TYPE", "MOUNTPOINT", "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES");
-    for (guint i = 0; i < res->layers->len; i++) {
-        const QgLayer *l = res->layers->pdata[i];
-        g_autofree char *a = qg_format_bytes(l->old_size), *b = qg_format_bytes(l->size);
-        fprintf(out, "%-10s  %-16s  %-5s  %-14s  %10s  %10s  %-20" G_GUINT64_FORMAT
-                "  %-20" G_GUINT64_FORMAT "\n",
-                qg_layer_kind_name(l->kind), l->device, l->type,
-                l->mountpoint ? l->mountpoint : "-", a, b, (guint64)l->old_size,
-                (guint64)l->size);
+    for (guint r = 0; r < rows; r++) {
+        for (int c = 0; c < NCOL; c++) {
+            const char *cell = cells->pdata[r * NCOL + c];
+            gboolean right = c >= 4;  /* sizes */
+            fprintf(out, c ? "  %*s" : "%*s", right ? width[c] : -width[c], cell);
+        }
+        fputc('\n', out);
     }
     fprintf(out, "%s\n", res->dry_run ? (res->changed ? "dry run: would grow" : "dry run: nothing to do")
                                       : (res->changed ? "grown" : "nothing to do"));

@@ -279,7 +279,7 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     gboolean kernel_lags = k_size * 512 < new_bytes;
     if (capped) {
         g_autofree char *unused = qg_format_bytes(
-            fdisk_get_nsectors(plan->cxt) * plan->sector_size - (MBR_MAX_LBA + 1) * plan->sector_size);
+            (fdisk_get_nsectors(plan->cxt) - ((uint64_t)MBR_MAX_LBA + 1)) * plan->sector_size);
         if (!plan->table_grows && !kernel_lags) {
             g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                         "%s: an MBR partition table cannot address the disk past "
