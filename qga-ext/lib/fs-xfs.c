@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <xfs/xfs.h>
@@ -41,7 +42,10 @@ static gboolean xfs_grow(const QgFsTarget *fs, uint64_t bytes, GError **error)
         return FALSE;
     gboolean ok = xfs_geometry(fs, fd, &geo, error);
     if (ok) {
-        xfs_growfs_data_t in = { .newblocks = bytes / geo.blocksize, .imaxpct = geo.imaxpct };
+        xfs_growfs_data_t in;
+        memset(&in, 0, sizeof(in));  /* the padding goes to the kernel too */
+        in.newblocks = bytes / geo.blocksize;
+        in.imaxpct = geo.imaxpct;
         if (ioctl(fd, XFS_IOC_FSGROWFSDATA, &in) != 0)
             ok = qg_set_errno_error(error, errno, "%s: the kernel refused to grow xfs on %s",
                                     fs->device, fs->mountpoint);
