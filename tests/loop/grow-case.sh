@@ -8,7 +8,7 @@
 # tools, a second run's "nothing to do", the first partition untouched, the
 # table (sgdisk -v / sfdisk --verify), fsck, and the data written before.
 HERE=$(cd "$(dirname "$0")" && pwd)
-case "${5:-}" in ext4) . "$HERE/in-guest-if-needed.sh" "$0" "$@" ;; esac
+case "${4:-}" in ext4) . "$HERE/in-guest-if-needed.sh" "$0" "$@" ;; esac
 . "$HERE/lib.sh"
 
 label=$1 ss=$2 fs=$3 nparts=$4 target=$5
@@ -76,12 +76,13 @@ psize=$((size * ss))
   fail "filesystem $new_fs leaves more than 1% of partition $psize unused"
 [ "$new_fs" -gt "$old_fs" ] || fail "filesystem did not grow ($old_fs -> $new_fs)"
 
-# Again: nothing to do, nothing written.
-[ "$mounted" = 1 ] || unmount_fs "$mnt"
+# Again: nothing to do, nothing written (a mounted filesystem frozen meanwhile).
+if [ "$mounted" = 1 ]; then freeze_fs "$mnt"; else unmount_fs "$mnt"; fi
 before=$(fingerprint "$disk")
 run_qg 1 "$WORK/again.json" --json "$t"
 assert_eq "$(jget "$WORK/again.json" .changed)" false "changed on the second run"
 assert_eq "$(fingerprint "$disk")" "$before" "disk image after the second run"
+if [ "$mounted" = 1 ]; then thaw_fs; fi
 
 if [ "$nparts" = 2 ]; then
   assert_eq "$(sfdisk --dump "$disk" | grep "^$(part_dev "$disk" 1) ")" "$p1_before" \

@@ -44,12 +44,14 @@ for fs in xfs btrfs; do
   make_fs "$fs" "$p"
   mount_fs "$p"
   enlarge "$d" 2G
-  before=$(fingerprint "$d")
   old=$(fs_size "$fs" "$p" "$MNT")
+  freeze_fs "$MNT"
+  before=$(fingerprint "$d")
   run_qg 0 "$WORK/plan.json" --dry-run --json "$MNT"
   assert_eq "$(jget "$WORK/plan.json" '.["dry-run"]')" true "dry-run flag"
   assert_eq "$(jget "$WORK/plan.json" .changed)" true "dry run says it would change"
   assert_eq "$(fingerprint "$d")" "$before" "disk after --dry-run"
+  thaw_fs
   assert_eq "$(fs_size "$fs" "$p" "$MNT")" "$old" "$fs size after --dry-run"
   run_qg 0 "$WORK/real.json" --json "$MNT"
   assert_eq "$(jq -c '[.layers[] | .size]' "$WORK/real.json")" \

@@ -1,0 +1,35 @@
+#!/bin/sh
+# /init of the test guest (busybox).  Loads the drivers, mounts the host's
+# root (virtio-9p tag "hostroot", read-only) at /host with fresh writable
+# /tmp, /run, /var/tmp, /var/log, /root and the kernel's own /dev, /proc and
+# /sys, mounts the job directory (tag "job", read-write) at /run/qg-job, then
+# runs /run/qg-job/run inside that root and powers off.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+while read -r ko; do
+  insmod "$ko" 2>/dev/null || echo "qg-init: insmod $ko failed"
+done </etc/modules-order
+
+R=/host
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot $R ||
+  { echo "qg-init: cannot mount the host root"; poweroff -f; }
+mount -t devtmpfs devtmpfs $R/dev
+mkdir -p $R/dev/pts $R/dev/shm 2>/dev/null
+mount -t devpts devpts $R/dev/pts
+mount -t tmpfs tmpfs $R/dev/shm
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+for d in /tmp /run /var/tmp /var/log /root; do
+  mount -t tmpfs -o mode=0755 tmpfs $R$d
+done
+chmod 1777 $R/tmp $R/var/tmp
+mkdir -p $R/run/qg-job $R/run/lock
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job $R/run/qg-job ||
+  { echo "qg-init: cannot mount the job directory"; poweroff -f; }
+
+chroot $R /bin/sh /run/qg-job/run
+echo "qg-init: job ended"
+sync
+poweroff -f
