@@ -9,5 +9,6 @@ enum {
 };
 
 int qg_cmd_growpart(int argc, char **argv);
+int qg_cmd_auto(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 static const char usage_text[] =
     "Usage: qga-grow [OPTION]... TARGET\n"
     "       qga-grow growpart DISK PARTNUM [-N] [--fudge BYTES]\n"
+    "       qga-grow auto [--config FILE] [--detach] DISK\n"
     "\n"
     "Grow the last partition of a disk and the filesystem on it to fill the\n"
     "disk, online, after the disk itself was enlarged.\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "growpart") == 0)
         return qg_cmd_growpart(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "auto") == 0)
+        return qg_cmd_auto(argc - 1, argv + 1);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

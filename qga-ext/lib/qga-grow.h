@@ -80,6 +80,11 @@ typedef struct {
  * been written.  "Nothing to do" is a success with result->changed FALSE. */
 QgResult *qg_grow(const QgRequest *req, GError **error);
 
+/* The whole-disk device node (e.g. "/dev/vdb") behind the request's single
+ * target, without locking or changing anything.  NULL and @error when the
+ * target cannot be resolved. */
+char *qg_target_disk(const QgRequest *req, GError **error);
+
 void qg_result_free(QgResult *res);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgResult, qg_result_free)
 

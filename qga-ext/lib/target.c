@@ -244,3 +244,11 @@ gboolean qg_wait_disk_size(const QgTarget *t, uint64_t want, unsigned timeout_ms
                 "expected at least %" G_GUINT64_FORMAT, t->disk_node, now, timeout_ms, want);
     return FALSE;
 }
+
+char *qg_target_disk(const QgRequest *req, GError **error)
+{
+    __attribute__((cleanup(qg_target_clear))) QgTarget t = { 0 };
+    if (!qg_resolve_target(req, &t, error))
+        return NULL;
+    return g_steal_pointer(&t.disk_node);
+}

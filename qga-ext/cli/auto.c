@@ -1,0 +1,260 @@
+/* "qga-grow auto DISK": the automatic path, run by the udev rule (directly,
+ * detached, or through qga-grow@DISK.service on systemd guests) when the
+ * kernel reports that DISK changed size.  It obeys the configuration file
+ * (an off switch and which disks may grow by themselves), then grows the
+ * disk like "qga-grow DISK" would, and logs one line of what it did.
+ *
+ * It never loops on the change events its own writes cause: the rule fires
+ * only on the kernel's RESIZE=1 events, and a run that finds nothing to do
+ * writes nothing.  It does not race the agent command: both take the
+ * whole-disk lock, and whoever comes second finds nothing to do. */
+#include "cli.h"
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef QG_AUTO_CONF
+#define QG_AUTO_CONF "/etc/qga-grow/auto.conf"
+#endif
+
+static const char usage_text[] =
+    "Usage: qga-grow auto [--config FILE] [--detach] DISK\n"
+    "\n"
+    "Grow DISK's last partition and its filesystem because the kernel said\n"
+    "DISK changed size, if the configuration allows it.  Run by the udev rule\n"
+    "and qga-grow@.service; DISK is a kernel name (vdb) or a device node.\n"
+    "\n"
+    "  -c, --config FILE  configuration (default " QG_AUTO_CONF ")\n"
+    "  -d, --detach       return at once and grow in a detached process\n"
+    "                     (udev kills programs that run long), logging to\n"
+    "                     the kernel log\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 grown, 1 nothing to do or not enabled, 2 error.\n"
+    "See qga-grow(8) and qga-grow-auto.conf(5).\n";
+
+typedef struct {
+    gboolean enabled;
+    char **disks;  /* NULL: all */
+    gboolean root_only;
+} AutoConfig;
+
+static gboolean to_kmsg;
+
+/* One line to stderr, or, detached (no stderr), to the kernel log. */
+static void G_GNUC_PRINTF(2, 3) auto_log(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (to_kmsg) {
+        int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            /* facility "user" (1), as syslog(3) would log it */
+            g_autofree char *line = g_strdup_printf("<%d>qga-grow[%d]: %s\n", 8 + level,
+                                                    (int)getpid(), msg);
+            if (write(fd, line, strlen(line)) < 0) { /* nowhere else to say it */ }
+            close(fd);
+            return;
+        }
+    }
+    fprintf(stderr, "qga-grow: %s\n", msg);
+}
+
+/* A missing file means the defaults: enabled, every disk. */
+static gboolean load_config(const char *path, gboolean must_exist, AutoConfig *cfg,
+                            GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) e = NULL;
+
+    cfg->enabled = TRUE;
+    cfg->disks = NULL;
+    cfg->root_only = FALSE;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+        if (!must_exist && g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return TRUE;
+        g_set_error(error, QG_ERROR, QG_ERROR_INVALID, "%s: %s", path, e->message);
+        return FALSE;
+    }
+    if (g_key_file_has_key(kf, "auto", "enabled", NULL)) {
+        cfg->enabled = g_key_file_get_boolean(kf, "auto", "enabled", &e);
+        if (e) {
+            g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                        "%s: enabled must be true or false: %s", path, e->message);
+            return FALSE;
+        }
+    }
+    g_autofree char *disks = g_key_file_get_string(kf, "auto", "disks", NULL);
+    if (disks) {
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(disks), " \t,;", -1);
+        g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+        for (char **w = words; *w; w++)
+            if (**w)
+                g_ptr_array_add(list, g_strdup(*w));
+        if (list->len == 0) {
+            g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                        "%s: disks is empty; say all, root, or name disks "
+                        "(or set enabled=false)", path);
+            return FALSE;
+        }
+        if (list->len == 1 && strcmp(list->pdata[0], "all") == 0)
+            return TRUE;
+        if (list->len == 1 && strcmp(list->pdata[0], "root") == 0) {
+            cfg->root_only = TRUE;
+            return TRUE;
+        }
+        g_ptr_array_add(list, NULL);
+        cfg->disks = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
+    }
+    return TRUE;
+}
+
+/* Does the configuration let @disk (a device node) grow by itself? */
+static gboolean disk_allowed(const AutoConfig *cfg, const char *disk)
+{
+    if (cfg->root_only) {
+        QgRequest root = { .mountpoint = "/" };
+        g_autoptr(GError) e = NULL;
+        g_autofree char *root_disk = qg_target_disk(&root, &e);
+        return root_disk && strcmp(root_disk, disk) == 0;
+    }
+    if (!cfg->disks)
+        return TRUE;
+    for (char **d = cfg->disks; *d; d++) {
+        QgRequest req = { 0 };
+        g_autofree char *node = g_strdup_printf("/dev/%s", *d);
+        g_autoptr(GError) e = NULL;
+        if (g_str_has_prefix(*d, "serial:"))
+            req.serial = *d + strlen("serial:");
+        else
+            req.device = strchr(*d, '/') ? *d : node;
+        /* a disk that is not there now is simply not this one */
+        g_autofree char *found = qg_target_disk(&req, &e);
+        if (found && strcmp(found, disk) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Fork twice so that the grower is no child of udev's worker, and let the
+ * caller return at once.  Returns TRUE in the grower, FALSE in the caller. */
+static gboolean detach(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return TRUE;  /* cannot detach: grow right here */
+    if (pid > 0)
+        return FALSE;
+    setsid();
+    if (fork() != 0)
+        _exit(0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        if (null > 2)
+            close(null);
+    }
+    if (chdir("/") != 0) { /* "/" always exists */ }
+    return TRUE;
+}
+
+static void log_result(const QgResult *res)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+    for (guint i = 0; i < res->layers->len; i++) {
+        const QgLayer *l = res->layers->pdata[i];
+        g_autofree char *from = qg_format_bytes(l->old_size);
+        g_autofree char *to = qg_format_bytes(l->size);
+        g_string_append_printf(line, "%s%s %s (%s) %s -> %s", i ? "; " : "",
+                               qg_layer_kind_name(l->kind), l->device, l->type, from, to);
+    }
+    auto_log(res->changed ? 5 : 6, "%s: %s: %s", res->disk,
+             res->changed ? "grown" : "nothing to do",
+             line->len ? line->str : "no layers");
+    for (guint i = 0; i < res->warnings->len; i++)
+        auto_log(4, "%s: warning: %s", res->disk, (char *)res->warnings->pdata[i]);
+}
+
+int qg_cmd_auto(int argc, char **argv)
+{
+    const char *config = NULL, *name = NULL;
+    gboolean background = FALSE;
+    AutoConfig cfg = { 0 };
+    g_autoptr(GError) error = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return QG_EXIT_GROWN;
+        } else if (!strcmp(a, "-d") || !strcmp(a, "--detach")) {
+            background = TRUE;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "qga-grow auto: %s needs a file\n", a);
+                return QG_EXIT_ERROR;
+            }
+            config = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "qga-grow auto: unknown option \"%s\"\n"
+                            "Try 'qga-grow auto --help'.\n", a);
+            return QG_EXIT_ERROR;
+        } else if (name) {
+            fprintf(stderr, "qga-grow auto: one disk only; \"%s\" is one too many\n", a);
+            return QG_EXIT_ERROR;
+        } else {
+            name = a;
+        }
+    }
+    if (!name || !*name) {
+        fprintf(stderr, "qga-grow auto: name the disk that changed size\n"
+                        "Try 'qga-grow auto --help'.\n");
+        return QG_EXIT_ERROR;
+    }
+    /* Check the configuration before detaching, so that a mistake in it
+     * reaches whoever runs this by hand. */
+    if (!load_config(config ? config : QG_AUTO_CONF, config != NULL, &cfg, &error)) {
+        fprintf(stderr, "qga-grow auto: %s\n", error->message);
+        return QG_EXIT_ERROR;
+    }
+    g_autofree char *node = strchr(name, '/') ? g_strdup(name)
+                                              : g_strdup_printf("/dev/%s", name);
+    if (background && !detach())
+        return QG_EXIT_GROWN;
+    to_kmsg = background;
+
+    int rc = QG_EXIT_NOTHING;
+    if (!cfg.enabled) {
+        auto_log(6, "%s: automatic growth is off (enabled=false in the configuration)",
+                 node);
+    } else if (!disk_allowed(&cfg, node)) {
+        auto_log(6, "%s: not among the disks the configuration lets grow by themselves",
+                 node);
+    } else {
+        QgRequest req = { .device = node };
+        g_autoptr(QgResult) res = qg_grow(&req, &error);
+        if (res) {
+            log_result(res);
+            rc = res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
+        } else {
+            /* a refusal (no filesystem, not the last partition...) is the
+             * disk's normal state for some uses; a failure is not */
+            auto_log(g_error_matches(error, QG_ERROR, QG_ERROR_REFUSED) ? 4 : 3, "%s",
+                     error->message);
+            rc = QG_EXIT_ERROR;
+        }
+    }
+    g_strfreev(cfg.disks);
+    return rc;
+}

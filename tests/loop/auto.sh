@@ -1,0 +1,87 @@
+#!/bin/bash
+# "qga-grow auto DISK", what the udev rule runs: the configuration's off
+# switch and disk list, errors in the configuration, and --detach (returns
+# at once, grows in the background, logs to the kernel log).
+#   auto.sh QGA-GROW
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+conf=$WORK/auto.conf
+set_conf() { printf '[auto]\n%s\n' "$@" >"$conf"; }
+
+# run_auto WANT_EXIT PATTERN ARGS...: exit code and a stderr line.
+run_auto() {
+  local want=$1 pattern=$2
+  shift 2
+  run_qg "$want" "$WORK/auto.out" auto --config "$conf" "$@"
+  grep -Eq -- "$pattern" "$WORK/auto.out.err" ||
+    fail "qga-grow auto $*: said '$(cat "$WORK/auto.out.err")', not '$pattern'"
+}
+
+make_disk 1G; d=$DISK
+partition "$d" "label: gpt
+,500M"
+p=$(part_dev "$d" 1)
+make_fs xfs "$p"
+mount_fs "$p"
+write_data "$MNT"
+enlarge "$d" 2G
+old=$(fs_size xfs "$p" "$MNT")
+name=${d#/dev/}
+
+# Left alone: nothing written while frozen (no background writes either).
+freeze_fs "$MNT"
+before=$(fingerprint "$d")
+set_conf enabled=false
+run_auto 1 "$d: automatic growth is off" "$name"
+set_conf enabled=true "disks=vdz serial:no-such-serial /dev/qga-grow-no-such-disk"
+run_auto 1 "$d: not among the disks" "$name"
+set_conf disks=root
+run_auto 1 "$d: not among the disks" "$name"   # / is not on this loop disk
+assert_eq "$(fingerprint "$d")" "$before" "disk after runs the configuration refused"
+thaw_fs
+
+# Mistakes in the configuration: exit 2, saying what is wrong.
+set_conf enabled=maybe
+run_auto 2 "enabled must be true or false" "$name"
+set_conf disks=
+run_auto 2 "disks is empty" "$name"
+rm -f "$conf"
+run_auto 2 "$conf: .*No such file" "$name"
+run_qg 2 "$WORK/auto.out" auto
+grep -q "name the disk" "$WORK/auto.out.err" || fail "auto with no disk: $(cat "$WORK/auto.out.err")"
+run_qg 2 "$WORK/auto.out" auto --frobnicate "$name"
+
+# Named in the list (by kernel name among others): grows.
+set_conf "disks=vdz $name"
+run_auto 0 "$d: grown: partition $p \(gpt\) .* -> .*; filesystem $p \(xfs\)" "$name"
+new=$(fs_size xfs "$p" "$MNT")
+[ "$new" -gt "$old" ] || fail "xfs did not grow ($old -> $new)"
+run_auto 1 "$d: nothing to do" "$d"
+
+# --detach: returns at once; the grower logs to the kernel log.
+enlarge "$d" 3G
+set_conf "disks=$d"
+marker="qga-grow-auto-test-$$-$RANDOM"   # what the kernel log holds before it is older runs
+echo "<14>$marker" >/dev/kmsg
+kernel_log() { dmesg | sed -n "/$marker/,\$p"; }
+t0=$(date +%s%N)
+run_qg 0 "$WORK/detach.out" auto --config "$conf" --detach "$name"
+[ ! -s "$WORK/detach.out" ] && [ ! -s "$WORK/detach.out.err" ] ||
+  fail "--detach printed: $(cat "$WORK/detach.out" "$WORK/detach.out.err")"
+for _ in $(seq 100); do
+  [ "$(fs_size xfs "$p" "$MNT")" -gt "$new" ] && break
+  sleep 0.1
+done
+[ "$(fs_size xfs "$p" "$MNT")" -gt "$new" ] || fail "the detached grower did not grow xfs"
+note "detached growth seen after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+for _ in $(seq 50); do
+  kernel_log | grep -q "qga-grow\[[0-9]*\]: $d: grown" && break
+  sleep 0.1
+done
+kernel_log | grep -q "qga-grow\[[0-9]*\]: $d: grown" || fail "no 'grown' line in the kernel log"
+check_data "$MNT"
+umount "$MNT"
+check_fs xfs "$p"
+check_table "$d" gpt
+echo "ok: auto mode"
