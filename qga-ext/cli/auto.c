@@ -176,8 +176,10 @@ static void log_result(const QgResult *res)
         const QgLayer *l = res->layers->pdata[i];
         g_autofree char *from = qg_format_bytes(l->old_size);
         g_autofree char *to = qg_format_bytes(l->size);
-        g_string_append_printf(line, "%s%s %s (%s) %s -> %s", i ? "; " : "",
-                               qg_layer_kind_name(l->kind), l->device, l->type, from, to);
+        g_string_append_printf(line, "%s%s %s (%s) %s -> %s (%" G_GUINT64_FORMAT " -> %"
+                               G_GUINT64_FORMAT " bytes)", i ? "; " : "",
+                               qg_layer_kind_name(l->kind), l->device, l->type, from, to,
+                               (guint64)l->old_size, (guint64)l->size);
     }
     auto_log(res->changed ? 5 : 6, "%s: %s: %s", res->disk,
              res->changed ? "grown" : "nothing to do",

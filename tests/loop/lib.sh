@@ -18,17 +18,23 @@ MOUNTS=()    # mountpoints this test mounted
 NDISK=0
 
 FROZEN=      # a mountpoint this test froze (fsfreeze), thawed on exit
+EXIT_HOOKS=()  # commands run first on exit (e.g. stopping a VM by its PID)
+
+on_exit() { EXIT_HOOKS+=("$1"); }
 
 cleanup() {
-  local rc=$? m l
+  local rc=$? m l h
   set +e
+  for h in "${EXIT_HOOKS[@]}"; do eval "$h"; done
   [ -n "$FROZEN" ] && fsfreeze -u "$FROZEN"
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
     m=${MOUNTS[i]}
     mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
   done
   for l in "${LOOPS[@]}"; do
-    losetup "$l" >/dev/null 2>&1 && losetup -d "$l"
+    # only while it still shows our image: a number detached early may
+    # belong to someone else by now
+    case $(image_of "$l" 2>/dev/null) in "$WORK"/*) losetup -d "$l" ;; esac
   done
   rm -rf "$WORK"
   exit "$rc"
@@ -112,15 +118,16 @@ unmount_fs() { umount "$1"; }
 freeze_fs() { fsfreeze -f "$1"; FROZEN=$1; }
 thaw_fs() { fsfreeze -u "$FROZEN"; FROZEN=; }
 
-# Data written before a grow must read back the same after it.
-write_data() {  # write_data MOUNTPOINT
+# Data written before a grow must read back the same after it.  TAG tells
+# several filesystems of one test apart.
+write_data() {  # write_data MOUNTPOINT [TAG]
   dd if=/dev/urandom of="$1/data.bin" bs=1M count=8 status=none
   sync
-  sha256sum <"$1/data.bin" | cut -d' ' -f1 >"$WORK/data.sha"
+  sha256sum <"$1/data.bin" | cut -d' ' -f1 >"$WORK/data${2:-}.sha"
 }
-check_data() {  # check_data MOUNTPOINT
-  assert_eq "$(sha256sum <"$1/data.bin" | cut -d' ' -f1)" "$(cat "$WORK/data.sha")" \
-    "checksum of data written before the grow"
+check_data() {  # check_data MOUNTPOINT [TAG]
+  assert_eq "$(sha256sum <"$1/data.bin" | cut -d' ' -f1)" "$(cat "$WORK/data${2:-}.sha")" \
+    "checksum of data written before the grow${2:+ ($2)}"
 }
 
 # Filesystem size in bytes as the filesystem's own tools read it.

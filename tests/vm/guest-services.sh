@@ -1,0 +1,110 @@
+#!/bin/bash
+# The end-to-end guest, run as the job of guest-init.sh.  Reads
+# /run/qg-job/guest.env (written by the host test):
+#   QG_ROOT_SERIAL  the root-like disk: its last partition becomes "/"
+#   QG_MOUNTS       "SERIAL:PARTNO:MOUNTPOINT ..." data disks (PARTNO 0: the
+#                   whole disk)
+#   QG_BINDS        host directories to bind into the new root (build tree,
+#                   agent), at the same paths
+#   QG_AGENT        the qemu-ga binary
+# Stage 1 (the host's read-only 9p root) mounts the root-like partition and
+# chroots into it; stage 2 starts systemd-udevd with the rule
+# /run/qg-job/90-qga-grow.rules, mounts the data disks, starts qemu-ga on its
+# virtio port, mirrors the kernel log to /run/qg-job/kmsg.log, says
+# /run/qg-job/ready, and waits for /run/qg-job/stop.
+set -u
+JOB=/run/qg-job
+. $JOB/guest.env
+log() { echo "guest[$(cut -d' ' -f1 /proc/uptime)]: $*"; }
+die() { log "FAILED: $*"; touch $JOB/failed; exit 1; }
+
+# The disk whose serial is $1: virtio-blk has it in sysfs, SCSI in udev's
+# database (stage 2 only).
+disk_of_serial() {
+  local b
+  for b in /sys/block/*; do
+    if [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] ||
+       udevadm info -q property -n "/dev/${b##*/}" 2>/dev/null | grep -qx "ID_SERIAL_SHORT=$1"; then
+      echo "/dev/${b##*/}"
+      return 0
+    fi
+  done
+  return 1
+}
+part_node() {  # part_node DISK N
+  case $1 in *[0-9]) echo "${1}p$2" ;; *) echo "$1$2" ;; esac
+}
+
+stage1() {
+  local disk R=/run/newroot d
+  disk=$(disk_of_serial "$QG_ROOT_SERIAL") || die "no disk with serial $QG_ROOT_SERIAL"
+  local last
+  last=$(ls -d /sys/block/${disk#/dev/}/${disk#/dev/}* | sort -V | tail -n 1)
+  mkdir -p $R
+  mount "/dev/${last##*/}" $R || die "cannot mount the root-like partition ${last##*/}"
+  log "root-like root: /dev/${last##*/}"
+  mount --bind /usr $R/usr
+  mount --bind /etc $R/etc
+  for d in $QG_BINDS; do mount --bind "$d" "$R$d"; done
+  mount -t proc proc $R/proc
+  mount -t sysfs sysfs $R/sys
+  mount -t devtmpfs devtmpfs $R/dev
+  mkdir -p $R/dev/pts $R/dev/shm
+  mount -t devpts devpts $R/dev/pts
+  mount -t tmpfs -o mode=0755 tmpfs $R/run
+  mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+  mkdir -p $R$JOB
+  mount --bind $JOB $R$JOB
+  chroot $R /bin/bash "$0" stage2
+  local rc=$?
+  umount -R $R || umount -R -l $R
+  log "stage 2 ended ($rc), root-like root unmounted"
+  return $rc
+}
+
+stage2() {
+  local m serial partno mnt disk dev udevd_ok=0
+  # udevadm ignores trigger, settle and control in a chroot unless told
+  export SYSTEMD_IGNORE_CHROOT=1
+  mkdir -p /run/udev/rules.d /run/qga
+  cp $JOB/90-qga-grow.rules /run/udev/rules.d/
+  /lib/systemd/systemd-udevd --daemon --resolve-names=never || die "systemd-udevd"
+  udevadm trigger --type=subsystems --action=add
+  udevadm trigger --type=devices --action=add
+  udevadm settle --timeout=120 && udevd_ok=1
+  log "udev settled ($udevd_ok)"
+  dmesg --follow --notime >$JOB/kmsg.log 2>&1 &
+  local kmsg_pid=$!
+  local mounted=()
+  for m in $QG_MOUNTS; do
+    IFS=: read -r serial partno mnt <<<"$m"
+    disk=$(disk_of_serial "$serial") || die "no disk with serial $serial"
+    dev=$disk
+    [ "$partno" = 0 ] || dev=$(part_node "$disk" "$partno")
+    mkdir -p "$mnt"
+    mount "$dev" "$mnt" || die "cannot mount $dev on $mnt"
+    mounted+=("$mnt")
+    log "$serial: $dev on $mnt"
+  done
+  local port=/dev/virtio-ports/org.qemu.guest_agent.0
+  [ -e $port ] || die "no agent port $port"
+  "$QG_AGENT" -m virtio-serial -p $port -t /run/qga -l $JOB/qga.log &
+  local agent_pid=$!
+  log "qemu-ga started ($agent_pid)"
+  touch $JOB/ready
+
+  while [ ! -e $JOB/stop ]; do sleep 0.2; done
+  log "stopping"
+  kill "$agent_pid"
+  wait "$agent_pid"
+  udevadm settle --timeout=30
+  udevadm control --exit
+  for mnt in "${mounted[@]}"; do umount "$mnt" || log "umount $mnt failed"; done
+  kill "$kmsg_pid"
+  sync
+}
+
+case ${1:-stage1} in
+  stage1) stage1 ;;
+  stage2) stage2 ;;
+esac
