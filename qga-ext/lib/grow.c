@@ -42,6 +42,7 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
         return NULL;
     if ((fd = qg_lock_disk(t.disk_node, !req->dry_run, error)) < 0)
         return NULL;
+    qg_fault_point("locked");
 
     res = result_new(&t, req->dry_run);
     g_autofree char *lbs = g_strdup_printf("/sys/class/block/%s/queue/logical_block_size",
@@ -81,6 +82,7 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     }
 
     /* Apply, bottom-up. */
+    qg_fault_point("planned");
     if (part && !qg_part_apply(fd, part_plan, &t, part, error))
         goto out;
     if (fs && !qg_fs_apply(fs, fs_dev, part ? part->size : res->disk_size, error))

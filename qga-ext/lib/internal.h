@@ -99,6 +99,13 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
 gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
                      GError **error);
 
+/* fault.c: the test build's fault points (see fault.c); nothing elsewhere. */
+#ifdef QG_FAULT_INJECTION
+void qg_fault_point(const char *name);
+#else
+#define qg_fault_point(name) ((void)0)
+#endif
+
 /* result.c */
 QgLayer *qg_layer_new(QgLayerKind kind, const char *device, const char *type);
 void qg_layer_free(QgLayer *layer);

@@ -393,10 +393,12 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
 
     if (plan->table_grows && !write_table(plan, t, error))
         return FALSE;
+    qg_fault_point("table-written");
     if (!qg_block_size_bytes(t->part_name, &k_size, error))
         return FALSE;
     if (k_size < plan->new_sectors * plan->sector_size && !tell_kernel(fd, plan, t, error))
         return FALSE;
+    qg_fault_point("kernel-told");
     if (!qg_block_size_bytes(t->part_name, &layer->size, error))
         return FALSE;
     layer->changed = plan->table_grows || layer->size != layer->old_size;

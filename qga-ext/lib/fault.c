@@ -1,0 +1,37 @@
+/* Fault injection, compiled only into the test build (qga-grow-faulty):
+ * QG_FAULT_POINT=NAME in the environment makes the process SIGKILL itself
+ * when it reaches the step NAME, the way a crash or a power cut would stop
+ * it there.  The torture tests then check that a rerun completes the grow. */
+#include "internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const points[] = {
+    "locked",          /* the whole-disk lock is held, nothing planned */
+    "planned",         /* every layer planned, nothing written */
+    "table-written",   /* the new table is on disk, the kernel not told */
+    "kernel-told",     /* BLKPG done, the filesystem not grown */
+    "fs-growing",      /* just before the filesystem's grow call */
+    "fs-grown",        /* the filesystem grew, nothing re-read */
+};
+
+void qg_fault_point(const char *name)
+{
+    const char *want = getenv("QG_FAULT_POINT");
+    gboolean known = FALSE;
+
+    if (!want || !*want)
+        return;
+    for (size_t i = 0; i < G_N_ELEMENTS(points); i++)
+        known |= strcmp(points[i], want) == 0;
+    if (!known) {
+        /* a typo must not pass for a run that survived its fault */
+        fprintf(stderr, "qga-grow: QG_FAULT_POINT=%s is no fault point\n", want);
+        abort();
+    }
+    if (strcmp(want, name) == 0)
+        raise(SIGKILL);
+}
