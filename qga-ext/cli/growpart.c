@@ -1,12 +1,11 @@
 /* "qga-grow growpart DISK PARTNUM": what cloud-utils growpart does, with its
  * arguments, its CHANGED:/NOCHANGE:/FAILED: lines and its exit codes, so that
  * scripts written for growpart work unchanged.  Only the partition grows. */
+#include "args.h"
 #include "cli.h"
 #include "qga-grow.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -33,60 +32,18 @@ static int failed(const char *fmt, const char *arg)
     return QG_EXIT_ERROR;
 }
 
-static gboolean parse_partno(const char *text, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno || end == text || *end || v == 0 || v > 65535 || text[0] == '-')
-        return FALSE;
-    *out = (uint32_t)v;
-    return TRUE;
-}
-
 int qg_cmd_growpart(int argc, char **argv)
 {
-    QgRequest req = { .partition_only = TRUE };
-    const char *pos[2] = { NULL, NULL };
-    int npos = 0;
+    QgGrowpartArgs args;
     g_autoptr(GError) error = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage_text, stdout);
-            return 0;
-        } else if (!strcmp(a, "-N") || !strcmp(a, "--dry-run")) {
-            req.dry_run = TRUE;
-        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            /* nothing more to say */
-        } else if (!strcmp(a, "--fudge") || !strcmp(a, "-u") || !strcmp(a, "--update")) {
-            if (i + 1 >= argc)
-                return failed("%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--fudge")) {
-                if (!qg_parse_size(v, &req.min_gain, &error))
-                    return failed("--fudge: %s", error->message);
-                if (!req.min_gain)
-                    req.min_gain = 1;  /* 0 means "the default" to the library */
-            } else if (strcmp(v, "auto") && strcmp(v, "force") && strcmp(v, "on")) {
-                return failed("--update %s is not supported: the kernel is always "
-                              "told (auto, force or on)", v);
-            }
-        } else if (a[0] == '-' && a[1]) {
-            return failed("unknown option %s", a);
-        } else if (npos < 2) {
-            pos[npos++] = a;
-        } else {
-            return failed("too many arguments: %s", a);
-        }
+    if (!qg_growpart_parse_args(argc, argv, &args, &error))
+        return failed("%s", error->message);
+    if (args.help) {
+        fputs(usage_text, stdout);
+        return 0;
     }
-    if (npos != 2)
-        return failed("need a disk and a partition number%s", "");
-    if (!parse_partno(pos[1], &req.partno))
-        return failed("partition number must be a positive integer, not \"%s\"", pos[1]);
-    req.device = pos[0];
-
+    QgRequest req = args.req;
     g_autoptr(QgResult) res = qg_grow(&req, &error);
     if (!res)
         return failed("%s", error->message);

@@ -1,8 +1,8 @@
 /* qga-grow: grow the partition and filesystem behind a target, online. */
+#include "args.h"
 #include "cli.h"
 #include "output.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,30 +32,15 @@ static const char usage_text[] =
     "Exit status: 0 grown (dry run: would grow), 1 nothing to do, 2 error.\n"
     "See qga-grow(8).\n";
 
-static int cli_error(const char *fmt, const char *arg)
+static int cli_error(const char *msg)
 {
-    fprintf(stderr, "qga-grow: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'qga-grow --help'.\n");
+    fprintf(stderr, "qga-grow: %s\nTry 'qga-grow --help'.\n", msg);
     return QG_EXIT_ERROR;
-}
-
-static gboolean parse_timeout(const char *text, unsigned *ms)
-{
-    char *end = NULL;
-    errno = 0;
-    double sec = g_ascii_strtod(text, &end);
-    if (errno || end == text || *end || sec < 0 || sec > 3600)
-        return FALSE;
-    *ms = (unsigned)(sec * 1000);
-    return TRUE;
 }
 
 int main(int argc, char **argv)
 {
-    QgRequest req = { 0 };
-    gboolean json = FALSE, quiet = FALSE;
-    const char *target = NULL;
+    QgCliArgs args;
     g_autoptr(GError) error = NULL;
 
     if (argc > 1 && strcmp(argv[1], "growpart") == 0)
@@ -63,51 +48,18 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "auto") == 0)
         return qg_cmd_auto(argc - 1, argv + 1);
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage_text, stdout);
-            return 0;
-        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf("qga-grow %s\n", QG_VERSION);
-            return 0;
-        } else if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) {
-            req.dry_run = TRUE;
-        } else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
-            json = TRUE;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = TRUE;
-        } else if (!strcmp(a, "-w") || !strcmp(a, "--wait-size") ||
-                   g_str_has_prefix(a, "--wait-size=")) {
-            val = strchr(a, '=') ? strchr(a, '=') + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!val)
-                return cli_error("%s needs a size", a);
-            if (!qg_parse_size(val, &req.expect_size, &error))
-                return cli_error("--wait-size: %s", error->message);
-            if (!req.expect_size)
-                return cli_error("--wait-size must be more than zero%s", "");
-        } else if (!strcmp(a, "--wait-timeout") || g_str_has_prefix(a, "--wait-timeout=")) {
-            val = strchr(a, '=') ? strchr(a, '=') + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!val || !parse_timeout(val, &req.expect_timeout_ms))
-                return cli_error("--wait-timeout needs seconds from 0 to 3600, not \"%s\"",
-                                 val ? val : "");
-        } else if (!strcmp(a, "--")) {
-            if (i + 1 < argc && !target)
-                target = argv[++i];
-            if (i + 1 < argc)
-                return cli_error("unexpected argument \"%s\"", argv[i + 1]);
-        } else if (a[0] == '-' && a[1]) {
-            return cli_error("unknown option \"%s\"", a);
-        } else if (target) {
-            return cli_error("one target only; \"%s\" is one too many", a);
-        } else {
-            target = a;
-        }
+    if (!qg_cli_parse_args(argc, argv, &args, &error))
+        return cli_error(error->message);
+    if (args.help) {
+        fputs(usage_text, stdout);
+        return 0;
     }
-    if (!target)
-        return cli_error("no target: name a disk, a partition, a mountpoint or "
-                         "serial:SERIAL%s", "");
+    if (args.version) {
+        printf("qga-grow %s\n", QG_VERSION);
+        return 0;
+    }
+    QgRequest req = args.req;
+    const char *target = args.target;
 
     struct stat st;
     if (g_str_has_prefix(target, "serial:"))
@@ -124,10 +76,10 @@ int main(int argc, char **argv)
     }
     for (guint i = 0; i < res->warnings->len; i++)
         fprintf(stderr, "qga-grow: warning: %s\n", (char *)res->warnings->pdata[i]);
-    if (json) {
+    if (args.json) {
         g_autofree char *text = qg_result_to_json(res);
         printf("%s\n", text);
-    } else if (!quiet) {
+    } else if (!args.quiet) {
         qg_print_table(stdout, res);
     }
     return res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;

@@ -58,6 +58,35 @@ gboolean qg_mount_dev_of(const char *mountpoint, dev_t *dev, GError **error);
 /* lock.c: open the whole-disk node and take a BSD lock on it. */
 int qg_lock_disk(const char *node, gboolean exclusive, GError **error);
 
+/* layer-table.c: the table alone, no kernel involved. */
+struct fdisk_context;
+typedef struct {
+    size_t index;          /* libfdisk's 0-based partition number */
+    uint64_t start;        /* logical sectors */
+    uint64_t old_sectors;
+    uint64_t new_sectors;  /* == old_sectors when the table need not grow */
+    uint64_t max_end;      /* last sector the partition may reach */
+    uint64_t nsectors;     /* the disk's */
+    unsigned sector_size;
+    gboolean gpt;          /* else MBR */
+    gboolean table_grows;
+    gboolean capped;       /* MBR: the disk goes on past 2^32 sectors */
+} QgTablePlan;
+
+/* A libfdisk context on @fd that never asks questions.  Read-only contexts
+ * leave a GPT backup header where it is; read-write ones move it, in memory,
+ * to the disk's new end. */
+struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
+                                    GError **error);
+/* Choose partition @wanted (1-based; 0: the last one), check that it is the
+ * last and lies within the disk, and plan its new end.  @node names the
+ * disk in messages. */
+gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wanted,
+                       uint64_t min_gain, QgTablePlan *p, GError **error);
+/* The same on an image file, read-only. */
+gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
+                             GError **error);
+
 /* layer-partition.c */
 typedef struct QgPartPlan QgPartPlan;
 /* Read the table of the locked disk @fd; choose the partition to grow

@@ -1,0 +1,145 @@
+/* Command-line parsing for qga-grow and its growpart mode. */
+#include "args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define invalid(error, ...) \
+    (g_set_error((error), QG_ERROR, QG_ERROR_INVALID, __VA_ARGS__), FALSE)
+
+static gboolean parse_timeout(const char *text, unsigned *ms)
+{
+    char *end = NULL;
+    errno = 0;
+    double sec = g_ascii_strtod(text, &end);
+    /* isfinite: "nan" passes both comparisons below */
+    if (errno || end == text || *end || !isfinite(sec) || sec < 0 || sec > 3600)
+        return FALSE;
+    *ms = (unsigned)(sec * 1000);
+    return TRUE;
+}
+
+/* "--opt=VALUE" or "--opt VALUE" / "-o VALUE": the value, or NULL. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+    const char *eq = argv[*i][1] == '-' ? strchr(argv[*i], '=') : NULL;
+    if (eq)
+        return eq + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static gboolean is_option(const char *a, const char *s, const char *l)
+{
+    size_t n = strlen(l);
+    return (s && !strcmp(a, s)) || !strcmp(a, l) || (!strncmp(a, l, n) && a[n] == '=');
+}
+
+gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error)
+{
+    g_autoptr(GError) e = NULL;
+
+    memset(out, 0, sizeof(*out));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            out->help = TRUE;
+            return TRUE;
+        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            out->version = TRUE;
+            return TRUE;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) {
+            out->req.dry_run = TRUE;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+            out->json = TRUE;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            out->quiet = TRUE;
+        } else if (is_option(a, "-w", "--wait-size")) {
+            if (!(val = option_value(argc, argv, &i)))
+                return invalid(error, "%s needs a size", a);
+            if (!qg_parse_size(val, &out->req.expect_size, &e))
+                return invalid(error, "--wait-size: %s", e->message);
+            if (!out->req.expect_size)
+                return invalid(error, "--wait-size must be more than zero");
+        } else if (is_option(a, NULL, "--wait-timeout")) {
+            val = option_value(argc, argv, &i);
+            if (!val || !parse_timeout(val, &out->req.expect_timeout_ms))
+                return invalid(error, "--wait-timeout needs seconds from 0 to 3600, not \"%s\"",
+                               val ? val : "");
+        } else if (!strcmp(a, "--")) {
+            if (i + 1 < argc && !out->target)
+                out->target = argv[++i];
+            if (i + 1 < argc)
+                return invalid(error, "unexpected argument \"%s\"", argv[i + 1]);
+        } else if (a[0] == '-' && a[1]) {
+            return invalid(error, "unknown option \"%s\"", a);
+        } else if (out->target) {
+            return invalid(error, "one target only; \"%s\" is one too many", a);
+        } else {
+            out->target = a;
+        }
+    }
+    if (!out->target)
+        return invalid(error, "no target: name a disk, a partition, a mountpoint or "
+                              "serial:SERIAL");
+    return TRUE;
+}
+
+static gboolean parse_partno(const char *text, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno || end == text || *end || v == 0 || v > 65535 || text[0] == '-')
+        return FALSE;
+    *out = (uint32_t)v;
+    return TRUE;
+}
+
+gboolean qg_growpart_parse_args(int argc, char **argv, QgGrowpartArgs *out,
+                                GError **error)
+{
+    const char *pos[2] = { NULL, NULL };
+    int npos = 0;
+    g_autoptr(GError) e = NULL;
+
+    memset(out, 0, sizeof(*out));
+    out->req.partition_only = TRUE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            out->help = TRUE;
+            return TRUE;
+        } else if (!strcmp(a, "-N") || !strcmp(a, "--dry-run")) {
+            out->req.dry_run = TRUE;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            /* nothing more to say */
+        } else if (!strcmp(a, "--fudge") || !strcmp(a, "-u") || !strcmp(a, "--update")) {
+            if (i + 1 >= argc)
+                return invalid(error, "%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--fudge")) {
+                if (!qg_parse_size(v, &out->req.min_gain, &e))
+                    return invalid(error, "--fudge: %s", e->message);
+                if (!out->req.min_gain)
+                    out->req.min_gain = 1;  /* 0 means "the default" to the library */
+            } else if (strcmp(v, "auto") && strcmp(v, "force") && strcmp(v, "on")) {
+                return invalid(error, "--update %s is not supported: the kernel is always "
+                                      "told (auto, force or on)", v);
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return invalid(error, "unknown option %s", a);
+        } else if (npos < 2) {
+            pos[npos++] = a;
+        } else {
+            return invalid(error, "too many arguments: %s", a);
+        }
+    }
+    if (npos != 2)
+        return invalid(error, "need a disk and a partition number");
+    if (!parse_partno(pos[1], &out->req.partno))
+        return invalid(error, "partition number must be a positive integer, not \"%s\"", pos[1]);
+    out->req.device = pos[0];
+    return TRUE;
+}

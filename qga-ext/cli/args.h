@@ -1,0 +1,30 @@
+/* The qga-grow command line, parsed without side effects (no output, no
+ * file access), so that it can be tested and fuzzed on its own. */
+#ifndef QG_CLI_ARGS_H
+#define QG_CLI_ARGS_H
+
+#include "qga-grow.h"
+
+typedef struct {
+    QgRequest req;       /* expect_size, expect_timeout_ms, dry_run */
+    const char *target;  /* as given; main() decides device/mountpoint/serial */
+    gboolean json;
+    gboolean quiet;
+    gboolean help;       /* --help or --version: nothing else matters */
+    gboolean version;
+} QgCliArgs;
+
+/* Parse argv[1..argc-1].  FALSE with @error (QG_ERROR_INVALID) on a bad or
+ * missing argument; its message is for "qga-grow: ...". */
+gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error);
+
+/* "qga-grow growpart DISK PARTNUM [options]": argv[0] is "growpart". */
+typedef struct {
+    QgRequest req;       /* device, partno, dry_run, min_gain, partition_only */
+    gboolean help;
+} QgGrowpartArgs;
+
+gboolean qg_growpart_parse_args(int argc, char **argv, QgGrowpartArgs *out,
+                                GError **error);
+
+#endif
