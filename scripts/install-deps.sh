@@ -8,7 +8,7 @@ build_pkgs="gcc pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
  libudev-dev libfdisk-dev libblkid-dev libext2fs-dev xfslibs-dev"
 # Tools the loop-device tests drive or check against.
 test_pkgs="util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs
- cloud-guest-utils coreutils jq"
+ cloud-guest-utils coreutils jq clang libclang-rt-14-dev"
 
 case "$what" in
   build) pkgs=$build_pkgs ;;
