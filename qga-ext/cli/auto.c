@@ -25,11 +25,12 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: qga-grow auto [--config FILE] [--detach] DISK\n"
+    "Usage: qga-grow auto [--config FILE] [--detach] DISK[:EVENT]\n"
     "\n"
     "Grow DISK's last partition and its filesystem because the kernel said\n"
     "DISK changed size, if the configuration allows it.  Run by the udev rule\n"
-    "and qga-grow@.service; DISK is a kernel name (vdb) or a device node.\n"
+    "and qga-grow@.service; DISK is a kernel name (vdb) or a device node,\n"
+    "EVENT the uevent's sequence number (logged).\n"
     "\n"
     "  -c, --config FILE  configuration (default " QG_AUTO_CONF ")\n"
     "  -d, --detach       return at once and grow in a detached process\n"
@@ -47,14 +48,17 @@ typedef struct {
 } AutoConfig;
 
 static gboolean to_kmsg;
+static const char *log_event;  /* the uevent's number, when known */
 
 /* One line to stderr, or, detached (no stderr), to the kernel log. */
 static void G_GNUC_PRINTF(2, 3) auto_log(int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    g_autofree char *text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    g_autofree char *msg = log_event ? g_strdup_printf("%s [uevent %s]", text, log_event)
+                                     : g_strdup(text);
     if (to_kmsg) {
         int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -230,11 +234,21 @@ int qg_cmd_auto(int argc, char **argv)
         fprintf(stderr, "qga-grow auto: %s\n", error->message);
         return QG_EXIT_ERROR;
     }
-    g_autofree char *node = strchr(name, '/') ? g_strdup(name)
-                                              : g_strdup_printf("/dev/%s", name);
+    /* "vdb:4711" from qga-grow@vdb:4711.service: the uevent's number
+     * follows the kernel name (which never holds a colon) */
+    g_autofree char *disk = g_strdup(name);
+    const char *event = NULL;
+    char *colon = strchr(disk, ':');
+    if (colon && !strchr(disk, '/')) {
+        *colon = '\0';
+        event = colon + 1;
+    }
+    g_autofree char *node = strchr(disk, '/') ? g_strdup(disk)
+                                              : g_strdup_printf("/dev/%s", disk);
     if (background && !detach())
         return QG_EXIT_GROWN;
     to_kmsg = background;
+    log_event = event;
 
     int rc = QG_EXIT_NOTHING;
     if (!cfg.enabled) {

@@ -58,6 +58,8 @@ run_auto 0 "$d: grown: partition $p \(gpt\) .* -> .*; filesystem $p \(xfs\)" "$n
 new=$(fs_size xfs "$p" "$MNT")
 [ "$new" -gt "$old" ] || fail "xfs did not grow ($old -> $new)"
 run_auto 1 "$d: nothing to do" "$d"
+# As the rule and qga-grow@DISK:SEQNUM.service name it: the event is logged.
+run_auto 1 "$d: nothing to do: .* \[uevent 4711\]$" "$name:4711"
 
 # --detach: returns at once; the grower logs to the kernel log.
 enlarge "$d" 3G

@@ -65,7 +65,7 @@ vm_prepare
 job=$WORK/job
 mkdir -p "$job"
 on_exit vm_kill
-sed "s|@QGA_GROW@|$QG --config /run/qg-job/auto.conf|" "$REPO/rules/90-qga-grow.rules.in" \
+sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" "$REPO/rules/90-qga-grow.rules.in" \
   >"$job/90-qga-grow.rules"
 printf '[auto]\nenabled=true\ndisks=all\n' >"$job/auto.conf"
 mounts=
