@@ -4,17 +4,18 @@
 # /init.  The guest's root is the host's own root, shared read-only over
 # virtio-9p (see guest-init.sh), so no other binary is copied.
 #   build-initramfs.sh CACHE-DIR   (after guest-kernel.sh CACHE-DIR)
-# Rebuilt only when guest-init.sh, this script or the kernel is newer; prints
-# the image's path.
+# The image is named after a hash of its inputs (guest-init.sh, this script,
+# the kernel), so that checkouts with other versions of them never share
+# one; built once, then reused.  Prints the image's path.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cache=${1:?usage: $0 CACHE-DIR}
 kdir=$cache/kernel
 kv=$(cat "$kdir/version")
-out=$cache/initramfs.cpio.gz
+key=$(cat "$HERE/guest-init.sh" "$HERE/build-initramfs.sh" "$kdir/version" | sha256sum | cut -c1-16)
+out=$cache/initramfs-$key.cpio.gz
 
-if [ -s "$out" ] && [ "$out" -nt "$HERE/guest-init.sh" ] &&
-   [ "$out" -nt "$0" ] && [ "$out" -nt "$kdir/version" ]; then
+if [ -s "$out" ]; then
   echo "$out"
   exit 0
 fi
@@ -27,7 +28,7 @@ stage=$(mktemp -d "$cache/initramfs.tmp.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,host,etc}
 cp /bin/busybox "$stage/bin/busybox"
-for a in sh mount umount mkdir insmod poweroff cat sleep chroot echo; do
+for a in sh mount umount mkdir insmod poweroff cat sleep chroot echo cp switch_root; do
   ln -s busybox "$stage/bin/$a"
 done
 mkdir -p "$stage/lib/modules/$kv"

@@ -3,7 +3,8 @@
 # root (virtio-9p tag "hostroot", read-only) at /host with fresh writable
 # /tmp, /run, /var/tmp, /var/log, /root and the kernel's own /dev, /proc and
 # /sys, mounts the job directory (tag "job", read-write) at /run/qg-job, then
-# runs /run/qg-job/run inside that root and powers off.
+# runs /run/qg-job/run inside that root and powers off (or, with
+# qg.mode=systemd, hands over to systemd, which runs the job as a unit).
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -28,6 +29,19 @@ chmod 1777 $R/tmp $R/var/tmp
 mkdir -p $R/run/qg-job $R/run/lock
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job $R/run/qg-job ||
   { echo "qg-init: cannot mount the job directory"; poweroff -f; }
+
+# qg.mode=systemd: systemd becomes PID 1 on this root and runs the job as
+# a unit: the job directory brings the units (systemd/) and the udev rule.
+for w in $(cat /proc/cmdline); do
+  case $w in qg.mode=systemd)
+    mkdir -p $R/run/systemd/system $R/run/udev/rules.d
+    cp -a $R/run/qg-job/systemd/. $R/run/systemd/system/
+    cp $R/run/qg-job/90-qga-grow.rules $R/run/udev/rules.d/
+    # the unit goes on its command line: systemd takes the host root's
+    # /.dockerenv for a container and then ignores the kernel's
+    exec switch_root $R /lib/systemd/systemd --unit=qg-e2e.target --show-status=false ;;
+  esac
+done
 
 chroot $R /bin/sh /run/qg-job/run
 echo "qg-init: job ended"

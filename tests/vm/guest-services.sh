@@ -1,17 +1,21 @@
 #!/bin/bash
-# The end-to-end guest, run as the job of guest-init.sh.  Reads
-# /run/qg-job/guest.env (written by the host test):
+# The end-to-end guest's job (see e2e-lib.sh).  Reads /run/qg-job/guest.env:
 #   QG_ROOT_SERIAL  the root-like disk: its last partition becomes "/"
 #   QG_MOUNTS       "SERIAL:PARTNO:MOUNTPOINT ..." data disks (PARTNO 0: the
 #                   whole disk)
-#   QG_BINDS        host directories to bind into the new root (build tree,
-#                   agent), at the same paths
+#   QG_BINDS        host directories to bind into the root-like root (build
+#                   tree, agent), at the same paths
 #   QG_AGENT        the qemu-ga binary
-# Stage 1 (the host's read-only 9p root) mounts the root-like partition and
-# chroots into it; stage 2 starts systemd-udevd with the rule
-# /run/qg-job/90-qga-grow.rules, mounts the data disks, starts qemu-ga on its
-# virtio port, mirrors the kernel log to /run/qg-job/kmsg.log, says
-# /run/qg-job/ready, and waits for /run/qg-job/stop.
+#   guest-services.sh chroot    (run by guest-init.sh as the job)
+#     mounts the root-like partition, binds what it needs, and chroots into
+#     it for stage 2: systemd-udevd with the rule /run/qg-job/90-qga-grow.rules
+#     (which runs the detached "qga-grow auto"), then the common part.
+#   guest-services.sh systemd   (run by qg-job.service, systemd as PID 1)
+#     systemd runs udevd (the rule starts qga-grow@DISK:SEQNUM.service); the
+#     common part only.
+# The common part mounts the data disks, starts qemu-ga on its virtio port,
+# mirrors the kernel log to /run/qg-job/kmsg.log, says /run/qg-job/ready,
+# and waits for /run/qg-job/stop.
 set -u
 JOB=/run/qg-job
 . $JOB/guest.env
@@ -19,7 +23,7 @@ log() { echo "guest[$(cut -d' ' -f1 /proc/uptime)]: $*"; }
 die() { log "FAILED: $*"; touch $JOB/failed; exit 1; }
 
 # The disk whose serial is $1: virtio-blk has it in sysfs, SCSI in udev's
-# database (stage 2 only).
+# database.
 disk_of_serial() {
   local b
   for b in /sys/block/*; do
@@ -35,10 +39,9 @@ part_node() {  # part_node DISK N
   case $1 in *[0-9]) echo "${1}p$2" ;; *) echo "$1$2" ;; esac
 }
 
-stage1() {
-  local disk R=/run/newroot d
+chroot_root() {
+  local disk R=/run/newroot d last
   disk=$(disk_of_serial "$QG_ROOT_SERIAL") || die "no disk with serial $QG_ROOT_SERIAL"
-  local last
   last=$(ls -d /sys/block/${disk#/dev/}/${disk#/dev/}* | sort -V | tail -n 1)
   mkdir -p $R
   mount "/dev/${last##*/}" $R || die "cannot mount the root-like partition ${last##*/}"
@@ -62,20 +65,23 @@ stage1() {
   return $rc
 }
 
-stage2() {
-  local m serial partno mnt disk dev udevd_ok=0
+start_udevd() {
   # udevadm ignores trigger, settle and control in a chroot unless told
   export SYSTEMD_IGNORE_CHROOT=1
-  mkdir -p /run/udev/rules.d /run/qga
+  mkdir -p /run/udev/rules.d
   cp $JOB/90-qga-grow.rules /run/udev/rules.d/
   /lib/systemd/systemd-udevd --daemon --resolve-names=never || die "systemd-udevd"
   udevadm trigger --type=subsystems --action=add
   udevadm trigger --type=devices --action=add
-  udevadm settle --timeout=120 && udevd_ok=1
-  log "udev settled ($udevd_ok)"
+}
+
+# Mount the data disks, start the agent, say ready, wait for the host.
+serve() {
+  local m serial partno mnt disk dev mounted=()
+  udevadm settle --timeout=120 || log "udev did not settle"
+  log "udev settled"
   dmesg --follow --notime >$JOB/kmsg.log 2>&1 &
   local kmsg_pid=$!
-  local mounted=()
   for m in $QG_MOUNTS; do
     IFS=: read -r serial partno mnt <<<"$m"
     disk=$(disk_of_serial "$serial") || die "no disk with serial $serial"
@@ -88,6 +94,7 @@ stage2() {
   done
   local port=/dev/virtio-ports/org.qemu.guest_agent.0
   [ -e $port ] || die "no agent port $port"
+  mkdir -p /run/qga
   "$QG_AGENT" -m virtio-serial -p $port -t /run/qga -l $JOB/qga.log &
   local agent_pid=$!
   log "qemu-ga started ($agent_pid)"
@@ -98,13 +105,18 @@ stage2() {
   kill "$agent_pid"
   wait "$agent_pid"
   udevadm settle --timeout=30
-  udevadm control --exit
   for mnt in "${mounted[@]}"; do umount "$mnt" || log "umount $mnt failed"; done
   kill "$kmsg_pid"
   sync
 }
 
-case ${1:-stage1} in
-  stage1) stage1 ;;
-  stage2) stage2 ;;
+case ${1:-chroot} in
+  chroot) chroot_root ;;
+  stage2)
+    start_udevd
+    serve
+    udevadm control --exit ;;
+  systemd)
+    serve
+    systemctl --no-block poweroff ;;
 esac
