@@ -26,6 +26,7 @@ ninja -C "$build" $(printf 'tests/fuzz/fuzz-%s ' "${targets[@]}") >/dev/null
 work=$(mktemp -d /tmp/qg-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp:print_suppressions=0
 failed=0
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t/new"
