@@ -10,7 +10,8 @@
 E2E_REPO=$(cd "$VM_HERE/../.." && pwd)
 declare -A IMG GDISK TOTAL
 
-# e2e_make_disks: a 1 GiB image per disk, with table, filesystem and data
+# e2e_make_disks: a 1 GiB image per disk, its last partition filling it
+# (nothing to do before the first resize), with filesystem and data
 # (write_data, tagged with the serial); the root-like disk gets a root the
 # guest can chroot into.  The loop devices are gone afterwards: QEMU alone
 # uses the images.
@@ -24,7 +25,7 @@ e2e_make_disks() {
 ,64M
 ,"; dev=$(part_dev "$d" 2) ;;
       *) partition "$d" "label: ${LABEL[$s]}
-,600M"; dev=$(part_dev "$d" 1) ;;
+,"; dev=$(part_dev "$d" 1) ;;
     esac
     make_fs "${FS[$s]}" "$dev"
     mount_fs "$dev"
@@ -107,13 +108,14 @@ EOF
 }
 
 # The units a systemd guest starts with (guest-init.sh copies them to
-# /run/systemd/system): a target with udev and the job, our qga-grow@.service
-# running the build's qga-grow, its output to the kernel log.
+# /run/systemd/system): a target with journald, udev and the job, and our
+# qga-grow@.service running the build's qga-grow.
 e2e_systemd_units() {
   local u=$JOB/systemd
-  mkdir -p "$u/qga-grow@.service.d"
+  mkdir -p "$u"
   printf '%s\n' "[Unit]" "Description=qga-grow end-to-end test guest" \
     "DefaultDependencies=no" \
+    "Wants=systemd-journald.socket systemd-journald-dev-log.socket systemd-journald.service" \
     "Wants=systemd-udevd-control.socket systemd-udevd-kernel.socket" \
     "Wants=systemd-udevd.service systemd-udev-trigger.service qg-job.service" \
     >"$u/qg-e2e.target"
@@ -122,8 +124,6 @@ e2e_systemd_units() {
     "" "[Service]" "ExecStart=/run/qg-job/run" >"$u/qg-job.service"
   sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
     "$E2E_REPO/rules/qga-grow@.service.in" >"$u/qga-grow@.service"
-  printf '%s\n' "[Service]" "StandardOutput=kmsg" "StandardError=kmsg" \
-    >"$u/qga-grow@.service.d/kmsg.conf"
 }
 
 e2e_auto_conf() { printf '[auto]\n'; printf '%s\n' "$@"; } >"$JOB/auto.conf"
@@ -132,6 +132,7 @@ guest_failed() {
   echo "--- guest said:" >&2; cat "$JOB/stdout" "$JOB/stderr" >&2 2>/dev/null
   echo "--- qemu-ga log:" >&2; tail -n 20 "$JOB/qga.log" >&2 2>/dev/null
   echo "--- kernel log:" >&2; tail -n 40 "$JOB/kmsg.log" >&2 2>/dev/null
+  echo "--- automatic path:" >&2; tail -n 20 "$JOB/auto.log" >&2 2>/dev/null
   vm_show_console "$JOB" 20
   fail "$*"
 }
@@ -156,9 +157,10 @@ grow_disk() {  # grow_disk SERIAL ARGS-JSON OUT: the agent command, must succeed
 }
 
 # Lines the automatic path logged for a guest disk: "grown", "nothing to
-# do", "automatic growth is off"... (detached: "qga-grow[PID]: DISK: ...";
-# from the systemd unit: "qga-grow[PID]: qga-grow: DISK: ...").
-rule_lines() { grep -E "qga-grow\[[0-9]+\]: (qga-grow: )?$1: $2" "$JOB/kmsg.log" || true; }
+# do", "automatic growth is off"... (detached, to the kernel log:
+# "qga-grow[PID]: DISK: ..."; from the systemd unit, to the journal:
+# "qga-grow[PID]: qga-grow: DISK: ...").  The guest copies them to auto.log.
+rule_lines() { grep -E "qga-grow\[[0-9]+\]: (qga-grow: )?$1: $2" "$JOB/auto.log" || true; }
 count_lines() { rule_lines "$1" "$2" | grep -c . || true; }
 # The sizes the last "grown" line logged, one per layer.
 logged_sizes() {
@@ -177,14 +179,16 @@ wait_lines() {
 # Each disk's guest name and filesystem size, through the agent: fsinfo's
 # serial, and a dry run of guest-grow-disk, which must find nothing to do.
 e2e_learn_disks() {
-  local s
+  local s serial
   fsinfo
   for s in "${SERIALS[@]}"; do
     TOTAL[$s]=$(total_bytes "$s")
     [ -n "${TOTAL[$s]}" ] || guest_failed "fsinfo does not list ${GMNT[$s]}"
-    assert_eq "$(jq -r --arg m "${GMNT[$s]}" \
-      '.return[] | select(.mountpoint == $m) | .disk[0].serial' "$WORK/fsinfo.json")" \
-      "$s" "serial the agent reports for ${GMNT[$s]}"
+    # qemu-ga reports udev's ID_SERIAL: the serial itself on virtio-blk,
+    # "0QEMU_QEMU_HARDDISK_<serial>" on SCSI
+    serial=$(jq -r --arg m "${GMNT[$s]}" \
+      '.return[] | select(.mountpoint == $m) | .disk[0].serial' "$WORK/fsinfo.json")
+    case $serial in "$s"|*_"$s") ;; *) fail "${GMNT[$s]}: the agent reports serial '$serial', not $s" ;; esac
     grow_disk "$s" ',"dry-run":true' "$WORK/plan.json"
     GDISK[$s]=$(jq -r .return.disk "$WORK/plan.json")
     assert_eq "$(jq -r .return.changed "$WORK/plan.json")" false "$s before any resize"

@@ -22,10 +22,11 @@ SERIALS=(qg-sd-ext4 qg-sd-xfs)
 declare -A BUS=([qg-sd-ext4]=virtio [qg-sd-xfs]=scsi)
 declare -A LABEL=([qg-sd-ext4]=gpt [qg-sd-xfs]=gpt)
 declare -A FS=([qg-sd-ext4]=ext4 [qg-sd-xfs]=xfs)
-declare -A GMNT=([qg-sd-ext4]=/mnt/sd-ext4 [qg-sd-xfs]=/mnt/sd-xfs)
+# the root is the host's, read-only: mount points on /run
+declare -A GMNT=([qg-sd-ext4]=/run/mnt/sd-ext4 [qg-sd-xfs]=/run/mnt/sd-xfs)
 declare -A PARTNO=([qg-sd-ext4]=1 [qg-sd-xfs]=1)
 
-# Lines from the unit (its stderr, to the kernel log), not a detached run.
+# Lines from the unit (its stderr, in the journal), with its uevent number.
 unit_lines() { count_lines "$1" "$2.* \[uevent [0-9]+\]$"; }
 
 e2e_make_disks
@@ -37,7 +38,7 @@ wait_grown "${SERIALS[@]}"
 for s in "${SERIALS[@]}"; do
   g=${GDISK[$s]}
   wait_lines "$g" grown 1
-  assert_eq "$(grep -cE "qga-grow\[[0-9]+\]: qga-grow: $g: grown" "$JOB/kmsg.log")" 1 \
+  assert_eq "$(grep -cE "qga-grow\[[0-9]+\]: qga-grow: $g: grown" "$JOB/auto.log")" 1 \
     "$g: grown once, by the unit"
   assert_eq "$(unit_lines "$g" grown)" 1 "$g: the unit logged its uevent"
   grow_disk "$s" ',"dry-run":true' "$WORK/r1.json"

@@ -14,8 +14,9 @@
 #     systemd runs udevd (the rule starts qga-grow@DISK:SEQNUM.service); the
 #     common part only.
 # The common part mounts the data disks, starts qemu-ga on its virtio port,
-# mirrors the kernel log to /run/qg-job/kmsg.log, says /run/qg-job/ready,
-# and waits for /run/qg-job/stop.
+# mirrors the kernel log to /run/qg-job/kmsg.log and the automatic path's
+# lines to /run/qg-job/auto.log, says /run/qg-job/ready, and waits for
+# /run/qg-job/stop.
 set -u
 JOB=/run/qg-job
 . $JOB/guest.env
@@ -82,6 +83,14 @@ serve() {
   log "udev settled"
   dmesg --follow --notime >$JOB/kmsg.log 2>&1 &
   local kmsg_pid=$!
+  # where the automatic path's lines go: the journal under systemd (the
+  # unit's output), the kernel log elsewhere (the detached runs)
+  if [ "$MODE" = systemd ]; then
+    journalctl --follow --no-hostname -o short >$JOB/auto.log 2>&1 &
+  else
+    dmesg --follow --notime >$JOB/auto.log 2>&1 &
+  fi
+  local auto_pid=$!
   for m in $QG_MOUNTS; do
     IFS=: read -r serial partno mnt <<<"$m"
     disk=$(disk_of_serial "$serial") || die "no disk with serial $serial"
@@ -106,11 +115,12 @@ serve() {
   wait "$agent_pid"
   udevadm settle --timeout=30
   for mnt in "${mounted[@]}"; do umount "$mnt" || log "umount $mnt failed"; done
-  kill "$kmsg_pid"
+  kill "$kmsg_pid" "$auto_pid"
   sync
 }
 
-case ${1:-chroot} in
+MODE=${1:-chroot}
+case $MODE in
   chroot) chroot_root ;;
   stage2)
     start_udevd
