@@ -1,9 +1,11 @@
 #!/bin/bash
 # The grow benchmark in one environment (this host, or the QEMU guest that
-# bench/run.sh starts): for every filesystem, growth and run, three
+# bench/run.sh starts): for every filesystem, growth and run, four
 # contenders each grow a freshly made, mounted filesystem on a GPT loop disk
 # with one partition, after the disk grew (setup is not timed):
 #   qga-grow        qga-grow DISK (partition + filesystem)
+#   qga-grow-lib    qg-lib-grow DISK: the same qg_grow() call in-process, as
+#                   qemu-ga makes it, without the CLI's extra libraries
 #   growpart+TOOL   growpart DISK 1, then resize2fs / xfs_growfs /
 #                   btrfs filesystem resize max
 #   floor           qg-resize-floor: the filesystem's resize ioctl alone, the
@@ -13,11 +15,13 @@
 # Every run checks that the filesystem really grew.
 #   grow-bench.sh [--env NAME] [--runs N] [--fs "ext4 xfs btrfs"]
 #                 [--growths "1G:2G 10G:100G 100G:2T"] [--perf-event EVENT]
-#                 QGA-GROW QG-BENCH-EXEC QG-RESIZE-FLOOR
+#                 QGA-GROW QG-LIB-GROW QG-BENCH-EXEC QG-RESIZE-FLOOR
 # Prints CSV on stdout, one line a run:
-#   env,fs,growth,contender,run,elapsed_ns,peak_rss_kib,perf_count
-# perf_count is EVENT counted by `perf stat` over the contender (empty
-# without --perf-event).  Progress goes to stderr.
+#   env,fs,growth,contender,run,elapsed_ns,peak_rss_kib,inproc_ns,perf_count
+# inproc_ns is the time qg-lib-grow spent in qg_grow(), or qg-resize-floor
+# in its open + ioctls (empty for the others); perf_count is EVENT counted
+# by `perf stat` over the contender (empty without --perf-event).  Progress
+# goes to stderr.
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 env_name=host runs=5 fs_list="ext4 xfs btrfs" growths="1G:2G 10G:100G 100G:2T" event=
@@ -33,54 +37,29 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-[ $# -eq 3 ] || { echo "usage: $0 [OPTIONS] QGA-GROW QG-BENCH-EXEC QG-RESIZE-FLOOR" >&2; exit 2; }
-EXEC=$(readlink -f "$2")
-FLOOR=$(readlink -f "$3")
+[ $# -eq 4 ] || {
+  echo "usage: $0 [OPTIONS] QGA-GROW QG-LIB-GROW QG-BENCH-EXEC QG-RESIZE-FLOOR" >&2
+  exit 2
+}
+LIBGROW=$(readlink -f "$2")
+EXEC=$(readlink -f "$3")
+FLOOR=$(readlink -f "$4")
 
-# The loop-test helpers: make_disk, partition, make_fs, mount_fs, enlarge,
-# part_dev, fs_size, fail, and the trap that removes what was made.
+# The loop-test helpers (make_disk, partition, make_fs, mount_fs, enlarge,
+# part_dev, fs_size, fail, and the trap that removes what was made), and the
+# benchmark's disks on top of them.
 . "$HERE/../tests/loop/lib.sh" "$1"
+. "$HERE/disk.sh"
 
 for tool in growpart resize2fs xfs_growfs btrfs sfdisk partx; do
   command -v "$tool" >/dev/null || fail "$tool is missing (bench/run.sh installs it)"
 done
 
-# A fresh GPT disk of FROM with one partition holding a mounted FS, then
-# enlarged to TO; sets DISK, PART, MNT.
-setup_disk() {  # setup_disk FS FROM TO
-  make_disk "$2"
-  partition "$DISK" "label: gpt
-,"
-  PART=$(part_dev "$DISK" 1)
-  make_fs "$1" "$PART"
-  mount_fs "$PART"
-  enlarge "$DISK" "$3"
-  sync
-}
-
-# Undo setup_disk now, so that loop devices and space do not pile up; the
-# exit trap still covers a failure half-way.
-drop_disk() {
-  umount "$MNT"
-  losetup -d "$DISK"
-  rm -f "$WORK"/disk*.img
-  rmdir "$MNT"
-  LOOPS=() MOUNTS=() NDISK=0
-}
-
-# The floor's partition is grown beforehand, by sfdisk and partx rather
-# than by either contender; sets PART_BYTES to its new size.
-grow_partition_untimed() {
-  echo ', +' | sfdisk -q --no-reread --no-tell-kernel -N 1 "$DISK" >/dev/null 2>&1 ||
-    fail "sfdisk could not grow partition 1 of $DISK"
-  partx -u -n 1 "$DISK"
-  PART_BYTES=$(blockdev --getsize64 "$PART")
-}
-
 # The command line of a contender, in qg-bench-exec's form.
 contender_cmd() {  # contender_cmd NAME FS -> CMD array
   case $1 in
     qga-grow) CMD=("$QG" -q "$DISK") ;;
+    qga-grow-lib) CMD=("$LIBGROW" "$DISK") ;;
     growpart+*)
       CMD=(growpart "$DISK" 1 ---)
       case $2 in
@@ -101,7 +80,7 @@ bytes() { numfmt --from=iec "$1"; }
 
 # One timed run; prints its CSV line.
 run_one() {  # run_one FS FROM TO CONTENDER RUN
-  local fs=$1 from=$2 to=$3 who=$4 out size count=
+  local fs=$1 from=$2 to=$3 who=$4 out size inproc count=
   setup_disk "$fs" "$from" "$to"
   contender_cmd "$who" "$fs"
   if [ -n "$event" ]; then
@@ -117,19 +96,20 @@ run_one() {  # run_one FS FROM TO CONTENDER RUN
   size=$(fs_size "$fs" "$PART" "$MNT")
   [ "$size" -gt $(( ($(bytes "$from") + $(bytes "$to")) / 2 )) ] ||
     fail "$who left $fs at $size bytes after $from -> $to"
+  inproc=$(sed -n 's/^inproc-ns //p' "$WORK/run.log")
   drop_disk
   rm -f "$WORK/run.log"
-  echo "$env_name,$fs,$from->$to,$who,$5,${out% *},${out#* },$count"
+  echo "$env_name,$fs,$from->$to,$who,$5,${out% *},${out#* },$inproc,$count"
 }
 
-echo "env,fs,growth,contender,run,elapsed_ns,peak_rss_kib,perf_count"
+echo "env,fs,growth,contender,run,elapsed_ns,peak_rss_kib,inproc_ns,perf_count"
 for growth in $growths; do
   from=${growth%%:*} to=${growth#*:}
   for fs in $fs_list; do
-    contenders=(qga-grow "growpart+$(tool_of "$fs")" floor)
+    contenders=(qga-grow qga-grow-lib "growpart+$(tool_of "$fs")" floor)
     for ((r = 1; r <= runs; r++)); do
-      for ((k = 0; k < 3; k++)); do
-        who=${contenders[(r + k) % 3]}
+      for ((k = 0; k < ${#contenders[@]}; k++)); do
+        who=${contenders[(r + k) % ${#contenders[@]}]}
         echo "# $env_name $fs $from->$to run $r/$runs: $who" >&2
         run_one "$fs" "$from" "$to" "$who" "$r"
       done
