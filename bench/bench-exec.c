@@ -6,12 +6,15 @@
  * wait; PEAK-RSS-KIB is getrusage(RUSAGE_CHILDREN).ru_maxrss: the largest
  * resident set of any process the commands ran, their own children included.
  *   qg-bench-exec [-o LOG] -- COMMAND [ARG...] [--- COMMAND [ARG...]]...
- * The commands' output goes to LOG (appended), else to /dev/null.
+ * The commands' output goes to LOG (appended), else to /dev/null.  They get
+ * QG_BENCH_START_NS, the start in CLOCK_MONOTONIC nanoseconds, for
+ * qg-stage-timer.so (bench/profile.sh).
  * A benchmark tool, never installed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -87,6 +90,9 @@ int main(int argc, char **argv)
         }
 
     uint64_t start = now_ns();
+    char start_text[24];
+    snprintf(start_text, sizeof(start_text), "%llu", (unsigned long long)start);
+    setenv("QG_BENCH_START_NS", start_text, 1);
     for (int j = i; j < argc; j++) {
         int rc = run(&argv[j], out_fd);
         if (rc != 0) {

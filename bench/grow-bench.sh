@@ -20,8 +20,9 @@
 #   env,fs,growth,contender,run,elapsed_ns,peak_rss_kib,inproc_ns,perf_count
 # inproc_ns is the time qg-lib-grow spent in qg_grow(), or qg-resize-floor
 # in its open + ioctls (empty for the others); perf_count is EVENT counted
-# by `perf stat` over the contender (empty without --perf-event).  Progress
-# goes to stderr.
+# by `perf stat` over the contender (empty without --perf-event; "auto":
+# instructions where `perf stat` can count them here).  Progress goes to
+# stderr.
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 env_name=host runs=5 fs_list="ext4 xfs btrfs" growths="1G:2G 10G:100G 100G:2T" event=
@@ -54,6 +55,18 @@ FLOOR=$(readlink -f "$4")
 for tool in growpart resize2fs xfs_growfs btrfs sfdisk partx; do
   command -v "$tool" >/dev/null || fail "$tool is missing (bench/run.sh installs it)"
 done
+
+if [ "$event" = auto ]; then
+  event=
+  if command -v perf >/dev/null &&
+     perf stat -x, -e instructions -o "$WORK/probe.txt" -- true 2>/dev/null &&
+     awk -F, '$3 ~ /^instructions/ && $1 ~ /^[0-9]+$/ { ok = 1 } END { exit !ok }' \
+       "$WORK/probe.txt"; then
+    event=instructions
+  fi
+fi
+echo "# $env_name: kernel $(uname -r), $(nproc) CPU, $(grep -m1 '^model name' /proc/cpuinfo |
+  cut -d: -f2- | sed 's/^ *//'), perf event: ${event:-none, perf stat cannot count instructions here}" >&2
 
 # The command line of a contender, in qg-bench-exec's form.
 contender_cmd() {  # contender_cmd NAME FS -> CMD array
