@@ -41,8 +41,16 @@ tools=(build/qga-ext/qga-grow build/bench/qg-lib-grow build/bench/qg-bench-exec
 
 mkdir -p "$out"
 logs=$(mktemp -d /tmp/qg-bench-run.XXXXXX)
-trap 'rm -rf "$logs"' EXIT
+sampler=
+trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; rm -rf "$logs"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# The 1-minute load average every 10 s while the benchmark runs: the
+# figures are only as good as the machine was quiet.
+(
+  trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+  while :; do cut -d' ' -f1 /proc/loadavg; sleep 10 & nap=$!; wait "$nap"; done
+) >"$logs/load.txt" &
+sampler=$!
 
 load_start=$(load)
 t0=$SECONDS
@@ -80,6 +88,7 @@ fi
 
 bench/summarize.py --csv "$out/summary.csv" "${raw[@]}" >"$logs/tables.md"
 total_s=$((SECONDS - started))
+kill "$sampler" 2>/dev/null; sampler=
 {
   echo "# Grow benchmark results"
   echo
@@ -93,6 +102,9 @@ total_s=$((SECONDS - started))
   grep -h '^# [a-z]*: kernel' "$logs"/*.log | sed 's/^# /- /' || true
   echo "- load averages (1, 5, 15 min): start $load_start; after the host rows $load_host" \
        "(${host_s} s)${load_guest:+; after the guest rows $load_guest (${guest_s} s)}"
+  sort -n "$logs/load.txt" | awk '{ v[NR] = $1 } END {
+    printf "- 1-minute load average, sampled every 10 s during the run: min %s, median %s, max %s (%d samples)\n",
+      v[1], v[int((NR + 1) / 2)], v[NR], NR }'
   echo "- total run time of bench/run.sh: ${total_s} s$([ "$profile" = 1 ] && echo ", with --profile")"
   echo
   cat "$logs/tables.md"
