@@ -1,6 +1,6 @@
 #!/bin/bash
 # The grow benchmark, all of it, in one command (as root, from anywhere):
-#   bench/run.sh [--runs N] [--no-guest] [--profile] [--out DIR]
+#   bench/run.sh [--runs N] [--no-guest] [--no-profile] [--out DIR]
 # Installs what it needs, builds, then runs bench/grow-bench.sh twice:
 #   host   xfs and btrfs (this host's root may not grow a mounted ext4:
 #          it lacks CAP_SYS_RESOURCE in some sandboxes)
@@ -8,20 +8,20 @@
 #          contenders under the same emulation
 # and writes to DIR (default bench/results): host.csv and guest.csv (one
 # line a run), summary.csv, and RESULTS.md (machine, load, run time and the
-# tables that BENCHMARKS.md quotes).  Takes about 20 minutes with 5 runs.
-# --profile also writes PROFILE.md: where qga-grow's time goes
-# (bench/profile.sh) for xfs and btrfs 1G->2G on the host and ext4 1G->2G in
-# the guest.
+# tables that BENCHMARKS.md quotes), and PROFILE.md (unless --no-profile):
+# where qga-grow's time goes (bench/profile.sh), for xfs and btrfs 1G->2G on
+# the host and ext4 1G->2G in the guest.  Takes about 15 minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-runs=5 guest=1 profile=0 out=$ROOT/bench/results
+runs=5 guest=1 profile=1 out=$ROOT/bench/results
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --no-guest) guest=0; shift ;;
-    --profile) profile=1; shift ;;
+    --no-profile) profile=0; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+               exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +31,7 @@ started=$SECONDS
 
 "$ROOT/scripts/install-deps.sh" test
 "$ROOT/scripts/install-vm-deps.sh"
-# perf: instruction counts, where the CPU has them; the rest for --profile
+# perf: instruction counts, where the CPU has them; the rest for the profile
 "$ROOT/scripts/apt-install.sh" linux-perf strace valgrind
 if [ ! -f build/build.ninja ]; then meson setup build -Dwerror=true >/dev/null; fi
 ninja -C build qga-ext/qga-grow bench/qg-lib-grow bench/qg-bench-exec bench/qg-resize-floor \
@@ -75,7 +75,7 @@ if [ "$profile" = 1 ]; then
   {
     echo "# Where qga-grow's time goes"
     echo
-    echo "Made by \`bench/run.sh --profile\` (bench/profile.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
+    echo "Made by \`bench/run.sh\` (bench/profile.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
     echo
     for fs in xfs btrfs; do bench/profile.sh build "$fs" 1G 2G; echo; done
     if [ "$guest" = 1 ]; then
@@ -105,7 +105,7 @@ kill "$sampler" 2>/dev/null; sampler=
   sort -n "$logs/load.txt" | awk '{ v[NR] = $1 } END {
     printf "- 1-minute load average, sampled every 10 s during the run: min %s, median %s, max %s (%d samples)\n",
       v[1], v[int((NR + 1) / 2)], v[NR], NR }'
-  echo "- total run time of bench/run.sh: ${total_s} s$([ "$profile" = 1 ] && echo ", with --profile")"
+  echo "- total run time of bench/run.sh: ${total_s} s$([ "$profile" = 1 ] && echo ", profile included")"
   echo
   cat "$logs/tables.md"
 } >"$out/RESULTS.md"

@@ -8,8 +8,8 @@
  * forks) to main(): fork, exec, dynamic linking and library constructors;
  * "main" is from main() to exit.  Only the outermost wrapped
  * call is counted, so nested ones (libfdisk's own fsyncs inside
- * fdisk_write_disklabel) are not counted twice; they show as
- * "fsync-in-libfdisk".  Processes that make none of these calls write
+ * fdisk_write_disklabel, libext2fs's) are not counted twice; nested fsyncs
+ * show apart as "fsync-nested".  Processes that make none of these calls write
  * nothing.  A benchmark tool, never installed. */
 #include <blkid.h>
 #include <dlfcn.h>
@@ -33,7 +33,7 @@ enum stage {
 static const char *const stage_name[N_STAGES] = {
     "fdisk_assign_device_by_fd", "fdisk_write_disklabel", "fdisk_deassign_device",
     "blkid_new_probe_from_filename", "blkid_do_safeprobe", "ext2fs_open2", "fsync",
-    "fsync-in-libfdisk", "ioctl-BLKPG", "ioctl-fs-resize", "ioctl-other",
+    "fsync-nested", "ioctl-BLKPG", "ioctl-fs-resize", "ioctl-other",
 };
 static uint64_t total_ns[N_STAGES], calls[N_STAGES], main_ns;
 static int depth;
@@ -122,8 +122,8 @@ int fsync(int fd)
     static int (*fn)(int);
     if (!fn)
         fn = (int (*)(int))real("fsync");
-    /* Nested ones (libfdisk's) are shown apart: they are already part of
-     * the libfdisk call around them. */
+    /* Nested ones (libfdisk's, libext2fs's) are shown apart: they are
+     * already part of the library call around them. */
     enum stage s = depth > 0 ? ST_FSYNC_NESTED : ST_FSYNC;
     uint64_t t = now_ns();
     int r = fn(fd);

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Median stage times of several contenders, from qg-stage-timer.so's files
 (one file a run; lines "STAGE CALLS MICROSECONDS"), as a Markdown table.
+Each cell is the median of its own row, so a column need not add up.
 
     stages.py NAME FILE... [-- NAME FILE...]...
 """
 import statistics
 import sys
 
-NESTED = {"fsync-in-libfdisk"}  # already inside the libfdisk call around it
+NESTED = {"fsync-nested"}  # already inside the library call around it
 
 
 def read_run(path):

@@ -18,7 +18,8 @@ GROWPART_TARGET = 30.0  # growpart+tool / qga-grow, at least
 
 ENV_TITLES = {
     "host": "host (xfs, btrfs: this host's root cannot grow a mounted ext4)",
-    "guest": "QEMU guest, TCG emulation: ratios hold, absolute times are inflated",
+    "guest": ("QEMU guest, TCG emulation: all times inflated, process start and "
+              "user-space work more than kernel work (see BENCHMARKS.md)"),
 }
 
 
