@@ -1,5 +1,6 @@
-/* Small helpers: sysfs reads, errno errors, size formatting and parsing. */
+/* Small helpers: sysfs reads, errno errors, sizes, running tools. */
 #include "internal.h"
+#include "size.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,72 +49,20 @@ gboolean qg_set_errno_error(GError **error, int err, const char *fmt, ...)
     return FALSE;
 }
 
+/* The parsing and formatting live in common/size.c, shared with virt-grow;
+ * the library keeps its own names and error domain. */
 char *qg_format_bytes(uint64_t bytes)
 {
-    static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    double v = (double)bytes;
-    unsigned i = 0;
-    while (v >= 1024 && i < G_N_ELEMENTS(unit) - 1) {
-        v /= 1024;
-        i++;
-    }
-    return i ? g_strdup_printf("%.1f %s", v, unit[i])
-             : g_strdup_printf("%" G_GUINT64_FORMAT " B", bytes);
+    return qg_size_format(bytes);
 }
 
-/* "K"/"KiB" are powers of 1024, "KB" powers of 1000 (as virsh reads them). */
 gboolean qg_parse_size(const char *text, uint64_t *out, GError **error)
 {
-    static const char units[] = "KMGTPE";
-    const char *p = text;
-    uint64_t value = 0;
+    g_autoptr(GError) e = NULL;
 
-    if (!text || !*text) {
-        g_set_error(error, QG_ERROR, QG_ERROR_INVALID, "empty size");
-        return FALSE;
-    }
-    if (!g_ascii_isdigit(*p)) {
-        g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
-                    "size \"%s\" does not start with a digit", text);
-        return FALSE;
-    }
-    for (; g_ascii_isdigit(*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (value > (UINT64_MAX - d) / 10)
-            goto overflow;
-        value = value * 10 + d;
-    }
-    if ((*p == 'B' || *p == 'b') && p[1] == '\0')
-        p++;  /* plain bytes with a "B" */
-    if (*p) {
-        const char *u = strchr(units, g_ascii_toupper(*p));
-        uint64_t base = 1024;
-        if (!u)
-            goto bad_unit;
-        p++;
-        if (g_ascii_strcasecmp(p, "iB") == 0 || *p == '\0')
-            base = 1024;
-        else if (g_ascii_strcasecmp(p, "B") == 0)
-            base = 1000;
-        else
-            goto bad_unit;
-        for (const char *k = units; k <= u; k++) {
-            if (value > UINT64_MAX / base)
-                goto overflow;
-            value *= base;
-        }
-    }
-    *out = value;
-    return TRUE;
-
-bad_unit:
-    g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
-                "size \"%s\" has an unknown unit (use bytes, K, M, G, T, P, E, "
-                "with optional iB, or KB, MB, GB... for powers of 1000)", text);
-    return FALSE;
-overflow:
-    g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
-                "size \"%s\" is too large (more than 16 EiB)", text);
+    if (qg_size_parse(text, out, &e))
+        return TRUE;
+    g_set_error_literal(error, QG_ERROR, QG_ERROR_INVALID, e->message);
     return FALSE;
 }
 
