@@ -1,21 +1,18 @@
 /* Result printing: a table for people, JSON for programs. */
 #include "output.h"
+#include "table.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-/* Columns as wide as their longest cell. */
 void qg_print_table(FILE *out, const QgResult *res)
 {
-    enum { NCOL = 8 };
-    static const char *const head[NCOL] = { "LAYER", "DEVICE", "TYPE", "MOUNTPOINT",
-                                            "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES" };
+    static const char *const head[] = { "LAYER", "DEVICE", "TYPE", "MOUNTPOINT",
+                                        "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES" };
     g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
-    int width[NCOL];
-    guint rows = res->layers->len + 1;
     g_autofree char *disk = qg_format_bytes(res->disk_size);
 
-    for (int c = 0; c < NCOL; c++)
+    for (size_t c = 0; c < G_N_ELEMENTS(head); c++)
         g_ptr_array_add(cells, g_strdup(head[c]));
     for (guint i = 0; i < res->layers->len; i++) {
         const QgLayer *l = res->layers->pdata[i];
@@ -28,22 +25,10 @@ void qg_print_table(FILE *out, const QgResult *res)
         g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)l->old_size));
         g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)l->size));
     }
-    for (int c = 0; c < NCOL; c++) {
-        width[c] = 0;
-        for (guint r = 0; r < rows; r++)
-            width[c] = MAX(width[c], (int)strlen(cells->pdata[r * NCOL + c]));
-    }
 
     fprintf(out, "disk %s: %s (%" G_GUINT64_FORMAT " bytes, %u-byte sectors)\n",
             res->disk, disk, (guint64)res->disk_size, res->sector_size);
-    for (guint r = 0; r < rows; r++) {
-        for (int c = 0; c < NCOL; c++) {
-            const char *cell = cells->pdata[r * NCOL + c];
-            gboolean right = c >= 4;  /* sizes */
-            fprintf(out, c ? "  %*s" : "%*s", right ? width[c] : -width[c], cell);
-        }
-        fputc('\n', out);
-    }
+    qg_table_print(out, cells, G_N_ELEMENTS(head), 4 /* sizes, right-aligned */);
     fprintf(out, "%s\n", res->dry_run ? (res->changed ? "dry run: would grow" : "dry run: nothing to do")
                                       : (res->changed ? "grown" : "nothing to do"));
 }
