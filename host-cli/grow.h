@@ -1,0 +1,21 @@
+/* One request from start to end: libvirt checks, the plan, the block
+ * resize, the guest side. */
+#ifndef VG_GROW_H
+#define VG_GROW_H
+
+#include "outcome.h"
+
+#include <libvirt/libvirt.h>
+
+typedef struct {
+    gboolean dry_run;
+    unsigned timeout_s;  /* for the guest side */
+} VgSettings;
+
+/* Never NULL: failures are in the outcome (exit code and message). */
+VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSettings *set);
+
+/* libvirt's last error message, for the calling thread. */
+const char *vg_libvirt_error(void);
+
+#endif

@@ -1,0 +1,120 @@
+/* Matching the host's disk to the guest's. */
+#include "guest-match.h"
+#include "vg-error.h"
+
+#include <string.h>
+
+#define VIRTIO_BLK_SERIAL_MAX 20
+
+const char *vg_match_name(VgMatch how)
+{
+    switch (how) {
+    case VG_MATCH_SERIAL: return "serial";
+    case VG_MATCH_PCI: return "pci";
+    case VG_MATCH_NAME: return "name";
+    default: return "none";
+    }
+}
+
+char *vg_guest_visible_serial(const VgDisk *host)
+{
+    if (!host->serial || !*host->serial)
+        return NULL;
+    if (!g_strcmp0(host->bus, "virtio"))
+        return g_strndup(host->serial, VIRTIO_BLK_SERIAL_MAX);
+    return g_strdup(host->serial);
+}
+
+/* qemu-ga reports udev's ID_SERIAL: the serial itself for virtio-blk (cut
+ * to 20 bytes), "<vendor>_<model>_<serial>" for SCSI disks. */
+static gboolean serial_matches(const VgDisk *host, const char *guest)
+{
+    g_autofree char *visible = vg_guest_visible_serial(host);
+    size_t gl, hl;
+
+    if (!visible || !guest || !*guest)
+        return FALSE;
+    if (!strcmp(visible, guest))
+        return TRUE;
+    gl = strlen(guest);
+    hl = strlen(host->serial);
+    return gl > hl && guest[gl - hl - 1] == '_' && !strcmp(guest + gl - hl, host->serial);
+}
+
+VgMatch vg_guest_addr_matches(const VgDisk *host, const VgGuestDiskAddr *a)
+{
+    if (!a)
+        return VG_MATCH_NONE;
+    if (serial_matches(host, a->serial))
+        return VG_MATCH_SERIAL;
+    /* A virtio-blk disk is its own PCI function; other buses share their
+     * controller's address among several disks. */
+    if (host->has_pci && a->has_pci && !g_strcmp0(host->bus, "virtio") &&
+        (!a->bus_type || !strcmp(a->bus_type, "virtio")) &&
+        !memcmp(&host->pci, &a->pci, sizeof(host->pci)))
+        return VG_MATCH_PCI;
+    return VG_MATCH_NONE;
+}
+
+typedef struct {
+    const char *dev;
+    const VgGuestDiskAddr *addr;
+} Candidate;
+
+static GArray *candidates(GPtrArray *disks, GPtrArray *fsinfo)
+{
+    GArray *c = g_array_new(FALSE, FALSE, sizeof(Candidate));
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const VgGuestDisk *d = disks->pdata[i];
+        if (!d->partition)
+            g_array_append_val(c, ((Candidate){ d->name, d->addr }));
+    }
+    for (guint i = 0; fsinfo && i < fsinfo->len; i++) {
+        const VgGuestFs *fs = fsinfo->pdata[i];
+        for (guint j = 0; j < fs->disks->len; j++) {
+            const VgGuestDiskAddr *a = fs->disks->pdata[j];
+            if (a->dev)
+                g_array_append_val(c, ((Candidate){ a->dev, a }));
+        }
+    }
+    return c;
+}
+
+char *vg_guest_disk_find(const VgDisk *host, GPtrArray *disks, GPtrArray *fsinfo,
+                         VgMatch *how, char **serial, GError **error)
+{
+    g_autoptr(GArray) c = candidates(disks, fsinfo);
+    g_autofree char *by_name = g_strdup_printf("/dev/%s", host->target);
+    static const VgMatch order[] = { VG_MATCH_SERIAL, VG_MATCH_PCI, VG_MATCH_NAME };
+
+    *how = VG_MATCH_NONE;
+    *serial = NULL;
+    for (size_t k = 0; k < G_N_ELEMENTS(order); k++) {
+        const Candidate *found = NULL;
+        for (guint i = 0; i < c->len; i++) {
+            const Candidate *cand = &g_array_index(c, Candidate, i);
+            gboolean hit = order[k] == VG_MATCH_NAME
+                               ? !strcmp(cand->dev, by_name)
+                               : vg_guest_addr_matches(host, cand->addr) == order[k];
+            if (!hit || (found && !strcmp(found->dev, cand->dev)))
+                continue;
+            if (found) {
+                g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                            "both guest disks %s and %s match host disk %s by %s", found->dev,
+                            cand->dev, host->target, vg_match_name(order[k]));
+                return NULL;
+            }
+            found = cand;
+        }
+        if (found) {
+            *how = order[k];
+            if (found->addr && found->addr->serial && *found->addr->serial)
+                *serial = g_strdup(found->addr->serial);
+            return g_strdup(found->dev);
+        }
+    }
+    g_set_error(error, VG_ERROR, VG_ERROR_NOT_FOUND,
+                "the guest reports no disk matching host disk %s (by serial, PCI address "
+                "or name)", host->target);
+    return NULL;
+}

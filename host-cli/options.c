@@ -1,0 +1,168 @@
+/* Command-line parsing, kept apart from main() so that it can be tested. */
+#include "options.h"
+#include "vg-error.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char vg_usage_text[] =
+    "Usage: virt-grow [OPTION]... DOMAIN DISK SIZE\n"
+    "       virt-grow [OPTION]... --batch FILE|-\n"
+    "\n"
+    "Grow a running libvirt domain's disk, then have the guest grow the\n"
+    "partition and filesystem on it, and report every size before and after.\n"
+    "\n"
+    "DOMAIN  name or UUID of a running domain\n"
+    "DISK    target (vdb), source path (/var/lib/libvirt/images/d.qcow2),\n"
+    "        or serial:SERIAL (the disk's <serial> in the domain XML)\n"
+    "SIZE    new size: 20G, 20GiB, 20GB (powers of 1000), 21474836480 (bytes);\n"
+    "        +10G adds to the current size.  Never smaller than now.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --connect URI   libvirt URI (default: libvirt's default URI)\n"
+    "  -n, --dry-run       check and show the plan, change nothing\n"
+    "  -j, --json          print the result as JSON (one object per request)\n"
+    "  -q, --quiet         print nothing but errors\n"
+    "  -t, --timeout SEC   how long the guest side may take (default 120)\n"
+    "  -b, --batch FILE    read requests from FILE (\"-\": stdin), one a line:\n"
+    "                      DOMAIN DISK SIZE, or a JSON object with domain,\n"
+    "                      disk, size and optional uri\n"
+    "  -J, --jobs N        run up to N batch requests at once (default 4)\n"
+    "  -h, --help          show this help\n"
+    "  -V, --version       show the version\n"
+    "\n"
+    "The guest side uses, in order: the agent command guest-grow-disk;\n"
+    "guest-exec of qga-grow; waiting for the guest's udev rule (confirmed by\n"
+    "guest-get-fsinfo); with no agent the disk is grown and the guest side is\n"
+    "reported unconfirmed.\n"
+    "\n"
+    "Exit status: 0 grown and confirmed (dry run: would grow), 1 nothing to do,\n"
+    "2 error (nothing changed), 3 disk grown but the guest's growth unconfirmed,\n"
+    "4 disk grown but the guest's growth failed.  See virt-grow(1).\n";
+
+void vg_options_clear(VgOptions *o)
+{
+    g_free(o->uri);
+    g_free(o->batch);
+    g_free(o->domain);
+    g_free(o->disk);
+    g_free(o->size);
+    memset(o, 0, sizeof(*o));
+}
+
+static gboolean parse_uint(const char *opt, const char *text, unsigned min, unsigned max,
+                           unsigned *out, GError **error)
+{
+    char *end = NULL;
+    guint64 v;
+
+    errno = 0;
+    v = text && g_ascii_isdigit(*text) ? g_ascii_strtoull(text, &end, 10) : 0;
+    if (!text || !g_ascii_isdigit(*text) || errno || *end || v < min || v > max) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                    "%s needs a whole number from %u to %u, not \"%s\"", opt, min, max,
+                    text ? text : "");
+        return FALSE;
+    }
+    *out = (unsigned)v;
+    return TRUE;
+}
+
+/* "--opt=value", "--opt value" or "-o value": the value, or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *arg)
+{
+    const char *eq = g_str_has_prefix(arg, "--") ? strchr(arg, '=') : NULL;
+    if (eq)
+        return eq + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static gboolean is_opt(const char *arg, const char *s, const char *l)
+{
+    size_t n = strlen(l);
+    return (s && !strcmp(arg, s)) || !strcmp(arg, l) ||
+           (!strncmp(arg, l, n) && arg[n] == '=');
+}
+
+gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
+{
+    const char *words[3];
+    unsigned nwords = 0;
+    gboolean only_words = FALSE;
+
+    memset(o, 0, sizeof(*o));
+    o->timeout_s = VG_DEFAULT_TIMEOUT_S;
+    o->jobs = VG_DEFAULT_JOBS;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+
+        /* "-10G" is a (bad) SIZE, not an option: let the size parser say why. */
+        if (only_words || a[0] != '-' || !a[1] || g_ascii_isdigit(a[1])) {
+            if (nwords == 3) {
+                g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                            "unexpected argument \"%s\" after DOMAIN DISK SIZE", a);
+                return FALSE;
+            }
+            words[nwords++] = a;
+        } else if (!strcmp(a, "--")) {
+            only_words = TRUE;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            o->help = TRUE;
+            return TRUE;
+        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            o->version = TRUE;
+            return TRUE;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) {
+            o->dry_run = TRUE;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+            o->json = TRUE;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = TRUE;
+        } else if (is_opt(a, "-c", "--connect")) {
+            if (!(v = option_value(argc, argv, &i, a)) || !*v)
+                goto needs_value;
+            g_free(o->uri);
+            o->uri = g_strdup(v);
+        } else if (is_opt(a, "-b", "--batch")) {
+            if (!(v = option_value(argc, argv, &i, a)) || !*v)
+                goto needs_value;
+            g_free(o->batch);
+            o->batch = g_strdup(v);
+        } else if (is_opt(a, "-t", "--timeout")) {
+            if (!parse_uint("--timeout", option_value(argc, argv, &i, a), 1, VG_MAX_TIMEOUT_S,
+                            &o->timeout_s, error))
+                return FALSE;
+        } else if (is_opt(a, "-J", "--jobs")) {
+            if (!parse_uint("--jobs", option_value(argc, argv, &i, a), 1, VG_MAX_JOBS,
+                            &o->jobs, error))
+                return FALSE;
+        } else {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "unknown option \"%s\"", a);
+            return FALSE;
+        }
+        continue;
+needs_value:
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "%s needs a value", a);
+        return FALSE;
+    }
+
+    if (o->batch && nwords) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                    "--batch takes its requests from the file: no DOMAIN DISK SIZE too");
+        return FALSE;
+    }
+    if (!o->batch && nwords < 3) {
+        static const char *const missing[] = { "DOMAIN", "DISK", "SIZE" };
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "missing %s (usage: DOMAIN DISK SIZE)",
+                    missing[nwords]);
+        return FALSE;
+    }
+    if (nwords == 3) {
+        o->domain = g_strdup(words[0]);
+        o->disk = g_strdup(words[1]);
+        o->size = g_strdup(words[2]);
+    }
+    return TRUE;
+}

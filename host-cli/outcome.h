@@ -1,0 +1,46 @@
+/* What happened to one request: everything the report prints. */
+#ifndef VG_OUTCOME_H
+#define VG_OUTCOME_H
+
+#include "agent-reply.h"
+#include "domain-disks.h"
+#include "guest-match.h"
+#include "request.h"
+#include "vg-error.h"
+
+/* How the guest side is reached, best first. */
+typedef enum {
+    VG_METHOD_NONE,       /* no usable agent: the guest side is not confirmed */
+    VG_METHOD_GROW_DISK,  /* the patched agent's guest-grow-disk */
+    VG_METHOD_EXEC,       /* guest-exec of qga-grow --json */
+    VG_METHOD_UDEV,       /* the guest's udev rule, confirmed by guest-get-fsinfo */
+} VgMethod;
+
+const char *vg_method_name(VgMethod m);
+
+typedef struct {
+    const VgRequest *req;   /* borrowed */
+    gboolean dry_run;
+    VgDisk *disk;           /* the host disk; NULL if never found */
+    uint64_t size_before;   /* libvirt's capacity before, bytes */
+    uint64_t size_target;
+    uint64_t size_after;
+    gboolean disk_resized;
+    VgMethod method;
+    char *method_note;      /* why this method (e.g. why not a better one) */
+    char *guest_disk;       /* "/dev/vdc", NULL if unknown */
+    VgMatch match;
+    VgGrowReport *guest;    /* the guest's layers; NULL if none */
+    GPtrArray *warnings;    /* char* */
+    char *message;          /* error or reason for exit codes 2, 3, 4 */
+    VgExit exit;
+} VgOutcome;
+
+VgOutcome *vg_outcome_new(const VgRequest *req, gboolean dry_run);
+void vg_outcome_free(VgOutcome *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgOutcome, vg_outcome_free)
+void vg_outcome_warn(VgOutcome *o, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Set exit code and message (takes @error's message; @error may be NULL). */
+void vg_outcome_set(VgOutcome *o, VgExit exit, const GError *error);
+
+#endif

@@ -1,0 +1,208 @@
+/* Reports of outcomes. */
+#include "report.h"
+#include "size.h"
+#include "table.h"
+
+#include <json-glib/json-glib.h>
+
+enum { NCOL = 8 };
+
+const char *vg_exit_name(VgExit exit)
+{
+    switch (exit) {
+    case VG_EXIT_GROWN: return "grown";
+    case VG_EXIT_NOTHING: return "nothing-to-do";
+    case VG_EXIT_UNCONFIRMED: return "unconfirmed";
+    case VG_EXIT_GUEST_FAILED: return "guest-failed";
+    default: return "error";
+    }
+}
+
+static void add_row(GPtrArray *cells, const char *layer, const char *device, const char *type,
+                    const char *mountpoint, uint64_t before, const char *after_text,
+                    uint64_t after)
+{
+    g_ptr_array_add(cells, g_strdup(layer));
+    g_ptr_array_add(cells, g_strdup(device ? device : "-"));
+    g_ptr_array_add(cells, g_strdup(type ? type : "-"));
+    g_ptr_array_add(cells, g_strdup(mountpoint ? mountpoint : "-"));
+    g_ptr_array_add(cells, qg_size_format(before));
+    g_ptr_array_add(cells, after_text ? g_strdup(after_text) : qg_size_format(after));
+    g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, before));
+    g_ptr_array_add(cells, after_text ? g_strdup("-") : g_strdup_printf("%" G_GUINT64_FORMAT, after));
+}
+
+static void print_result_line(FILE *out, const VgOutcome *o)
+{
+    g_autofree char *before = qg_size_format(o->size_before);
+    g_autofree char *after = qg_size_format(o->size_after);
+
+    switch (o->exit) {
+    case VG_EXIT_GROWN:
+        if (o->dry_run)
+            fprintf(out, "dry run: would grow disk %s from %s to %s; guest side: %s\n",
+                    o->disk->target, before, after, vg_method_name(o->method));
+        else
+            fprintf(out, "grown and confirmed by the guest (%s)\n", vg_method_name(o->method));
+        break;
+    case VG_EXIT_NOTHING:
+        fprintf(out, "%snothing to do: disk %s is already %s%s\n", o->dry_run ? "dry run: " : "",
+                o->disk->target, before,
+                o->guest ? " and the guest has nothing to grow" : "");
+        break;
+    case VG_EXIT_UNCONFIRMED:
+        fprintf(out, "disk grown; the guest's growth is unconfirmed: %s\n", o->message);
+        break;
+    case VG_EXIT_GUEST_FAILED:
+        fprintf(out, "%s; the guest failed to grow: %s\n",
+                o->disk_resized ? "disk grown" : "the disk already had that size", o->message);
+        break;
+    default:
+        break;
+    }
+}
+
+void vg_report_table(FILE *out, FILE *err, const VgOutcome *o)
+{
+    static const char *const head[NCOL] = { "LAYER", "DEVICE", "TYPE", "MOUNTPOINT",
+                                            "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES" };
+    g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *where = o->req->line ? g_strdup_printf("line %u: ", o->req->line)
+                                          : g_strdup("");
+
+    if (o->exit == VG_EXIT_ERROR) {
+        fprintf(err, "virt-grow: %sdomain %s, disk %s: %s\nvirt-grow: nothing was changed\n",
+                where, o->req->domain, o->req->disk, o->message);
+        return;
+    }
+    g_autofree char *disk = vg_disk_describe(o->disk);
+    fprintf(out, "%sdomain %s, disk %s\n", where, o->req->domain, disk);
+    if (o->guest_disk)
+        fprintf(out, "guest disk %s (matched by %s), guest side: %s\n", o->guest_disk,
+                vg_match_name(o->match), vg_method_name(o->method));
+    else
+        fprintf(out, "guest side: %s\n", vg_method_name(o->method));
+    if (o->method_note && o->exit != VG_EXIT_UNCONFIRMED)
+        fprintf(out, "  (%s)\n", o->method_note);
+
+    for (int c = 0; c < NCOL; c++)
+        g_ptr_array_add(cells, g_strdup(head[c]));
+    add_row(cells, "disk", o->disk->target, o->disk->format ? o->disk->format : o->disk->type,
+            NULL, o->size_before, NULL, o->size_after);
+    for (guint i = 0; o->guest && i < o->guest->layers->len; i++) {
+        const VgGuestLayer *l = o->guest->layers->pdata[i];
+        /* a dry run's guest layers are today's: they grow to fill the disk */
+        add_row(cells, l->kind, l->device, l->type, l->mountpoint, l->old_size,
+                o->dry_run && o->size_target > o->size_before ? "(fills)" : NULL, l->size);
+    }
+    qg_table_print(out, cells, NCOL, 4);
+    for (guint i = 0; i < o->warnings->len; i++)
+        fprintf(err, "virt-grow: warning: %s\n", (char *)o->warnings->pdata[i]);
+    print_result_line(out, o);
+}
+
+static void add_string(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void add_int(JsonBuilder *b, const char *name, uint64_t value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, (gint64)value);
+}
+
+static void add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+static void add_strings(JsonBuilder *b, const char *name, GPtrArray *strings)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < strings->len; i++)
+        json_builder_add_string_value(b, strings->pdata[i]);
+    json_builder_end_array(b);
+}
+
+/* The guest's report, in the shape of guest-grow-disk's reply. */
+static void add_guest(JsonBuilder *b, const VgGrowReport *r)
+{
+    json_builder_set_member_name(b, "guest");
+    if (!r) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    add_string(b, "disk", r->disk);
+    add_int(b, "disk-size", r->disk_size);
+    if (r->sector_size)
+        add_int(b, "sector-size", r->sector_size);
+    add_bool(b, "changed", r->changed);
+    add_bool(b, "dry-run", r->dry_run);
+    json_builder_set_member_name(b, "layers");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->layers->len; i++) {
+        const VgGuestLayer *l = r->layers->pdata[i];
+        json_builder_begin_object(b);
+        add_string(b, "kind", l->kind);
+        add_string(b, "device", l->device);
+        add_string(b, "type", l->type);
+        if (l->mountpoint)
+            add_string(b, "mountpoint", l->mountpoint);
+        if (l->has_partno)
+            add_int(b, "partno", l->partno);
+        add_int(b, "old-size", l->old_size);
+        add_int(b, "size", l->size);
+        add_bool(b, "changed", l->changed);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    add_strings(b, "warnings", r->warnings);
+    json_builder_end_object(b);
+}
+
+char *vg_report_json(const VgOutcome *o, gboolean pretty)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    if (o->req->line)
+        add_int(b, "line", o->req->line);
+    add_string(b, "domain", o->req->domain);
+    add_string(b, "disk", o->disk ? o->disk->target : o->req->disk);
+    add_string(b, "requested-disk", o->req->disk);
+    add_string(b, "requested-size", o->req->size_text);
+    add_string(b, "source", o->disk ? o->disk->source : NULL);
+    add_string(b, "serial", o->disk ? o->disk->serial : NULL);
+    add_bool(b, "dry-run", o->dry_run);
+    add_int(b, "exit-code", o->exit);
+    add_string(b, "outcome", o->dry_run && o->exit == VG_EXIT_GROWN ? "would-grow"
+                                                                   : vg_exit_name(o->exit));
+    add_string(b, "message", o->message);
+    if (o->disk) {
+        add_int(b, "disk-size-before", o->size_before);
+        add_int(b, "disk-size-target", o->size_target);
+        add_int(b, "disk-size-after", o->size_after);
+        add_bool(b, "disk-resized", o->disk_resized);
+        add_string(b, "guest-method", vg_method_name(o->method));
+        add_string(b, "guest-method-note", o->method_note);
+        add_string(b, "guest-disk", o->guest_disk);
+        add_string(b, "guest-match", o->guest_disk ? vg_match_name(o->match) : NULL);
+        add_guest(b, o->guest);
+    }
+    add_strings(b, "warnings", o->warnings);
+    json_builder_end_object(b);
+
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, pretty);
+    return json_generator_to_data(gen, NULL);
+}

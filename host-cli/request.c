@@ -1,0 +1,199 @@
+/* Requests from the command line or a batch file. */
+#include "request.h"
+#include "vg-error.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define VG_BATCH_MAX_LINE 4096
+#define VG_BATCH_MAX_REQUESTS 10000
+
+void vg_request_free(VgRequest *req)
+{
+    if (!req)
+        return;
+    g_free(req->uri);
+    g_free(req->domain);
+    g_free(req->disk);
+    g_free(req->size_text);
+    g_free(req);
+}
+
+VgRequest *vg_request_new(const char *uri, const char *domain, const char *disk,
+                          const char *size, GError **error)
+{
+    VgSizeSpec spec;
+
+    if (!domain || !*domain) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "no DOMAIN given");
+        return NULL;
+    }
+    if (!disk || !*disk || !strcmp(disk, "serial:")) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                    "no DISK given (a target like vdb, a source path, or serial:SERIAL)");
+        return NULL;
+    }
+    if (!size) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "no SIZE given (e.g. 20G or +10G)");
+        return NULL;
+    }
+    if (!vg_size_spec_parse(size, &spec, error))
+        return NULL;
+
+    VgRequest *req = g_new0(VgRequest, 1);
+    req->uri = g_strdup(uri);
+    req->domain = g_strdup(domain);
+    req->disk = g_strdup(disk);
+    req->size_text = g_strdup(size);
+    req->size = spec;
+    return req;
+}
+
+/* A member that must be a string, or absent when optional. */
+static gboolean get_string(JsonObject *o, const char *name, gboolean optional,
+                           const char **out, GError **error)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    *out = NULL;
+    if (!n) {
+        if (optional)
+            return TRUE;
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "no \"%s\"", name);
+        return FALSE;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "\"%s\" is not a string", name);
+        return FALSE;
+    }
+    *out = json_node_get_string(n);
+    return TRUE;
+}
+
+static VgRequest *request_from_json(const char *line, GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    const char *uri, *domain, *disk, *size;
+    g_autofree char *size_num = NULL;
+
+    if (!json_parser_load_from_data(parser, line, -1, error))
+        return NULL;
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "not a JSON object");
+        return NULL;
+    }
+    JsonObject *o = json_node_get_object(root);
+    g_autoptr(GList) members = json_object_get_members(o);
+    for (GList *l = members; l; l = l->next) {
+        const char *name = l->data;
+        if (strcmp(name, "uri") && strcmp(name, "domain") && strcmp(name, "disk") &&
+            strcmp(name, "size")) {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                        "unknown member \"%s\" (known: domain, disk, size, uri)", name);
+            return NULL;
+        }
+    }
+    if (!get_string(o, "uri", TRUE, &uri, error) || !get_string(o, "domain", FALSE, &domain, error) ||
+        !get_string(o, "disk", FALSE, &disk, error))
+        return NULL;
+    JsonNode *sn = json_object_get_member(o, "size");
+    if (sn && JSON_NODE_HOLDS_VALUE(sn) && json_node_get_value_type(sn) == G_TYPE_INT64) {
+        gint64 v = json_node_get_int(sn);
+        if (v < 0) {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "\"size\" is negative");
+            return NULL;
+        }
+        size = size_num = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    } else if (!get_string(o, "size", FALSE, &size, error)) {
+        return NULL;
+    }
+    return vg_request_new(uri, domain, disk, size, error);
+}
+
+static VgRequest *request_from_words(const char *line, GError **error)
+{
+    g_auto(GStrv) words = g_strsplit_set(line, " \t", -1);
+    const char *w[3];
+    unsigned n = 0;
+
+    for (char **p = words; *p; p++) {
+        if (!**p)
+            continue;
+        if (n == 3) {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                        "more than three words (DOMAIN DISK SIZE)");
+            return NULL;
+        }
+        w[n++] = *p;
+    }
+    if (n != 3) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "expected DOMAIN DISK SIZE");
+        return NULL;
+    }
+    return vg_request_new(NULL, w[0], w[1], w[2], error);
+}
+
+GPtrArray *vg_batch_parse(const char *text, gsize len, GError **error)
+{
+    g_autoptr(GPtrArray) reqs = g_ptr_array_new_with_free_func((GDestroyNotify)vg_request_free);
+    const char *p = text, *end = text + len;
+    unsigned lineno = 0;
+
+    if (!g_utf8_validate(text, (gssize)len, NULL)) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "batch input is not UTF-8 text");
+        return NULL;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        gsize n = (gsize)((nl ? nl : end) - p);
+        g_autofree char *line = g_strstrip(g_strndup(p, n));
+        g_autoptr(GError) e = NULL;
+        VgRequest *req;
+
+        lineno++;
+        p = nl ? nl + 1 : end;
+        if (!*line || line[0] == '#')
+            continue;
+        if (n > VG_BATCH_MAX_LINE) {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                        "batch line %u: longer than %d bytes", lineno, VG_BATCH_MAX_LINE);
+            return NULL;
+        }
+        if (reqs->len >= VG_BATCH_MAX_REQUESTS) {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                        "batch: more than %d requests", VG_BATCH_MAX_REQUESTS);
+            return NULL;
+        }
+        req = line[0] == '{' ? request_from_json(line, &e) : request_from_words(line, &e);
+        if (!req) {
+            g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "batch line %u: %s", lineno,
+                        e->message);
+            return NULL;
+        }
+        req->line = lineno;
+        g_ptr_array_add(reqs, req);
+    }
+    if (reqs->len == 0) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "batch: no requests");
+        return NULL;
+    }
+    return g_steal_pointer(&reqs);
+}
+
+gboolean vg_batch_check_duplicates(GPtrArray *requests, GError **error)
+{
+    for (guint i = 0; i < requests->len; i++) {
+        const VgRequest *a = requests->pdata[i];
+        for (guint j = i + 1; j < requests->len; j++) {
+            const VgRequest *b = requests->pdata[j];
+            if (g_strcmp0(a->uri, b->uri) == 0 && strcmp(a->domain, b->domain) == 0 &&
+                strcmp(a->disk, b->disk) == 0) {
+                g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                            "batch lines %u and %u both grow disk %s of domain %s",
+                            a->line, b->line, a->disk, a->domain);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}

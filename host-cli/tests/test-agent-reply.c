@@ -1,0 +1,424 @@
+/* Agent replies: well-formed ones as qemu-ga and guest-grow-disk send them,
+ * and hostile ones that must be refused with an error, never a crash. */
+#include "agent-reply.h"
+#include "vg-error.h"
+
+#include <string.h>
+
+static const char grow_reply[] =
+    "{\"return\": {\"disk\": \"/dev/vdc\", \"disk-size\": 2147483648, \"sector-size\": 512,"
+    " \"changed\": true, \"dry-run\": false, \"layers\": ["
+    "{\"kind\": \"partition\", \"device\": \"/dev/vdc1\", \"type\": \"gpt\", \"partno\": 1,"
+    " \"old-size\": 1072676864, \"size\": 2146418688, \"changed\": true},"
+    "{\"kind\": \"filesystem\", \"device\": \"/dev/vdc1\", \"type\": \"ext4\","
+    " \"mountpoint\": \"/data\", \"old-size\": 1072676864, \"size\": 2146418688,"
+    " \"changed\": true}], \"warnings\": [\"a note\"]}}";
+
+static const char info_reply[] =
+    "{\"return\": {\"version\": \"7.2.22\", \"supported_commands\": ["
+    "{\"enabled\": true, \"name\": \"guest-get-fsinfo\", \"success-response\": true},"
+    "{\"enabled\": false, \"name\": \"guest-grow-disk\", \"success-response\": true},"
+    "{\"enabled\": true, \"name\": \"guest-exec\", \"success-response\": true}]}}";
+
+/* As qemu-ga 7.2 answers (address members in its order, -1 where unknown). */
+static const char disks_reply[] =
+    "{\"return\": [{\"name\": \"/dev/vdb1\", \"dependencies\": [\"/dev/vdb\"],"
+    " \"partition\": true, \"address\": {\"serial\": \"DATA\", \"bus-type\": \"virtio\","
+    " \"bus\": 0, \"unit\": 0, \"pci-controller\": {\"bus\": 0, \"slot\": 5, \"domain\": 0,"
+    " \"function\": 0}, \"dev\": \"/dev/vdb\", \"target\": 0}},"
+    "{\"name\": \"/dev/vdb\", \"partition\": false, \"address\": {\"serial\": \"DATA\","
+    " \"bus-type\": \"virtio\", \"bus\": 0, \"unit\": 0, \"pci-controller\": {\"bus\": 0,"
+    " \"slot\": 5, \"domain\": 0, \"function\": 0}, \"dev\": \"/dev/vdb\", \"target\": 0}},"
+    "{\"name\": \"/dev/sr0\", \"partition\": false, \"address\": {\"bus-type\": \"sata\","
+    " \"bus\": -1, \"unit\": -1, \"pci-controller\": {\"bus\": -1, \"slot\": -1,"
+    " \"domain\": -1, \"function\": -1}, \"target\": -1}},"
+    "{\"name\": \"/dev/dm-0\", \"partition\": false}]}";
+
+static const char fsinfo_reply[] =
+    "{\"return\": [{\"name\": \"vdb1\", \"total-bytes\": 1031061504, \"mountpoint\": \"/data\","
+    " \"disk\": [{\"serial\": \"DATA\", \"bus-type\": \"virtio\", \"bus\": 0, \"unit\": 0,"
+    " \"pci-controller\": {\"bus\": 0, \"slot\": 5, \"domain\": 0, \"function\": 0},"
+    " \"dev\": \"/dev/vdb\", \"target\": 0}], \"used-bytes\": 24576, \"type\": \"ext4\"},"
+    "{\"name\": \"tmpfs\", \"mountpoint\": \"/run\", \"disk\": [], \"type\": \"tmpfs\"}]}";
+
+static void test_grow_disk(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(grow_reply, strlen(grow_reply), &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(r->disk, ==, "/dev/vdc");
+    g_assert_cmpuint(r->disk_size, ==, 2147483648ULL);
+    g_assert_cmpuint(r->sector_size, ==, 512);
+    g_assert_true(r->changed);
+    g_assert_false(r->dry_run);
+    g_assert_cmpuint(r->layers->len, ==, 2);
+    const VgGuestLayer *p = r->layers->pdata[0], *f = r->layers->pdata[1];
+    g_assert_cmpstr(p->kind, ==, "partition");
+    g_assert_true(p->has_partno);
+    g_assert_cmpuint(p->partno, ==, 1);
+    g_assert_null(p->mountpoint);
+    g_assert_cmpstr(f->mountpoint, ==, "/data");
+    g_assert_false(f->has_partno);
+    g_assert_cmpuint(f->old_size, ==, 1072676864);
+    g_assert_cmpstr(r->warnings->pdata[0], ==, "a note");
+
+    /* the bare object, as qga-grow --json prints it */
+    const char *bare = strchr(grow_reply, ':') + 1;
+    g_autofree char *obj = g_strndup(bare, strlen(bare) - 1);
+    g_autoptr(VgGrowReport) r2 = vg_grow_report_parse(obj, strlen(obj), &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(r2->layers->len, ==, 2);
+
+    /* sanity check against what the host set */
+    g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+    vg_grow_report_check(r, 2147483648ULL, w);
+    g_assert_cmpuint(w->len, ==, 0);
+    vg_grow_report_check(r, 4294967296ULL, w);
+    g_assert_cmpuint(w->len, ==, 1);
+    g_assert_nonnull(strstr(w->pdata[0], "less than"));
+}
+
+static void test_guest_info(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgGuestInfo) gi = vg_reply_guest_info(info_reply, strlen(info_reply), &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(gi->version, ==, "7.2.22");
+    g_assert_true(vg_guest_info_enabled(gi, "guest-exec"));
+    g_assert_false(vg_guest_info_enabled(gi, "guest-grow-disk"));  /* listed, disabled */
+    g_assert_false(vg_guest_info_enabled(gi, "guest-exec-status"));  /* not listed */
+    g_assert_false(vg_guest_info_enabled(NULL, "guest-exec"));
+}
+
+static void test_disks(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) d = vg_reply_get_disks(disks_reply, strlen(disks_reply), &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(d->len, ==, 4);
+    const VgGuestDisk *vdb = d->pdata[1], *sr0 = d->pdata[2], *dm = d->pdata[3];
+    g_assert_false(vdb->partition);
+    g_assert_cmpstr(vdb->addr->serial, ==, "DATA");
+    g_assert_true(vdb->addr->has_pci);
+    g_assert_cmpuint(vdb->addr->pci.slot, ==, 5);
+    g_assert_false(sr0->addr->has_pci);  /* -1: unknown, not an error */
+    g_assert_null(dm->addr);
+}
+
+static void test_fsinfo(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) l = vg_reply_get_fsinfo(fsinfo_reply, strlen(fsinfo_reply), &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(l->len, ==, 2);
+    const VgGuestFs *fs = l->pdata[0], *tmp = l->pdata[1];
+    g_assert_true(fs->has_total);
+    g_assert_cmpuint(fs->total_bytes, ==, 1031061504);
+    g_assert_cmpstr(((VgGuestDiskAddr *)fs->disks->pdata[0])->dev, ==, "/dev/vdb");
+    g_assert_false(tmp->has_total);
+    g_assert_cmpuint(tmp->disks->len, ==, 0);
+}
+
+static void test_exec(void)
+{
+    static const char started[] = "{\"return\": {\"pid\": 1234}}";
+    /* base64 of "{}\n" and "oops" */
+    static const char done[] = "{\"return\": {\"exitcode\": 1, \"out-data\": \"e30K\","
+                               " \"err-data\": \"b29wcw==\", \"exited\": true}}";
+    static const char running[] = "{\"return\": {\"exited\": false}}";
+    g_autoptr(GError) e = NULL;
+    int64_t pid = 0;
+
+    g_assert_true(vg_reply_exec(started, strlen(started), &pid, &e));
+    g_assert_cmpint(pid, ==, 1234);
+
+    g_autoptr(VgExecStatus) st = vg_reply_exec_status(done, strlen(done), &e);
+    g_assert_no_error(e);
+    g_assert_true(st->exited && st->has_exitcode);
+    g_assert_cmpint(st->exitcode, ==, 1);
+    g_assert_cmpmem(g_bytes_get_data(st->out, NULL), g_bytes_get_size(st->out), "{}\n", 3);
+    g_assert_cmpmem(g_bytes_get_data(st->err, NULL), g_bytes_get_size(st->err), "oops", 4);
+
+    g_autoptr(VgExecStatus) st2 = vg_reply_exec_status(running, strlen(running), &e);
+    g_assert_no_error(e);
+    g_assert_false(st2->exited);
+    g_assert_cmpuint(g_bytes_get_size(st2->out), ==, 0);
+}
+
+/* Each must fail with VG_ERROR_REPLY and a message naming the problem. */
+typedef VgGrowReport *(*GrowParser)(const char *, gsize, GError **);
+
+static void expect_grow_refused(const char *text, gsize len, const char *message_part)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(text, len, &e);
+    if (r)
+        g_error("accepted hostile reply: %.200s", text);
+    g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+    if (!strstr(e->message, message_part))
+        g_error("\"%s\" lacks \"%s\" (reply %.100s)", e->message, message_part, text);
+}
+
+/* @member replaced in the good reply by @value. */
+static char *with_member(const char *member, const char *value)
+{
+    g_autofree char *needle = g_strdup_printf("\"%s\": ", member);
+    const char *at = strstr(grow_reply, needle);
+    g_assert_nonnull(at);
+    const char *v = at + strlen(needle);
+    const char *end = v;
+    if (*end == '"') {
+        end = strchr(end + 1, '"') + 1;
+    } else if (*end == '[') {  /* the good reply has no brackets in strings */
+        int depth = 0;
+        do
+            depth += *end == '[' ? 1 : *end == ']' ? -1 : 0;
+        while (*++end && depth);
+    } else
+        while (*end && *end != ',' && *end != '}')
+            end++;
+    return g_strdup_printf("%.*s%s%s", (int)(v - grow_reply), grow_reply, value, end);
+}
+
+static void test_hostile_values(void)
+{
+    static const struct {
+        const char *member, *value, *message_part;
+    } cases[] = {
+        { "disk-size", "-1", "out of range" },
+        { "disk-size", "99999999999999999999", "out of range" },  /* json-glib: -1 */
+        { "disk-size", "9223372036854775808", "out of range" },   /* wraps negative */
+        { "disk-size", "1.5e9", "not an integer" },
+        { "disk-size", "\"2147483648\"", "not an integer" },
+        { "disk-size", "null", "not an integer" },
+        { "disk-size", "true", "not an integer" },
+        { "sector-size", "0", "power of two" },
+        { "sector-size", "513", "power of two" },
+        { "sector-size", "131072", "out of range" },
+        { "changed", "1", "not a boolean" },
+        { "changed", "\"yes\"", "not a boolean" },
+        { "disk", "42", "not a string" },
+        { "disk", "\"/dev/\\u001b[31mvdc\"", "control characters" },
+        { "disk", "\"/dev/\\u009b31mvdc\"", "control characters" },
+        { "disk", "\"/dev/vdc\\nFAKE LINE\"", "control characters" },
+        { "layers", "{}", "not an array" },
+        { "layers", "\"none\"", "not an array" },
+        { "layers", "[1]", "layers[0]: not an object" },
+        { "layers", "[{}]", "layers[0].kind: missing" },
+        { "partno", "-3", "out of range" },
+        { "partno", "70000", "out of range" },
+        { "kind", "\"Partition; rm\"", "kind is not a lower-case word" },
+        { "kind", "\"\"", "kind is not a lower-case word" },
+        { "warnings", "[1]", "warnings[0]: not a string" },
+        { "warnings", "\"x\"", "not an array" },
+        { "mountpoint", "[]", "not a string" },
+        { "old-size", "-1024", "out of range" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = with_member(cases[i].member, cases[i].value);
+        expect_grow_refused(text, strlen(text), cases[i].message_part);
+    }
+}
+
+static void test_hostile_shapes(void)
+{
+    static const struct {
+        const char *text, *message_part;
+    } cases[] = {
+        { "", "empty" },
+        { "null", "reply: not an object" },
+        { "[]", "reply: not an object" },
+        { "{}", "no \"return\"" },
+        { "{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}", "no \"return\"" },
+        { "{\"return\": []}", "result: not an object" },
+        { "{\"return\": {}}", "disk: missing" },
+        { "{\"return\": ", "not JSON" },
+        { "{\"return\": {\"disk\": \"\\ud800\"}}", "not JSON" },
+        { "{\"return\": {\"disk\": \"a\"} } trailing", "not JSON" },
+        { "\xff\xfe{}", "not UTF-8" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+        expect_grow_refused(cases[i].text, strlen(cases[i].text), cases[i].message_part);
+
+    /* an embedded NUL byte */
+    static const char nul[] = "{\"return\": {\"disk\": \"a\0b\"}}";
+    expect_grow_refused(nul, sizeof(nul) - 1, "not UTF-8");
+}
+
+/* Sizes that would exhaust memory, the stack or the terminal. */
+static void test_hostile_sizes(void)
+{
+    GString *s;
+
+    /* deep nesting crashes json-glib's recursive parser: refused before */
+    s = g_string_new("{\"return\": ");
+    for (int i = 0; i < 200000; i++)
+        g_string_append_c(s, '[');
+    expect_grow_refused(s->str, s->len, "nested more than");
+    g_string_free(s, TRUE);
+
+    /* brackets inside strings do not count: this fails on length, not depth */
+    g_autofree char *many = g_strnfill(1000, '[');
+    g_autofree char *quoted_many = g_strdup_printf("\"%s\"", many);
+    g_autofree char *t = with_member("type", quoted_many);
+    expect_grow_refused(t, strlen(t), "layers[0].type: longer than 64");
+
+    /* more than the whole-reply limit */
+    g_autofree char *huge = g_strnfill(VG_REPLY_MAX_BYTES + 1, ' ');
+    expect_grow_refused(huge, VG_REPLY_MAX_BYTES + 1, "more than the");
+
+    /* a string longer than a path */
+    g_autofree char *longdev = g_strnfill(VG_REPLY_MAX_STRING + 1, 'a');
+    g_autofree char *quoted = g_strdup_printf("\"%s\"", longdev);
+    g_autofree char *t2 = with_member("disk", quoted);
+    expect_grow_refused(t2, strlen(t2), "longer than 4096");
+
+    /* too many layers and warnings */
+    s = g_string_new(NULL);
+    g_string_append(s, "[");
+    for (int i = 0; i <= VG_REPLY_MAX_LAYERS; i++)
+        g_string_append_printf(s, "%s{\"kind\": \"partition\", \"device\": \"d\", \"type\": \"gpt\","
+                               " \"old-size\": 1, \"size\": 1, \"changed\": false}", i ? "," : "");
+    g_string_append(s, "]");
+    g_autofree char *t3 = with_member("layers", s->str);
+    expect_grow_refused(t3, strlen(t3), "more than 16 elements");
+    g_string_free(s, TRUE);
+}
+
+static void test_hostile_other_replies(void)
+{
+    static const char *const info_bad[] = {
+        "{\"return\": {\"supported_commands\": {}}}",
+        "{\"return\": {\"supported_commands\": [{\"name\": \"x\"}]}}",
+        "{\"return\": {\"supported_commands\": [{\"name\": 5, \"enabled\": true}]}}",
+        "{\"return\": {\"version\": \"\\u0007\", \"supported_commands\": []}}",
+        "{\"return\": {}}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(info_bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_assert_null(vg_reply_guest_info(info_bad[i], strlen(info_bad[i]), &e));
+        g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+    }
+    static const char *const disks_bad[] = {
+        "{\"return\": {}}",
+        "{\"return\": [{\"name\": \"/dev/vda\"}]}",
+        "{\"return\": [{\"name\": \"/dev/vda\", \"partition\": false, \"address\": 1}]}",
+        "{\"return\": [{\"name\": \"/dev/vda\", \"partition\": false, \"address\":"
+        " {\"pci-controller\": {\"domain\": 0, \"bus\": 0, \"slot\": 99, \"function\": 0}}}]}",
+        "{\"return\": [{\"name\": \"/dev/vda\", \"partition\": false, \"address\":"
+        " {\"pci-controller\": {\"domain\": -2, \"bus\": 0, \"slot\": 1, \"function\": 0}}}]}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(disks_bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(GPtrArray) d = vg_reply_get_disks(disks_bad[i], strlen(disks_bad[i]), &e);
+        g_assert_null(d);
+        g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+    }
+    static const char *const fs_bad[] = {
+        "{\"return\": [{\"name\": \"vda1\", \"mountpoint\": \"/\", \"type\": \"ext4\"}]}",
+        "{\"return\": [{\"name\": \"vda1\", \"mountpoint\": \"/\", \"type\": \"ext4\", "
+        "\"total-bytes\": -5, \"disk\": []}]}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(fs_bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(GPtrArray) l = vg_reply_get_fsinfo(fs_bad[i], strlen(fs_bad[i]), &e);
+        g_assert_null(l);
+        g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+    }
+    static const char *const exec_bad[] = {
+        "{\"return\": {\"exited\": true, \"out-data\": \"not base64!\"}}",
+        "{\"return\": {\"exited\": true, \"out-data\": \"abc\"}}",
+        "{\"return\": {\"exited\": true, \"out-data\": \"a=bc\"}}",
+        "{\"return\": {\"exited\": true, \"exitcode\": 256}}",
+        "{\"return\": {\"exited\": true, \"exitcode\": -1}}",
+        "{\"return\": {\"exited\": \"yes\"}}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(exec_bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(VgExecStatus) st = vg_reply_exec_status(exec_bad[i], strlen(exec_bad[i]), &e);
+        g_assert_null(st);
+        g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+    }
+    g_autoptr(GError) e = NULL;
+    int64_t pid;
+    g_assert_false(vg_reply_exec("{\"return\": {\"pid\": -4}}", 23, &pid, &e));
+}
+
+/* Random byte flips, cuts and splices of good replies through every parser:
+ * each result is either refused or well-formed; nothing crashes.  (A seeded
+ * stand-in for the libFuzzer target in fuzz-agent-reply.c.) */
+static void test_mutations(void)
+{
+    static const char *const seeds[] = { grow_reply, info_reply, disks_reply, fsinfo_reply };
+    static const char bytes[] = "{}[]\":,-0123456789.eE\\u \x01\x7f\xc2\x9b\xff";
+    GRand *rand = g_rand_new_with_seed(20240501);
+    unsigned accepted = 0;
+
+    for (int round = 0; round < 20000; round++) {
+        const char *seed = seeds[round % G_N_ELEMENTS(seeds)];
+        GString *s = g_string_new(seed);
+        int edits = g_rand_int_range(rand, 1, 6);
+        for (int k = 0; k < edits && s->len; k++) {
+            guint at = (guint)g_rand_int_range(rand, 0, (gint32)s->len);
+            switch (g_rand_int_range(rand, 0, 3)) {
+            case 0:
+                s->str[at] = bytes[g_rand_int_range(rand, 0, sizeof(bytes) - 1)];
+                break;
+            case 1: {
+                gint n = g_rand_int_range(rand, 1, 20);
+                g_string_erase(s, at, MIN(n, (gint)(s->len - at)));
+                break;
+            }
+            default:
+                g_string_insert_len(s, at, seeds[g_rand_int_range(rand, 0, 4)] +
+                                    g_rand_int_range(rand, 0, 40), g_rand_int_range(rand, 1, 60));
+            }
+        }
+        GError *e = NULL;
+        VgGrowReport *r = vg_reply_grow_disk(s->str, s->len, &e);
+        accepted += r != NULL;
+        vg_grow_report_free(r);
+        g_clear_error(&e);
+        vg_guest_info_free(vg_reply_guest_info(s->str, s->len, &e));
+        g_clear_error(&e);
+        GPtrArray *a = vg_reply_get_disks(s->str, s->len, &e);
+        if (a)
+            g_ptr_array_unref(a);
+        g_clear_error(&e);
+        a = vg_reply_get_fsinfo(s->str, s->len, &e);
+        if (a)
+            g_ptr_array_unref(a);
+        g_clear_error(&e);
+        vg_exec_status_free(vg_reply_exec_status(s->str, s->len, &e));
+        g_clear_error(&e);
+        g_string_free(s, TRUE);
+    }
+    g_rand_free(rand);
+    g_test_message("%u of 20000 mutated grow replies still well-formed", accepted);
+}
+
+static void test_sanitize(void)
+{
+    static const char raw[] = "bad\x1b[2J\nline2\xff\x01";
+    g_autofree char *s = vg_sanitize_guest_text(raw, sizeof(raw) - 1, 100);
+    g_assert_cmpstr(s, ==, "bad?[2J / line2??");
+    g_autofree char *cut = vg_sanitize_guest_text("abcdef", 6, 3);
+    g_assert_cmpstr(cut, ==, "abc...");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/agent-reply/grow-disk", test_grow_disk);
+    g_test_add_func("/agent-reply/guest-info", test_guest_info);
+    g_test_add_func("/agent-reply/get-disks", test_disks);
+    g_test_add_func("/agent-reply/get-fsinfo", test_fsinfo);
+    g_test_add_func("/agent-reply/exec", test_exec);
+    g_test_add_func("/agent-reply/hostile/values", test_hostile_values);
+    g_test_add_func("/agent-reply/hostile/shapes", test_hostile_shapes);
+    g_test_add_func("/agent-reply/hostile/sizes", test_hostile_sizes);
+    g_test_add_func("/agent-reply/hostile/other-replies", test_hostile_other_replies);
+    g_test_add_func("/agent-reply/hostile/mutations", test_mutations);
+    g_test_add_func("/agent-reply/sanitize", test_sanitize);
+    return g_test_run();
+}

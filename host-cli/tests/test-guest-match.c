@@ -1,0 +1,147 @@
+/* Matching the host's disk to the guest's: serial, PCI address, name. */
+#include "guest-match.h"
+#include "vg-error.h"
+
+#include <string.h>
+
+static VgGuestDiskAddr *addr(const char *dev, const char *serial, const char *bus_type, int slot)
+{
+    VgGuestDiskAddr *a = g_new0(VgGuestDiskAddr, 1);
+    a->dev = g_strdup(dev);
+    a->serial = g_strdup(serial);
+    a->bus_type = g_strdup(bus_type);
+    if (slot >= 0) {
+        a->has_pci = TRUE;
+        a->pci.slot = (guint)slot;
+    }
+    return a;
+}
+
+static GPtrArray *guest_disks(void)
+{
+    GPtrArray *d = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_free);
+    static const struct {
+        const char *name, *serial, *bus;
+        int slot;
+        gboolean partition;
+    } rows[] = {
+        /* host vda is guest vda; host vdb (no serial) is guest vdc; the
+         * guest's vdb is host vdc: names crossed */
+        { "/dev/vda", "ROOT-0001", "virtio", 4, FALSE },
+        { "/dev/vda1", "ROOT-0001", "virtio", 4, TRUE },
+        { "/dev/vdb", "OTHER", "virtio", 6, FALSE },
+        { "/dev/vdc", NULL, "virtio", 5, FALSE },
+        { "/dev/sda", "0QEMU_QEMU_HARDDISK_scsi-data", "scsi", 7, FALSE },
+        { "/dev/vdd", "a-serial-longer-than", "virtio", 8, FALSE },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+        VgGuestDisk *g = g_new0(VgGuestDisk, 1);
+        g->name = g_strdup(rows[i].name);
+        g->partition = rows[i].partition;
+        g->addr = addr(rows[i].name, rows[i].serial, rows[i].bus, rows[i].slot);
+        g_ptr_array_add(d, g);
+    }
+    return d;
+}
+
+static VgDisk host(const char *target, const char *bus, const char *serial, int slot)
+{
+    VgDisk d = { .target = (char *)target, .bus = (char *)bus, .serial = (char *)serial };
+    if (slot >= 0) {
+        d.has_pci = TRUE;
+        d.pci.slot = (guint)slot;
+    }
+    return d;
+}
+
+static void expect(const VgDisk *h, GPtrArray *disks, GPtrArray *fsinfo, const char *dev,
+                   VgMatch how, const char *serial)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *s = NULL;
+    VgMatch m;
+    g_autofree char *got = vg_guest_disk_find(h, disks, fsinfo, &m, &s, &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(got, ==, dev);
+    g_assert_cmpstr(vg_match_name(m), ==, vg_match_name(how));
+    g_assert_cmpstr(s, ==, serial);
+}
+
+static void test_match(void)
+{
+    g_autoptr(GPtrArray) d = guest_disks();
+
+    VgDisk vda = host("vda", "virtio", "ROOT-0001", 4);
+    expect(&vda, d, NULL, "/dev/vda", VG_MATCH_SERIAL, "ROOT-0001");  /* not its partition */
+
+    VgDisk vdb = host("vdb", "virtio", NULL, 5);  /* no serial: by PCI, not by name */
+    expect(&vdb, d, NULL, "/dev/vdc", VG_MATCH_PCI, NULL);
+
+    VgDisk longs = host("vde", "virtio", "a-serial-longer-than-twenty-bytes", -1);
+    expect(&longs, d, NULL, "/dev/vdd", VG_MATCH_SERIAL, "a-serial-longer-than");
+    g_autofree char *visible = vg_guest_visible_serial(&longs);
+    g_assert_cmpstr(visible, ==, "a-serial-longer-than");
+
+    VgDisk scsi = host("sdb", "scsi", "scsi-data", -1);
+    expect(&scsi, d, NULL, "/dev/sda", VG_MATCH_SERIAL, "0QEMU_QEMU_HARDDISK_scsi-data");
+
+    /* neither serial nor PCI address: by name, the last resort */
+    VgDisk byname = host("vdb", "virtio", NULL, -1);
+    expect(&byname, d, NULL, "/dev/vdb", VG_MATCH_NAME, "OTHER");
+}
+
+static void test_fsinfo_only(void)
+{
+    /* An agent without guest-get-disks: the disks under filesystems. */
+    g_autoptr(GPtrArray) fsinfo = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_fs_free);
+    VgGuestFs *fs = g_new0(VgGuestFs, 1);
+    fs->name = g_strdup("vdc1");
+    fs->mountpoint = g_strdup("/data");
+    fs->type = g_strdup("xfs");
+    fs->disks = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_addr_free);
+    g_ptr_array_add(fs->disks, addr("/dev/vdc", "DATA", "virtio", 5));
+    g_ptr_array_add(fsinfo, fs);
+
+    VgDisk h = host("vdb", "virtio", "DATA", 5);
+    expect(&h, NULL, fsinfo, "/dev/vdc", VG_MATCH_SERIAL, "DATA");
+    g_assert_cmpint(vg_guest_addr_matches(&h, fs->disks->pdata[0]), ==, VG_MATCH_SERIAL);
+}
+
+static void test_no_match(void)
+{
+    g_autoptr(GPtrArray) d = guest_disks();
+    g_autoptr(GError) e = NULL;
+    g_autofree char *s = NULL;
+    VgMatch m;
+
+    VgDisk none = host("vdq", "virtio", "MISSING", 30);
+    g_assert_null(vg_guest_disk_find(&none, d, NULL, &m, &s, &e));
+    g_assert_error(e, VG_ERROR, VG_ERROR_NOT_FOUND);
+    g_assert_cmpint(m, ==, VG_MATCH_NONE);
+    g_clear_error(&e);
+
+    /* a non-virtio bus's PCI address is its controller's: never matched */
+    VgDisk sata = host("sdq", "sata", NULL, 7);
+    g_assert_null(vg_guest_disk_find(&sata, d, NULL, &m, &s, &e));
+    g_clear_error(&e);
+
+    /* two guest disks claim one serial */
+    g_autoptr(GPtrArray) twice = guest_disks();
+    VgGuestDisk *dup = g_new0(VgGuestDisk, 1);
+    dup->name = g_strdup("/dev/vdz");
+    dup->addr = addr("/dev/vdz", "ROOT-0001", "virtio", 9);
+    g_ptr_array_add(twice, dup);
+    VgDisk vda = host("vda", "virtio", "ROOT-0001", 4);
+    g_assert_null(vg_guest_disk_find(&vda, twice, NULL, &m, &s, &e));
+    g_assert_error(e, VG_ERROR, VG_ERROR_INVALID);
+    g_assert_nonnull(strstr(e->message, "/dev/vda and /dev/vdz"));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/guest-match/match", test_match);
+    g_test_add_func("/guest-match/fsinfo-only", test_fsinfo_only);
+    g_test_add_func("/guest-match/no-match", test_no_match);
+    return g_test_run();
+}
