@@ -1,0 +1,104 @@
+#!/bin/bash
+# virt-grow against libvirt's test driver (no daemon): domain lookup, disk
+# selection by target, path and serial, every refusal, dry runs, JSON,
+# batches.  The test driver has no block resize and no guest agent: a real
+# resize is qemu-domain.sh's job.
+#   test-driver.sh VIRT-GROW DATA-DIR
+VG=$1
+. "$(dirname "$0")/lib.sh"
+URI="test://$(cd "$2" && pwd)/node.xml"
+TB=1099506450432   # the test driver's capacity for every disk
+
+run_vg -c "$URI" --dry-run vg-disks vda +1G
+expect_rc 0 "dry run by target"
+expect_in "would grow disk vda from 1024.0 GiB to 1.0 TiB" out "dry run says what it would do"
+expect_in "guest side: none" out "no agent in the test driver"
+
+run_vg -c "$URI" --dry-run --json 0c5e2b9a-7f1d-4e8b-9c3a-2d4f6a8b0e11 /images/data.raw 2T
+expect_rc 0 "dry run by UUID and source path"
+jq_is .disk vdb "JSON: disk found by path"
+jq_is .outcome would-grow "JSON: outcome"
+jq_is '."disk-size-before"' "$TB" "JSON: size before"
+jq_is '."disk-size-target"' 2199023255552 "JSON: target"
+jq_is '."disk-resized"' false "JSON: dry run resized nothing"
+jq_is .serial a-serial-longer-than-twenty-bytes "JSON: serial"
+
+run_vg -c "$URI" --dry-run vg-disks serial:ROOT-0001 "$TB"
+expect_rc 1 "same size by serial: nothing to do"
+expect_in "nothing to do: disk vda is already" out "nothing to do said"
+
+run_vg -c "$URI" --dry-run vg-disks vda 1099506450433
+expect_rc 0 "one byte more is rounded up to 512"
+expect_in "rounded up to 1099506450944 bytes" err "rounding warned"
+
+# refusals: exit 2, the reason named
+refuse() {
+  local what=$1 reason=$2; shift 2
+  run_vg -c "$URI" "$@"
+  expect_rc 2 "refused: $what"
+  expect_in "$reason" err "reason for $what"
+  expect_in "nothing was changed" err "nothing changed: $what"
+}
+refuse "shrink" "refusing to shrink disk vda" vg-disks vda 1000G
+refuse "shrink (dry run too)" "refusing to shrink" --dry-run vg-disks vda 10G
+refuse "cdrom" "it is a cdrom" vg-disks sda +1G
+refuse "read-only" "read-only" vg-disks vdd +1G
+refuse "shareable" "shareable" vg-disks vde +1G
+refuse "nbd network disk" "cannot grow a \"nbd\" network disk" vg-disks vdf +1G
+refuse "passed-through LUN" "SCSI LUN" vg-disks sdc +1G
+refuse "shut-off domain" "domain vg-off is shut off" vg-off vda +1G
+refuse "unknown domain" "domain nope:" nope vda +1G
+refuse "unknown disk" "no disk vdz (its disks: vda" vg-disks vdz +1G
+refuse "ambiguous serial" "matches two disks, vdh and sdb" vg-disks serial:dup +1G
+refuse "backing file is not the disk" "no disk with source /images/base.qcow2" vg-disks /images/base.qcow2 +1G
+refuse "no block resize in the test driver" "libvirt could not resize disk vda" vg-disks vda +1G
+
+run_vg -c "test:///nonexistent/node.xml" vg-disks vda +1G
+expect_rc 2 "bad URI"
+expect_in "cannot connect to test:///nonexistent/node.xml" err "connection error named"
+
+# usage errors: exit 2 before libvirt is touched
+for args in "vg-disks vda" "vg-disks vda 0" "vg-disks vda -1G" "vg-disks vda 1.5G" \
+            "vg-disks vda 20Q" "vg-disks vda +0" "--timeout 0 vg-disks vda 1G"; do
+  # shellcheck disable=SC2086
+  run_vg -c "$URI" $args
+  expect_rc 2 "usage error: $args"
+  expect_in "Try 'virt-grow --help'" err "usage hint: $args"
+done
+
+run_vg --help
+expect_rc 0 "--help"
+expect_in "Exit status: 0 grown" out "--help lists the exit codes"
+
+# batches: words and JSON lines, concurrently, results in input order
+batch=$(mktemp)
+trap 'rm -f "$batch"' EXIT
+cat >"$batch" <<EOB
+# dry-run batch
+vg-disks vda +1G
+{"domain": "vg-disks", "disk": "serial:ROOT-0001", "size": "$TB"}
+vg-disks sda +1G
+{"domain": "vg-off", "disk": "vda", "size": 1, "uri": "$URI"}
+vg-disks vdb +1M
+EOB
+run_vg -c "$URI" --dry-run --json --jobs 3 --batch "$batch"
+expect_rc 2 "batch: highest status (2) of the requests"
+lines=$(wc -l <<<"$out")
+[ "$lines" = 5 ] && ok "batch: one JSON line per request" || not_ok "batch: $lines lines"
+out=$(sed -n 1p <<<"$out") jq_is '[.line, .outcome]|@tsv' "2	would-grow" "batch line 2 first"
+run_vg -c "$URI" --dry-run --json --jobs 3 --batch "$batch"
+out=$(sed -n 3p <<<"$out") jq_is '[.line, .outcome, .message]|@tsv' \
+  "4	error	refusing to grow disk sda (/images/install.iso): it is a cdrom: only disks can grow" \
+  "batch line 4 refused in place"
+
+run_vg -c "$URI" --dry-run --batch - <<<"vg-disks vda +1G
+vg-disks vdb +1G"
+expect_rc 0 "batch from stdin, tables"
+expect_in "2 requests: 2 grown, 0 nothing to do" out "batch summary"
+
+printf 'vg-disks vda +1G\nvg-disks vda +2G\n' >"$batch"
+run_vg -c "$URI" --dry-run --batch "$batch"
+expect_rc 2 "batch: the same disk twice is refused"
+expect_in "batch lines 1 and 2 both grow disk vda" err "duplicate named"
+
+finish
