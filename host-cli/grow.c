@@ -150,6 +150,7 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
         goto out;
     }
     g.deadline = g_get_monotonic_time() + (gint64)set->timeout_s * G_USEC_PER_SEC;
+    g.qga_grow = set->qga_grow;
     vg_guest_probe(&g, o);
 
     if (set->dry_run) {

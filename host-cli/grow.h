@@ -10,6 +10,7 @@
 typedef struct {
     gboolean dry_run;
     unsigned timeout_s;  /* for the guest side */
+    const char *qga_grow;  /* qga-grow in the guest (guest-exec) */
 } VgSettings;
 
 /* Never NULL: failures are in the outcome (exit code and message). */

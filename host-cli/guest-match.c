@@ -61,6 +61,9 @@ typedef struct {
     const VgGuestDiskAddr *addr;
 } Candidate;
 
+/* guest-get-disks' whole disks; only without it, the devices under
+ * guest-get-fsinfo's filesystems, which qemu-ga names by their partition
+ * ("dev": "/dev/vdc1"). */
 static GArray *candidates(GPtrArray *disks, GPtrArray *fsinfo)
 {
     GArray *c = g_array_new(FALSE, FALSE, sizeof(Candidate));
@@ -69,7 +72,7 @@ static GArray *candidates(GPtrArray *disks, GPtrArray *fsinfo)
         if (!d->partition)
             g_array_append_val(c, ((Candidate){ d->name, d->addr }));
     }
-    for (guint i = 0; fsinfo && i < fsinfo->len; i++) {
+    for (guint i = 0; !disks && fsinfo && i < fsinfo->len; i++) {
         const VgGuestFs *fs = fsinfo->pdata[i];
         for (guint j = 0; j < fs->disks->len; j++) {
             const VgGuestDiskAddr *a = fs->disks->pdata[j];
@@ -78,6 +81,42 @@ static GArray *candidates(GPtrArray *disks, GPtrArray *fsinfo)
         }
     }
     return c;
+}
+
+/* "/dev/vdc1" -> "/dev/vdc", "/dev/nvme0n1p2" -> "/dev/nvme0n1"; only to
+ * compare names (a whole "/dev/nvme0n1" would lose its "1" too). */
+static char *strip_partition(const char *dev)
+{
+    size_t n = strlen(dev);
+    while (n && g_ascii_isdigit(dev[n - 1]))
+        n--;
+    if (n > 1 && dev[n - 1] == 'p' && g_ascii_isdigit(dev[n - 2]))
+        n--;
+    return g_strndup(dev, n);
+}
+
+static gboolean same_disk(const char *a, const char *b)
+{
+    g_autofree char *da = strip_partition(a);
+    g_autofree char *db = strip_partition(b);
+    return !strcmp(da, db);
+}
+
+gboolean vg_dev_is_partition_of(const char *dev, const char *disk)
+{
+    size_t n = strlen(disk);
+    const char *rest = dev + n;
+
+    if (strncmp(dev, disk, n) || !*rest)
+        return FALSE;
+    if (g_ascii_isdigit(disk[n - 1]) && *rest++ != 'p')
+        return FALSE;  /* nvme0n1p1, loop0p1: a 'p' after a digit */
+    if (!*rest)
+        return FALSE;
+    for (; *rest; rest++)
+        if (!g_ascii_isdigit(*rest))
+            return FALSE;
+    return TRUE;
 }
 
 char *vg_guest_disk_find(const VgDisk *host, GPtrArray *disks, GPtrArray *fsinfo,
@@ -97,6 +136,9 @@ char *vg_guest_disk_find(const VgDisk *host, GPtrArray *disks, GPtrArray *fsinfo
                                ? !strcmp(cand->dev, by_name)
                                : vg_guest_addr_matches(host, cand->addr) == order[k];
             if (!hit || (found && !strcmp(found->dev, cand->dev)))
+                continue;
+            /* two partitions of one disk, from guest-get-fsinfo: one match */
+            if (found && !disks && same_disk(found->dev, cand->dev))
                 continue;
             if (found) {
                 g_set_error(error, VG_ERROR, VG_ERROR_INVALID,

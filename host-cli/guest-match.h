@@ -23,8 +23,13 @@ char *vg_guest_visible_serial(const VgDisk *host);
  * belong to @host?  By serial, or by PCI address for virtio disks. */
 VgMatch vg_guest_addr_matches(const VgDisk *host, const VgGuestDiskAddr *a);
 
-/* Find @host among guest-get-disks' whole disks (@disks, may be NULL) and
- * the disks under guest-get-fsinfo's filesystems (@fsinfo, may be NULL).
+/* Is @dev ("/dev/vdc1", "/dev/nvme0n1p2") a partition of @disk? */
+gboolean vg_dev_is_partition_of(const char *dev, const char *disk);
+
+/* Find @host among guest-get-disks' whole disks (@disks), or, when the agent
+ * has no guest-get-disks (@disks NULL), among the devices under
+ * guest-get-fsinfo's filesystems (@fsinfo; qemu-ga names them by partition,
+ * so the result may be a partition of the disk).
  * Returns the guest device ("/dev/vdc") and how it matched, the guest's
  * serial for it in @serial when known; NULL with VG_ERROR_NOT_FOUND when
  * nothing matches, VG_ERROR_INVALID when two guest disks do. */

@@ -185,7 +185,7 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run, GE
     } else {
         json_array_add_string_element(argv, g->device);
     }
-    json_object_set_string_member(args, "path", "qga-grow");
+    json_object_set_string_member(args, "path", g->qga_grow);
     json_object_set_array_member(args, "arg", json_array_ref(argv));
     json_object_set_boolean_member(args, "capture-output", TRUE);
 
@@ -225,7 +225,8 @@ static gboolean fs_on_disk(const VgGuestFs *fs, const VgOutcome *o)
     for (guint i = 0; i < fs->disks->len; i++) {
         const VgGuestDiskAddr *a = fs->disks->pdata[i];
         if (vg_guest_addr_matches(o->disk, a) != VG_MATCH_NONE ||
-            (a->dev && o->guest_disk && !strcmp(a->dev, o->guest_disk)))
+            (a->dev && o->guest_disk && (!strcmp(a->dev, o->guest_disk) ||
+                                         vg_dev_is_partition_of(a->dev, o->guest_disk))))
             return TRUE;
     }
     return FALSE;
@@ -269,7 +270,9 @@ static VgGrowReport *udev_report(VgGuest *g, VgOutcome *o, GPtrArray *now, gbool
 
 static void grow_by_udev(VgGuest *g, VgOutcome *o)
 {
-    gint64 until = MIN(g->deadline, g_get_monotonic_time() + UDEV_WAIT_S * G_USEC_PER_SEC);
+    gint64 start = g_get_monotonic_time();
+    gint64 until = MIN(g->deadline, start + UDEV_WAIT_S * G_USEC_PER_SEC);
+    int waited_s;
     g_autoptr(GError) e = NULL;
     gboolean grown = FALSE;
     guint watched = 0;
@@ -293,6 +296,7 @@ static void grow_by_udev(VgGuest *g, VgOutcome *o)
         g_clear_error(&e);
         g_usleep(FSINFO_POLL_US);
     }
+    waited_s = (int)((g_get_monotonic_time() - start + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
     if (grown) {
         vg_outcome_warn(o, "sizes are filesystem totals from guest-get-fsinfo (the guest's udev "
                         "rule grew them)");
@@ -301,7 +305,7 @@ static void grow_by_udev(VgGuest *g, VgOutcome *o)
         o->exit = VG_EXIT_UNCONFIRMED;
         o->message = g_strdup_printf("no filesystem on guest disk %s grew within %d s (is the "
                                      "qga-grow udev rule installed in the guest?)%s%s",
-                                     o->guest_disk, UDEV_WAIT_S, e ? ": " : "",
+                                     o->guest_disk, waited_s, e ? ": " : "",
                                      e ? e->message : "");
     }
 }

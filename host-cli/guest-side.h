@@ -9,6 +9,7 @@
 
 typedef struct {
     virDomainPtr dom;     /* borrowed */
+    const char *qga_grow; /* qga-grow's path in the guest (borrowed) */
     gint64 deadline;      /* g_get_monotonic_time() limit for the guest side */
     VgGuestInfo *info;    /* NULL: no usable agent */
     GPtrArray *disks;     /* guest-get-disks before the change, or NULL */

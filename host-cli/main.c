@@ -122,7 +122,8 @@ int main(int argc, char **argv)
     }
     virSetErrorFunc(NULL, quiet_libvirt);
 
-    VgSettings set = { .dry_run = opt.dry_run, .timeout_s = opt.timeout_s };
+    VgSettings set = { .dry_run = opt.dry_run, .timeout_s = opt.timeout_s,
+                       .qga_grow = opt.qga_grow ? opt.qga_grow : "qga-grow" };
     outcomes = vg_run_all(reqs, opt.uri, &set, opt.jobs);
     gboolean batch = opt.batch != NULL;
     for (guint i = 0; i < outcomes->len; i++) {

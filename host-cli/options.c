@@ -28,6 +28,8 @@ const char vg_usage_text[] =
     "                      DOMAIN DISK SIZE, or a JSON object with domain,\n"
     "                      disk, size and optional uri\n"
     "  -J, --jobs N        run up to N batch requests at once (default 4)\n"
+    "      --qga-grow PATH where qga-grow is in the guest, for agents without\n"
+    "                      guest-grow-disk (default: qga-grow, in the agent's PATH)\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
     "\n"
@@ -44,6 +46,7 @@ void vg_options_clear(VgOptions *o)
 {
     g_free(o->uri);
     g_free(o->batch);
+    g_free(o->qga_grow);
     g_free(o->domain);
     g_free(o->disk);
     g_free(o->size);
@@ -130,6 +133,11 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
                 goto needs_value;
             g_free(o->batch);
             o->batch = g_strdup(v);
+        } else if (is_opt(a, NULL, "--qga-grow")) {
+            if (!(v = option_value(argc, argv, &i, a)) || !*v)
+                goto needs_value;
+            g_free(o->qga_grow);
+            o->qga_grow = g_strdup(v);
         } else if (is_opt(a, "-t", "--timeout")) {
             if (!parse_uint("--timeout", option_value(argc, argv, &i, a), 1, VG_MAX_TIMEOUT_S,
                             &o->timeout_s, error))

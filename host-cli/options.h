@@ -17,6 +17,7 @@ typedef struct {
     unsigned timeout_s;   /* how long the guest side may take */
     unsigned jobs;        /* concurrent requests */
     char *batch;          /* --batch FILE, "-" for stdin */
+    char *qga_grow;       /* qga-grow's path in the guest; NULL: "qga-grow" */
     char *domain, *disk, *size;  /* the single request's words */
     gboolean help, version;
 } VgOptions;

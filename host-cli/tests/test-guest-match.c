@@ -90,21 +90,63 @@ static void test_match(void)
     expect(&byname, d, NULL, "/dev/vdb", VG_MATCH_NAME, "OTHER");
 }
 
-static void test_fsinfo_only(void)
+/* What qemu-ga 7.2 answered in the e2e guest (data/qemu-ga-7.2/): its
+ * fsinfo names partitions ("dev": "/dev/vdc1"), its disks list whole disks. */
+static GPtrArray *real_reply(const char *name, GPtrArray *(*parse)(const char *, gsize, GError **))
 {
-    /* An agent without guest-get-disks: the disks under filesystems. */
-    g_autoptr(GPtrArray) fsinfo = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_fs_free);
-    VgGuestFs *fs = g_new0(VgGuestFs, 1);
-    fs->name = g_strdup("vdc1");
-    fs->mountpoint = g_strdup("/data");
-    fs->type = g_strdup("xfs");
-    fs->disks = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_addr_free);
-    g_ptr_array_add(fs->disks, addr("/dev/vdc", "DATA", "virtio", 5));
-    g_ptr_array_add(fsinfo, fs);
+    g_autofree char *path = g_test_build_filename(G_TEST_DIST, "data", "qemu-ga-7.2", name, NULL);
+    g_autofree char *text = NULL;
+    gsize len;
+    g_autoptr(GError) e = NULL;
+    g_assert_true(g_file_get_contents(path, &text, &len, &e));
+    GPtrArray *r = parse(text, len, &e);
+    g_assert_no_error(e);
+    return r;
+}
 
-    VgDisk h = host("vdb", "virtio", "DATA", 5);
-    expect(&h, NULL, fsinfo, "/dev/vdc", VG_MATCH_SERIAL, "DATA");
-    g_assert_cmpint(vg_guest_addr_matches(&h, fs->disks->pdata[0]), ==, VG_MATCH_SERIAL);
+static void test_real_agent(void)
+{
+    g_autoptr(GPtrArray) disks = real_reply("guest-get-disks.json", vg_reply_get_disks);
+    g_autoptr(GPtrArray) fsinfo = real_reply("guest-get-fsinfo.json", vg_reply_get_fsinfo);
+
+    /* host targets and PCI slots of e2e-libvirt.sh's domain */
+    VgDisk ext4 = host("vdb", "virtio", "vg-ext4", 9);
+    expect(&ext4, disks, fsinfo, "/dev/vdc", VG_MATCH_SERIAL, "vg-ext4");
+    VgDisk noserial = host("vdc", "virtio", NULL, 8);
+    expect(&noserial, disks, fsinfo, "/dev/vdb", VG_MATCH_PCI, NULL);
+    VgDisk xfs = host("sda", "scsi", "vg-xfs", -1);
+    expect(&xfs, disks, fsinfo, "/dev/sda", VG_MATCH_SERIAL, "0QEMU_QEMU_HARDDISK_vg-xfs");
+    VgDisk root = host("vda", "virtio", "qg-root", 10);
+    expect(&root, disks, fsinfo, "/dev/vdd", VG_MATCH_SERIAL, "qg-root");
+
+    /* an agent without guest-get-disks: fsinfo's partition devices */
+    expect(&ext4, NULL, fsinfo, "/dev/vdc1", VG_MATCH_SERIAL, "vg-ext4");
+    expect(&root, NULL, fsinfo, "/dev/vdd2", VG_MATCH_SERIAL, "qg-root");
+}
+
+static void test_fsinfo_partitions(void)
+{
+    /* two mounted partitions of one disk are one match, the disk's */
+    g_autoptr(GPtrArray) fsinfo = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_fs_free);
+    const char *const devs[] = { "/dev/nvme0n1p2", "/dev/nvme0n1p1" };
+    for (gsize i = 0; i < G_N_ELEMENTS(devs); i++) {
+        VgGuestFs *fs = g_new0(VgGuestFs, 1);
+        fs->name = g_strdup(devs[i] + 5);
+        fs->mountpoint = g_strdup(i ? "/boot" : "/");
+        fs->type = g_strdup("ext4");
+        fs->disks = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_addr_free);
+        g_ptr_array_add(fs->disks, addr(devs[i], "NVME1", "nvme", -1));
+        g_ptr_array_add(fsinfo, fs);
+    }
+    VgDisk h = host("vda", "virtio", "NVME1", -1);
+    expect(&h, NULL, fsinfo, "/dev/nvme0n1p2", VG_MATCH_SERIAL, "NVME1");
+
+    g_assert_true(vg_dev_is_partition_of("/dev/vdc1", "/dev/vdc"));
+    g_assert_true(vg_dev_is_partition_of("/dev/nvme0n1p12", "/dev/nvme0n1"));
+    g_assert_false(vg_dev_is_partition_of("/dev/vdc", "/dev/vdc"));
+    g_assert_false(vg_dev_is_partition_of("/dev/vdcd", "/dev/vdc"));
+    g_assert_false(vg_dev_is_partition_of("/dev/nvme0n12", "/dev/nvme0n1"));
+    g_assert_false(vg_dev_is_partition_of("/dev/vdc1", "/dev/vd"));
 }
 
 static void test_no_match(void)
@@ -141,7 +183,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/guest-match/match", test_match);
-    g_test_add_func("/guest-match/fsinfo-only", test_fsinfo_only);
+    g_test_add_func("/guest-match/real-agent", test_real_agent);
+    g_test_add_func("/guest-match/fsinfo-partitions", test_fsinfo_partitions);
     g_test_add_func("/guest-match/no-match", test_no_match);
     return g_test_run();
 }

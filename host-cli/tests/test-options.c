@@ -23,7 +23,8 @@ static void test_single(void)
     g_autoptr(GError) e = NULL;
 
     g_assert_true(parse(&o, &e, "-c", "qemu+ssh://h/system", "web1", "vdb", "+10G", "--dry-run",
-                        "--json", "--timeout=30", NULL));
+                        "--json", "--timeout=30", "--qga-grow", "/opt/qg/qga-grow", NULL));
+    g_assert_cmpstr(o.qga_grow, ==, "/opt/qg/qga-grow");
     g_assert_cmpstr(o.uri, ==, "qemu+ssh://h/system");
     g_assert_cmpstr(o.domain, ==, "web1");
     g_assert_cmpstr(o.disk, ==, "vdb");
