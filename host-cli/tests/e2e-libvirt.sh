@@ -1,0 +1,228 @@
+#!/bin/bash
+# virt-grow end to end: a private libvirtd (libvirtd.sh) runs a real guest
+# (QEMU, TCG, Debian's kernel; tests/vm's initramfs and guest-services.sh:
+# systemd-udevd, the qga-grow udev rule, qemu-ga), and virt-grow grows its
+# disks through the libvirt API alone, then checks the guest side.
+#   e2e-libvirt.sh QGA-GROW VIRT-GROW [QEMU-GA]
+# QEMU-GA: the agent in the guest.  Default: Debian's stock qemu-ga, which
+# has no guest-grow-disk, so virt-grow uses guest-exec of qga-grow; with the
+# patched agent, guest-grow-disk.  With the stock one, the udev way too
+# (qga-grow not found in the guest; the rule on, then off).
+# Disks (tests/vm/e2e-lib.sh: 1 GiB each; host targets in one order, PCI
+# slots in another, so that host and guest names differ):
+#   vda  qg-root      virtio GPT, 64M + the guest's "/" (ext4)  guest vdd
+#   vdb  vg-ext4      virtio GPT ext4 on /mnt/ext4             guest vdc
+#   vdc  vg-noserial  virtio GPT ext4, unmounted, NO serial    guest vdb
+#   vdd  vg-btrfs     virtio btrfs on the whole disk           guest vda
+#   sda  vg-xfs       virtio-scsi MBR xfs on /mnt/xfs          guest sda
+HERE=$(cd "$(dirname "$0")" && pwd)
+VG=$(readlink -f "${2:?usage: $0 QGA-GROW VIRT-GROW [QEMU-GA]}")
+AGENT=${3:-}
+. "$HERE/../../tests/loop/lib.sh"
+. "$HERE/../../tests/vm/vm-lib.sh"
+. "$HERE/../../tests/vm/e2e-lib.sh"
+for tool in virsh libvirtd qemu-system-x86_64 jq unshare; do
+  PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null || fail "$tool missing (scripts/setup.sh test)"
+done
+if [ -n "$AGENT" ] && [ ! -x "$AGENT" ]; then
+  echo "SKIP: no agent at $AGENT (the patched qemu-ga is built by scripts/build-qemu-ga.sh)"
+  exit 77
+fi
+[ -n "$AGENT" ] || AGENT=$("$HERE/stock-qemu-ga.sh" "$VM_CACHE")
+AGENT=$(readlink -f "$AGENT")
+M=$((1 << 20))
+
+SERIALS=(qg-root vg-ext4 vg-noserial vg-btrfs vg-xfs)
+declare -A LABEL=([qg-root]=gpt [vg-ext4]=gpt [vg-noserial]=gpt [vg-btrfs]=none [vg-xfs]=dos)
+declare -A FS=([qg-root]=ext4 [vg-ext4]=ext4 [vg-noserial]=ext4 [vg-btrfs]=btrfs [vg-xfs]=xfs)
+declare -A GMNT=([qg-root]=/ [vg-ext4]=/mnt/ext4 [vg-noserial]=/mnt/noserial
+                 [vg-btrfs]=/mnt/btrfs [vg-xfs]=/mnt/xfs)
+declare -A PARTNO=([qg-root]=2 [vg-ext4]=1 [vg-noserial]=1 [vg-btrfs]=0 [vg-xfs]=1)
+e2e_make_disks
+
+# ---- the guest's job: guest-services.sh, the rule (off for now)
+vm_prepare
+JOB=$WORK/job
+mkdir -p "$JOB"
+sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
+  "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
+e2e_auto_conf "enabled=false"
+cat >"$JOB/guest.env" <<EOF
+QG_MODE=chroot
+QG_ROOT_SERIAL=qg-root
+QG_MOUNTS="vg-ext4:1:/mnt/ext4 vg-btrfs:0:/mnt/btrfs vg-xfs:1:/mnt/xfs"
+QG_BINDS="$(e2e_binds) $(dirname "$VG")"
+QG_AGENT=$AGENT
+EOF
+# qga-grow on the agent's PATH, for guest-exec
+PATH=$(dirname "$QG"):$PATH vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chroot
+
+# ---- the domain, under a private libvirtd
+on_exit '"$HERE/libvirtd.sh" stop "$WORK/libvirt"'
+URI=$("$HERE/libvirtd.sh" start "$WORK/libvirt")
+V() { virsh -q -c "$URI" "$@"; }
+vdisk() {  # vdisk SERIAL TARGET PCI-SLOT [SERIAL-IN-XML]
+  echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+    <source file='${IMG[$1]}'/><target dev='$2' bus='virtio'/>${4:+<serial>$4</serial>}
+    <address type='pci' domain='0' bus='0' slot='$3' function='0'/></disk>"
+}
+cat >"$WORK/domain.xml" <<EOF
+<domain type='qemu'>
+  <name>vg-e2e</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$VM_KERNEL</kernel>
+    <initrd>$VM_INITRD</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet qg.mode=chroot</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='maximum' check='none'/>
+  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    $(vdisk qg-root vda 10 qg-root)
+    $(vdisk vg-ext4 vdb 9 vg-ext4)
+    $(vdisk vg-noserial vdc 8)
+    $(vdisk vg-btrfs vdd 7 vg-btrfs)
+    <controller type='scsi' index='0' model='virtio-scsi'/>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
+      <source file='${IMG[vg-xfs]}'/><target dev='sda' bus='scsi'/><serial>vg-xfs</serial></disk>
+    <filesystem type='mount' accessmode='passthrough' multidevs='remap'>
+      <source dir='/'/><target dir='hostroot'/><readonly/></filesystem>
+    <filesystem type='mount' accessmode='squash' multidevs='remap'>
+      <source dir='$JOB'/><target dir='job'/></filesystem>
+    <channel type='unix'><source mode='bind'/>
+      <target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <serial type='file'><source path='$JOB/console.log'/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+V define "$WORK/domain.xml" >/dev/null
+E2E_T0=$SECONDS
+V start vg-e2e >/dev/null
+# QEMU's PID, for vm-lib.sh's vm_wait_exit (libvirtd keeps it in its /run)
+VM_PID=$(cat "/proc/$(cat "$WORK/libvirt/libvirtd.pid")/root/run/libvirt/qemu/vg-e2e.pid")
+until [ -e "$JOB/ready" ]; do
+  [ -e "$JOB/failed" ] && guest_failed "the guest could not set up"
+  kill -0 "$VM_PID" 2>/dev/null || guest_failed "the guest stopped"
+  [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the guest was not ready within 300 s"
+  sleep 0.5
+done
+until V qemu-agent-command vg-e2e '{"execute":"guest-ping"}' >/dev/null 2>&1; do
+  [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
+  sleep 1
+done
+note "guest and agent ready after $((SECONDS - E2E_T0)) s"
+if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
+   jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' >/dev/null; then
+  METHOD=guest-grow-disk
+else
+  METHOD="guest-exec qga-grow"
+fi
+note "guest side expected through: $METHOD"
+
+# run_vg WANT-EXIT ARGS...: virt-grow --json, its output in $WORK/out.json
+run_vg() {
+  local want=$1 rc=0
+  shift
+  "$VG" -c "$URI" --json "$@" >"$WORK/out.json" 2>"$WORK/out.err" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    cat "$WORK/out.json" "$WORK/out.err" >&2
+    guest_failed "virt-grow $*: exit $rc, want $want"
+  fi
+}
+out() { jq -r "$1" "$WORK/out.json"; }
+fs_total() {  # fs_total MOUNTPOINT: guest-get-fsinfo's total-bytes
+  V qemu-agent-command vg-e2e '{"execute":"guest-get-fsinfo"}' |
+    jq -r --arg m "$1" '.return[] | select(.mountpoint == $m) | ."total-bytes"'
+}
+# grown NAME GUEST-DISK MATCH SIZE: the last run grew NAME's disk to SIZE,
+# found as GUEST-DISK by MATCH, and every guest layer grew to fill it.
+grown() {
+  assert_eq "$(out .outcome)" grown "$1: outcome"
+  assert_eq "$(out '."disk-size-after"')" "$4" "$1: disk size after"
+  assert_eq "$(out '."guest-disk"')" "$2" "$1: guest disk"
+  assert_eq "$(out '."guest-match"')" "$3" "$1: matched by"
+  assert_eq "$(out '."guest-method"')" "$METHOD" "$1: guest side"
+  assert_eq "$(out '.guest."disk-size"')" "$4" "$1: the guest sees the new size"
+  assert_eq "$(out '[.guest.layers[].changed] | all')" true "$1: every layer grew"
+  local fs
+  fs=$(out '.guest.layers[-1].size')
+  [ "$fs" -gt $(($4 - 80 * M)) ] && [ "$fs" -le "$4" ] ||
+    fail "$1: filesystem of $fs bytes on a disk of $4"
+  note "$1: host $(out .disk) is guest $2 (by $3): $(out \
+    '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")')"
+}
+
+# ---- one disk at a time: by serial (host vdb is the guest's vdc)
+run_vg 0 vg-e2e vdb +512M
+grown vg-ext4 /dev/vdc serial $((1536 * M))
+tb=$(fs_total /mnt/ext4)
+[ "$tb" -gt $((1100 * M)) ] || fail "vg-ext4: guest-get-fsinfo total-bytes $tb after the grow"
+
+# no serial: by PCI address (host vdc is the guest's vdb); unmounted ext4
+run_vg 0 vg-e2e vdc 1536M
+grown vg-noserial /dev/vdb pci $((1536 * M))
+
+# SCSI, by serial (the guest's ID_SERIAL has vendor and model before it)
+run_vg 0 vg-e2e serial:vg-xfs +512M
+grown vg-xfs /dev/sda serial $((1536 * M))
+
+# the root-like disk, by its image's path: its last partition is "/"
+run_vg 0 vg-e2e "${IMG[qg-root]}" 1536M
+grown qg-root /dev/vdd serial $((1536 * M))
+assert_eq "$(out '.guest.layers[-1].mountpoint')" / "qg-root: the filesystem grown is /"
+
+# again with the same absolute size: nothing to do, anywhere
+run_vg 1 vg-e2e vdb 1536M
+assert_eq "$(out '."disk-resized"')" false "rerun: disk not resized"
+assert_eq "$(out .guest.changed)" false "rerun: the guest had nothing to grow"
+
+# a dry run shows the guest's layers and changes nothing
+run_vg 0 --dry-run vg-e2e vdb +1G
+assert_eq "$(out .outcome)" would-grow "dry run outcome"
+assert_eq "$(out '.guest.layers | length')" 2 "dry run: the guest's layers"
+assert_eq "$(V domblkinfo vg-e2e vdb | awk '/Capacity/ { print $2 }')" $((1536 * M)) \
+  "dry run: disk unchanged"
+
+# ---- the udev way (an agent without guest-grow-disk, and qga-grow not
+# found in the guest): the rule grows, guest-get-fsinfo confirms
+if [ "$METHOD" = guest-grow-disk ]; then
+  note "udev way: not reachable with guest-grow-disk enabled (covered with the stock agent)"
+else
+  e2e_auto_conf "enabled=true" "disks=all"
+  run_vg 0 --qga-grow /nonexistent/qga-grow vg-e2e vdd +512M
+  assert_eq "$(out '."guest-method"')" udev "vg-btrfs: fell back to the udev rule"
+  assert_eq "$(out '.guest.layers[0].mountpoint')" /mnt/btrfs "vg-btrfs: the filesystem watched"
+  assert_eq "$(out '.guest.layers[0].changed')" true "vg-btrfs: seen growing"
+  out '.warnings[]' | grep -q "relying on the guest's udev rule" || fail "udev fallback not warned"
+  note "vg-btrfs: grown by the rule: $(out '.guest.layers[0] | "\(."old-size") -> \(.size)"')"
+
+  # the rule off: the growth cannot be confirmed (exit 3) within --timeout
+  e2e_auto_conf "enabled=false"
+  run_vg 3 --qga-grow /nonexistent/qga-grow --timeout 5 vg-e2e vdd +128M
+  assert_eq "$(out .outcome)" unconfirmed "vg-btrfs, rule off: unconfirmed"
+  assert_eq "$(out '."disk-resized"')" true "vg-btrfs, rule off: disk grown all the same"
+  # (the rule grows it with the next size change)
+  e2e_auto_conf "enabled=true" "disks=all"
+fi
+
+# ---- every disk at once, to one size
+run_vg 0 --jobs 3 --batch - <<EOB
+vg-e2e vdb 1792M
+vg-e2e vdc 1792M
+vg-e2e serial:vg-xfs 1792M
+{"domain": "vg-e2e", "disk": "vda", "size": "1792M"}
+{"domain": "vg-e2e", "disk": "serial:vg-btrfs", "size": 1879048192}
+EOB
+assert_eq "$(jq -sr '[.[].outcome] | join(" ")' "$WORK/out.json")" \
+  "grown grown grown grown grown" "batch outcomes"
+assert_eq "$(jq -sr '[.[]."disk-size-after"] | unique | join(" ")' "$WORK/out.json")" \
+  $((1792 * M)) "batch sizes"
+note "all grown; $((SECONDS - E2E_T0)) s since the domain started"
+
+e2e_stop_and_verify $((1792 * M))
+echo "ok: virt-grow through libvirt: $METHOD, serial and PCI matching, udev fallback, batch ($((SECONDS - E2E_T0)) s)"
