@@ -1,5 +1,6 @@
 /* Command-line parsing, kept apart from main() so that it can be tested. */
 #include "options.h"
+#include "cli-opt.h"
 #include "vg-error.h"
 
 #include <errno.h>
@@ -71,22 +72,6 @@ static gboolean parse_uint(const char *opt, const char *text, unsigned min, unsi
     return TRUE;
 }
 
-/* "--opt=value", "--opt value" or "-o value": the value, or NULL. */
-static const char *option_value(int argc, char **argv, int *i, const char *arg)
-{
-    const char *eq = g_str_has_prefix(arg, "--") ? strchr(arg, '=') : NULL;
-    if (eq)
-        return eq + 1;
-    return *i + 1 < argc ? argv[++*i] : NULL;
-}
-
-static gboolean is_opt(const char *arg, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && !strcmp(arg, s)) || !strcmp(arg, l) ||
-           (!strncmp(arg, l, n) && arg[n] == '=');
-}
-
 gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
 {
     const char *words[3];
@@ -123,27 +108,27 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
             o->json = TRUE;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = TRUE;
-        } else if (is_opt(a, "-c", "--connect")) {
-            if (!(v = option_value(argc, argv, &i, a)) || !*v)
+        } else if (qg_opt_is(a, "-c", "--connect")) {
+            if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;
             g_free(o->uri);
             o->uri = g_strdup(v);
-        } else if (is_opt(a, "-b", "--batch")) {
-            if (!(v = option_value(argc, argv, &i, a)) || !*v)
+        } else if (qg_opt_is(a, "-b", "--batch")) {
+            if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;
             g_free(o->batch);
             o->batch = g_strdup(v);
-        } else if (is_opt(a, NULL, "--qga-grow")) {
-            if (!(v = option_value(argc, argv, &i, a)) || !*v)
+        } else if (qg_opt_is(a, NULL, "--qga-grow")) {
+            if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;
             g_free(o->qga_grow);
             o->qga_grow = g_strdup(v);
-        } else if (is_opt(a, "-t", "--timeout")) {
-            if (!parse_uint("--timeout", option_value(argc, argv, &i, a), 1, VG_MAX_TIMEOUT_S,
+        } else if (qg_opt_is(a, "-t", "--timeout")) {
+            if (!parse_uint("--timeout", qg_opt_value(argc, argv, &i), 1, VG_MAX_TIMEOUT_S,
                             &o->timeout_s, error))
                 return FALSE;
-        } else if (is_opt(a, "-J", "--jobs")) {
-            if (!parse_uint("--jobs", option_value(argc, argv, &i, a), 1, VG_MAX_JOBS,
+        } else if (qg_opt_is(a, "-J", "--jobs")) {
+            if (!parse_uint("--jobs", qg_opt_value(argc, argv, &i), 1, VG_MAX_JOBS,
                             &o->jobs, error))
                 return FALSE;
         } else {

@@ -1,5 +1,6 @@
 /* Reports of outcomes. */
 #include "report.h"
+#include "report-json.h"
 #include "size.h"
 #include "table.h"
 
@@ -101,36 +102,6 @@ void vg_report_table(FILE *out, FILE *err, const VgOutcome *o)
     print_result_line(out, o);
 }
 
-static void add_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void add_int(JsonBuilder *b, const char *name, uint64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, (gint64)value);
-}
-
-static void add_bool(JsonBuilder *b, const char *name, gboolean value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, value);
-}
-
-static void add_strings(JsonBuilder *b, const char *name, GPtrArray *strings)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < strings->len; i++)
-        json_builder_add_string_value(b, strings->pdata[i]);
-    json_builder_end_array(b);
-}
-
 /* The guest's report, in the shape of guest-grow-disk's reply. */
 static void add_guest(JsonBuilder *b, const VgGrowReport *r)
 {
@@ -139,33 +110,21 @@ static void add_guest(JsonBuilder *b, const VgGrowReport *r)
         json_builder_add_null_value(b);
         return;
     }
-    json_builder_begin_object(b);
-    add_string(b, "disk", r->disk);
-    add_int(b, "disk-size", r->disk_size);
-    if (r->sector_size)
-        add_int(b, "sector-size", r->sector_size);
-    add_bool(b, "changed", r->changed);
-    add_bool(b, "dry-run", r->dry_run);
-    json_builder_set_member_name(b, "layers");
-    json_builder_begin_array(b);
+    g_autofree QgReportLayer *layers = g_new0(QgReportLayer, r->layers->len);
     for (guint i = 0; i < r->layers->len; i++) {
         const VgGuestLayer *l = r->layers->pdata[i];
-        json_builder_begin_object(b);
-        add_string(b, "kind", l->kind);
-        add_string(b, "device", l->device);
-        add_string(b, "type", l->type);
-        if (l->mountpoint)
-            add_string(b, "mountpoint", l->mountpoint);
-        if (l->has_partno)
-            add_int(b, "partno", l->partno);
-        add_int(b, "old-size", l->old_size);
-        add_int(b, "size", l->size);
-        add_bool(b, "changed", l->changed);
-        json_builder_end_object(b);
+        layers[i] = (QgReportLayer){
+            .kind = l->kind, .device = l->device, .type = l->type,
+            .mountpoint = l->mountpoint, .has_partno = l->has_partno, .partno = l->partno,
+            .old_size = l->old_size, .size = l->size, .changed = l->changed,
+        };
     }
-    json_builder_end_array(b);
-    add_strings(b, "warnings", r->warnings);
-    json_builder_end_object(b);
+    QgReport report = {
+        .disk = r->disk, .disk_size = r->disk_size, .sector_size = r->sector_size,
+        .changed = r->changed, .dry_run = r->dry_run,
+        .layers = layers, .n_layers = r->layers->len, .warnings = r->warnings,
+    };
+    qg_report_json_add(b, &report);
 }
 
 char *vg_report_json(const VgOutcome *o, gboolean pretty)
@@ -174,30 +133,30 @@ char *vg_report_json(const VgOutcome *o, gboolean pretty)
 
     json_builder_begin_object(b);
     if (o->req->line)
-        add_int(b, "line", o->req->line);
-    add_string(b, "domain", o->req->domain);
-    add_string(b, "disk", o->disk ? o->disk->target : o->req->disk);
-    add_string(b, "requested-disk", o->req->disk);
-    add_string(b, "requested-size", o->req->size_text);
-    add_string(b, "source", o->disk ? o->disk->source : NULL);
-    add_string(b, "serial", o->disk ? o->disk->serial : NULL);
-    add_bool(b, "dry-run", o->dry_run);
-    add_int(b, "exit-code", o->exit);
-    add_string(b, "outcome", o->dry_run && o->exit == VG_EXIT_GROWN ? "would-grow"
+        qg_json_add_int(b, "line", o->req->line);
+    qg_json_add_string(b, "domain", o->req->domain);
+    qg_json_add_string(b, "disk", o->disk ? o->disk->target : o->req->disk);
+    qg_json_add_string(b, "requested-disk", o->req->disk);
+    qg_json_add_string(b, "requested-size", o->req->size_text);
+    qg_json_add_string(b, "source", o->disk ? o->disk->source : NULL);
+    qg_json_add_string(b, "serial", o->disk ? o->disk->serial : NULL);
+    qg_json_add_bool(b, "dry-run", o->dry_run);
+    qg_json_add_int(b, "exit-code", o->exit);
+    qg_json_add_string(b, "outcome", o->dry_run && o->exit == VG_EXIT_GROWN ? "would-grow"
                                                                    : vg_exit_name(o->exit));
-    add_string(b, "message", o->message);
+    qg_json_add_string(b, "message", o->message);
     if (o->disk) {
-        add_int(b, "disk-size-before", o->size_before);
-        add_int(b, "disk-size-target", o->size_target);
-        add_int(b, "disk-size-after", o->size_after);
-        add_bool(b, "disk-resized", o->disk_resized);
-        add_string(b, "guest-method", vg_method_name(o->method));
-        add_string(b, "guest-method-note", o->method_note);
-        add_string(b, "guest-disk", o->guest_disk);
-        add_string(b, "guest-match", o->guest_disk ? vg_match_name(o->match) : NULL);
+        qg_json_add_int(b, "disk-size-before", o->size_before);
+        qg_json_add_int(b, "disk-size-target", o->size_target);
+        qg_json_add_int(b, "disk-size-after", o->size_after);
+        qg_json_add_bool(b, "disk-resized", o->disk_resized);
+        qg_json_add_string(b, "guest-method", vg_method_name(o->method));
+        qg_json_add_string(b, "guest-method-note", o->method_note);
+        qg_json_add_string(b, "guest-disk", o->guest_disk);
+        qg_json_add_string(b, "guest-match", o->guest_disk ? vg_match_name(o->match) : NULL);
         add_guest(b, o->guest);
     }
-    add_strings(b, "warnings", o->warnings);
+    qg_json_add_strings(b, "warnings", o->warnings);
     json_builder_end_object(b);
 
     g_autoptr(JsonGenerator) gen = json_generator_new();

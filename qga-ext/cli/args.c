@@ -1,5 +1,6 @@
 /* Command-line parsing for qga-grow and its growpart mode. */
 #include "args.h"
+#include "cli-opt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,21 +22,6 @@ static gboolean parse_timeout(const char *text, unsigned *ms)
     return TRUE;
 }
 
-/* "--opt=VALUE" or "--opt VALUE" / "-o VALUE": the value, or NULL. */
-static const char *option_value(int argc, char **argv, int *i)
-{
-    const char *eq = argv[*i][1] == '-' ? strchr(argv[*i], '=') : NULL;
-    if (eq)
-        return eq + 1;
-    return *i + 1 < argc ? argv[++*i] : NULL;
-}
-
-static gboolean is_option(const char *a, const char *s, const char *l)
-{
-    size_t n = strlen(l);
-    return (s && !strcmp(a, s)) || !strcmp(a, l) || (!strncmp(a, l, n) && a[n] == '=');
-}
-
 gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error)
 {
     g_autoptr(GError) e = NULL;
@@ -55,15 +41,15 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
             out->json = TRUE;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             out->quiet = TRUE;
-        } else if (is_option(a, "-w", "--wait-size")) {
-            if (!(val = option_value(argc, argv, &i)))
+        } else if (qg_opt_is(a, "-w", "--wait-size")) {
+            if (!(val = qg_opt_value(argc, argv, &i)))
                 return invalid(error, "%s needs a size", a);
             if (!qg_parse_size(val, &out->req.expect_size, &e))
                 return invalid(error, "--wait-size: %s", e->message);
             if (!out->req.expect_size)
                 return invalid(error, "--wait-size must be more than zero");
-        } else if (is_option(a, NULL, "--wait-timeout")) {
-            val = option_value(argc, argv, &i);
+        } else if (qg_opt_is(a, NULL, "--wait-timeout")) {
+            val = qg_opt_value(argc, argv, &i);
             if (!val || !parse_timeout(val, &out->req.expect_timeout_ms))
                 return invalid(error, "--wait-timeout needs seconds from 0 to 3600, not \"%s\"",
                                val ? val : "");

@@ -1,5 +1,6 @@
 /* Result printing: a table for people, JSON for programs. */
 #include "output.h"
+#include "report-json.h"
 #include "table.h"
 
 #include <json-glib/json-glib.h>
@@ -36,52 +37,23 @@ void qg_print_table(FILE *out, const QgResult *res)
 char *qg_result_to_json(const QgResult *res)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree QgReportLayer *layers = g_new0(QgReportLayer, res->layers->len);
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "disk");
-    json_builder_add_string_value(b, res->disk);
-    json_builder_set_member_name(b, "disk-size");
-    json_builder_add_int_value(b, (gint64)res->disk_size);
-    json_builder_set_member_name(b, "sector-size");
-    json_builder_add_int_value(b, res->sector_size);
-    json_builder_set_member_name(b, "changed");
-    json_builder_add_boolean_value(b, res->changed);
-    json_builder_set_member_name(b, "dry-run");
-    json_builder_add_boolean_value(b, res->dry_run);
-    json_builder_set_member_name(b, "layers");
-    json_builder_begin_array(b);
     for (guint i = 0; i < res->layers->len; i++) {
         const QgLayer *l = res->layers->pdata[i];
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "kind");
-        json_builder_add_string_value(b, qg_layer_kind_name(l->kind));
-        json_builder_set_member_name(b, "device");
-        json_builder_add_string_value(b, l->device);
-        json_builder_set_member_name(b, "type");
-        json_builder_add_string_value(b, l->type);
-        if (l->mountpoint) {
-            json_builder_set_member_name(b, "mountpoint");
-            json_builder_add_string_value(b, l->mountpoint);
-        }
-        if (l->kind == QG_LAYER_PARTITION) {
-            json_builder_set_member_name(b, "partno");
-            json_builder_add_int_value(b, l->partno);
-        }
-        json_builder_set_member_name(b, "old-size");
-        json_builder_add_int_value(b, (gint64)l->old_size);
-        json_builder_set_member_name(b, "size");
-        json_builder_add_int_value(b, (gint64)l->size);
-        json_builder_set_member_name(b, "changed");
-        json_builder_add_boolean_value(b, l->changed);
-        json_builder_end_object(b);
+        layers[i] = (QgReportLayer){
+            .kind = qg_layer_kind_name(l->kind), .device = l->device, .type = l->type,
+            .mountpoint = l->mountpoint, .has_partno = l->kind == QG_LAYER_PARTITION,
+            .partno = l->partno, .old_size = l->old_size, .size = l->size,
+            .changed = l->changed,
+        };
     }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "warnings");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < res->warnings->len; i++)
-        json_builder_add_string_value(b, res->warnings->pdata[i]);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
+    QgReport report = {
+        .disk = res->disk, .disk_size = res->disk_size, .sector_size = res->sector_size,
+        .changed = res->changed, .dry_run = res->dry_run,
+        .layers = layers, .n_layers = res->layers->len, .warnings = res->warnings,
+    };
+    qg_report_json_add(b, &report);
 
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = json_builder_get_root(b);
