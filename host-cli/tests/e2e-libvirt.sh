@@ -105,17 +105,12 @@ E2E_T0=$SECONDS
 V start vg-e2e >/dev/null
 # QEMU's PID, for vm-lib.sh's vm_wait_exit (libvirtd keeps it in its /run)
 VM_PID=$(cat "/proc/$(cat "$WORK/libvirt/libvirtd.pid")/root/run/libvirt/qemu/vg-e2e.pid")
-until [ -e "$JOB/ready" ]; do
-  [ -e "$JOB/failed" ] && guest_failed "the guest could not set up"
-  kill -0 "$VM_PID" 2>/dev/null || guest_failed "the guest stopped"
-  [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the guest was not ready within 300 s"
-  sleep 0.5
-done
+e2e_wait_ready
 until V qemu-agent-command vg-e2e '{"execute":"guest-ping"}' >/dev/null 2>&1; do
   [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
   sleep 1
 done
-note "guest and agent ready after $((SECONDS - E2E_T0)) s"
+note "agent ready after $((SECONDS - E2E_T0)) s"
 if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
    jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' >/dev/null; then
   METHOD=guest-grow-disk

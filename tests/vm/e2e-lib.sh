@@ -90,13 +90,7 @@ EOF
     -chardev "socket,id=qga0,path=$JOB/qga.sock,server=on,wait=off" \
     -device virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0 \
     "${disk_args[@]}"
-  until [ -e "$JOB/ready" ]; do
-    [ -e "$JOB/failed" ] && guest_failed "the guest could not set up"
-    kill -0 "$VM_PID" 2>/dev/null || guest_failed "the guest stopped"
-    [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the guest was not ready within 300 s"
-    sleep 0.5
-  done
-  note "guest ready after $((SECONDS - E2E_T0)) s"
+  e2e_wait_ready
   until qga '{"execute":"guest-ping"}' >/dev/null 2>&1; do
     [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
     sleep 1
@@ -105,6 +99,18 @@ EOF
   jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' \
     "$WORK/info.json" >/dev/null || guest_failed "the agent has no enabled guest-grow-disk"
   e2e_learn_disks
+}
+
+# e2e_wait_ready: until the guest (QEMU at VM_PID, started at E2E_T0) says
+# it is ready.
+e2e_wait_ready() {
+  until [ -e "$JOB/ready" ]; do
+    [ -e "$JOB/failed" ] && guest_failed "the guest could not set up"
+    kill -0 "$VM_PID" 2>/dev/null || guest_failed "the guest stopped"
+    [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the guest was not ready within 300 s"
+    sleep 0.5
+  done
+  note "guest ready after $((SECONDS - E2E_T0)) s"
 }
 
 # The units a systemd guest starts with (guest-init.sh copies them to
