@@ -101,4 +101,18 @@ run_vg -c "$URI" --dry-run --batch "$batch"
 expect_rc 2 "batch: the same disk twice is refused"
 expect_in "batch lines 1 and 2 both grow disk vda" err "duplicate named"
 
+# bash completion: running domains, then their disks, from virsh
+complete_words() {  # complete_words WORD...: the completions of the last word
+  bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _virt_grow
+           printf "%s\n" "${COMPREPLY[@]}"' _ "$COMPLETION" virt-grow "$@"
+}
+COMPLETION=$(dirname "$0")/../virt-grow.bash-completion
+out=$(complete_words -c "$URI" "")
+[ "$out" = vg-disks ] && ok "completion: running domains" || not_ok "completion of domains: $out"
+out=$(complete_words -c "$URI" vg-disks vd)
+[ "$(echo $out)" = "vda vdb vdc vdd vde vdf vdg vdh" ] && ok "completion: the domain's disks" ||
+  not_ok "completion of disks: $out"
+out=$(complete_words --dr)
+[ "$out" = --dry-run ] && ok "completion: options" || not_ok "completion of options: $out"
+
 finish
