@@ -26,10 +26,19 @@ static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...)
     return FALSE;
 }
 
+static gboolean looks_like_uuid(const char *s)
+{
+    size_t n = strlen(s), hex = 0;
+    for (const char *p = s; *p; p++)
+        hex += g_ascii_isxdigit(*p) != 0;
+    return (n == 36 && hex == 32) || (n == 32 && hex == 32);
+}
+
+/* By name, else (when it looks like one) by UUID. */
 static virDomainPtr find_domain(virConnectPtr conn, const char *name, GError **error)
 {
     virDomainPtr dom = virDomainLookupByName(conn, name);
-    if (!dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+    if (!dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN && looks_like_uuid(name))
         dom = virDomainLookupByUUIDString(conn, name);
     if (!dom)
         fail(error, virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? VG_ERROR_NOT_FOUND
