@@ -101,15 +101,15 @@ void vg_guest_probe(VgGuest *g, VgOutcome *o)
     } else if (named && enabled(g, "guest-exec") && enabled(g, "guest-exec-status")) {
         o->method = VG_METHOD_EXEC;
         o->method_note = g_strdup("the agent has no guest-grow-disk");
-    } else if (enabled(g, "guest-get-fsinfo") && o->guest_disk) {
+    } else if (enabled(g, "guest-get-fsinfo") && (named || o->guest_disk)) {
+        /* the filesystems on the disk are found by serial or PCI address */
         o->method = VG_METHOD_UDEV;
         o->method_note = g_strdup("the agent can neither grow nor run qga-grow: relying on the "
                                   "guest's udev rule");
     } else {
-        o->method_note = g_strdup(!named || !o->guest_disk
-                                      ? "the guest agent cannot tell which guest disk this is"
-                                      : "the agent allows none of guest-grow-disk, guest-exec, "
-                                        "guest-get-fsinfo");
+        o->method_note = g_strdup(!named ? "the guest agent cannot tell which guest disk this is"
+                                         : "the agent allows none of guest-grow-disk, "
+                                           "guest-exec, guest-get-fsinfo");
     }
 }
 
@@ -270,6 +270,7 @@ static VgGrowReport *udev_report(VgGuest *g, VgOutcome *o, GPtrArray *now, gbool
 
 static void grow_by_udev(VgGuest *g, VgOutcome *o)
 {
+    const char *disk = o->guest_disk ? o->guest_disk : o->disk->target;
     gint64 start = g_get_monotonic_time();
     gint64 until = MIN(g->deadline, start + UDEV_WAIT_S * G_USEC_PER_SEC);
     int waited_s;
@@ -280,8 +281,7 @@ static void grow_by_udev(VgGuest *g, VgOutcome *o)
     for (guint i = 0; g->fsinfo && i < g->fsinfo->len; i++)
         watched += fs_on_disk(g->fsinfo->pdata[i], o) && ((VgGuestFs *)g->fsinfo->pdata[i])->has_total;
     if (!watched) {
-        o->message = g_strdup_printf("no mounted filesystem on guest disk %s to watch",
-                                     o->guest_disk ? o->guest_disk : o->disk->target);
+        o->message = g_strdup_printf("no mounted filesystem on guest disk %s to watch", disk);
         o->exit = VG_EXIT_UNCONFIRMED;
         return;
     }
@@ -305,7 +305,7 @@ static void grow_by_udev(VgGuest *g, VgOutcome *o)
         o->exit = VG_EXIT_UNCONFIRMED;
         o->message = g_strdup_printf("no filesystem on guest disk %s grew within %d s (is the "
                                      "qga-grow udev rule installed in the guest?)%s%s",
-                                     o->guest_disk, waited_s, e ? ": " : "",
+                                     disk, waited_s, e ? ": " : "",
                                      e ? e->message : "");
     }
 }
@@ -345,8 +345,7 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
             take_report(o, rep);
             return;
         }
-        if (!g_error_matches(e, VG_ERROR, VG_ERROR_NO_AGENT) || !enabled(g, "guest-get-fsinfo") ||
-            !o->guest_disk) {
+        if (!g_error_matches(e, VG_ERROR, VG_ERROR_NO_AGENT) || !enabled(g, "guest-get-fsinfo")) {
             guest_failed(o, e);
             return;
         }

@@ -14,6 +14,9 @@ pcdir=$(dirname "$(find "$dest" -name qga-grow.pc)")
 [ -f "$dest$prefix/include/qga-grow.h" ] || { echo "FAIL: header not installed"; exit 1; }
 [ -x "$dest$prefix/sbin/qga-grow" ] || { echo "FAIL: qga-grow not installed in sbin"; exit 1; }
 [ -f "$dest$prefix/share/man/man8/qga-grow.8" ] || { echo "FAIL: man page not installed"; exit 1; }
+for f in bin/virt-grow share/man/man1/virt-grow.1 share/bash-completion/completions/virt-grow; do
+  [ -f "$dest$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
 
 # Point the .pc at the scratch tree (--define-variable would move glib's too).
 mkdir "$dest/pc"
