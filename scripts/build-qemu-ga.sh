@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 
 series=7.2 out= build=$top/build cache=/var/cache/qga-grow-build force=0
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --series) series=${2:?--series needs 7.2 or 10.0}; shift 2 ;;
