@@ -10,12 +10,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 # A disk that would grow: xfs, mounted, on the last partition.
-make_disk 512M; d=$DISK
-partition "$d" "label: gpt
-,300M"
-p=$(part_dev "$d" 1)
-make_fs xfs "$p"
-mount_fs "$p"; mnt=$MNT
+mounted_disk 512M 512 "label: gpt
+,300M" 1 xfs
 enlarge "$d" 1G
 grow=$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')")
 
@@ -47,7 +43,7 @@ stop_agent
 check_off -b guest-grow-disk
 check_off -b guest-exec,guest-grow-disk,guest-file-open
 if "$QGA" --help | grep -q -- '--allow-rpcs'; then
-  check_off -a guest-ping,guest-info,guest-sync,guest-get-fsinfo
+  check_off -a guest-ping,guest-info,guest-sync,guest-sync-delimited,guest-get-fsinfo
 else
   note "this qemu-ga has no allow list (-a): QEMU 7.2"
 fi

@@ -26,15 +26,11 @@ mirror() {
 keys() { jq -c "$1 | keys" "$WORK/agent.json"; }
 
 # xfs, mounted, on partition 2 of 2 (GPT), named by its mountpoint.
-make_disk 1G; d=$DISK
-partition "$d" "label: gpt
+mounted_disk 1G 512 "label: gpt
 ,64M
-,400M"
-p2=$(part_dev "$d" 2)
-make_fs xfs "$p2"
-mount_fs "$p2"
+,400M" 2 xfs
+p2=$p p2_size=$old_part
 enlarge "$d" 2G
-p2_size=$(blockdev --getsize64 "$p2")
 freeze_fs "$MNT"   # no background writes by the mounted xfs meanwhile
 mirror "$d" "$(jq -nc --arg m "$MNT" '{mountpoint: $m, "dry-run": true}')" "$MNT"
 thaw_fs

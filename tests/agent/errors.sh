@@ -12,13 +12,10 @@ start_agent
 
 # Two partitions, btrfs mounted on the first: it is not the last, so it
 # cannot grow, however large the disk becomes.
-make_disk 512M; d=$DISK
-partition "$d" "label: gpt
+mounted_disk 512M 512 "label: gpt
 ,128M
-,128M"
-p1=$(part_dev "$d" 1)
-make_fs btrfs "$p1"
-mount_fs "$p1"; mnt=$MNT
+,128M" 1 btrfs
+p1=$p
 enlarge "$d" 1G
 freeze_fs "$mnt"   # no background writes by the mounted btrfs meanwhile
 before=$(fingerprint "$d")

@@ -13,13 +13,8 @@ GUEST_ALWAYS="guest-fsfreeze-thaw thaws every filesystem of its machine"
 . "$HERE/lib.sh"
 start_agent
 
-make_disk 256M; d=$DISK
-partition "$d" "label: gpt
-,128M"
-p=$(part_dev "$d" 1)
-make_fs ext4 "$p"
-mount_fs "$p"; mnt=$MNT
-old_part=$(blockdev --getsize64 "$p") old_fs=$(fs_size ext4 "$p")
+mounted_disk 256M 512 "label: gpt
+,128M" 1 ext4
 enlarge "$d" 512M
 grow=$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')")
 status() {

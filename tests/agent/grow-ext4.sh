@@ -11,14 +11,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 start_agent
 
-make_disk 1G 4096; d=$DISK
-partition "$d" "label: gpt
-,500M"
-p=$(part_dev "$d" 1)
-make_fs ext4 "$p"
-mount_fs "$p"; mnt=$MNT
+mounted_disk 1G 4096 "label: gpt
+,500M" 1 ext4
 write_data "$mnt"
-old_part=$(blockdev --getsize64 "$p") old_fs=$(fs_size ext4 "$p")
 enlarge "$d" 2G
 expect_return "$WORK/grow.json" "$(grow_cmd "$(jq -nc --arg p "$p" '{device: $p}')")"
 note "$(jq -c . "$WORK/grow.json")"

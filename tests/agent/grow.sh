@@ -11,15 +11,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 start_agent
 
 # xfs on partition 2 of 2, GPT, by mountpoint; expect-size already reached.
-make_disk 1G; d=$DISK
-partition "$d" "label: gpt
+mounted_disk 1G 512 "label: gpt
 ,64M
-,400M"
-p=$(part_dev "$d" 2)
-make_fs xfs "$p"
-mount_fs "$p"; mnt=$MNT
+,400M" 2 xfs
 write_data "$mnt"
-old_part=$(blockdev --getsize64 "$p") old_fs=$(fs_size xfs "$p" "$mnt")
 p1=$(sfdisk --dump "$d" | grep "^$(part_dev "$d" 1) ")
 enlarge "$d" 2G
 args=$(jq -nc --arg m "$mnt" '{mountpoint: $m, "expect-size": 2147483648}')
@@ -35,14 +30,9 @@ mount_fs "$p"; check_data "$MNT"; umount "$MNT"
 
 # btrfs on the only partition, MBR, by whole disk, with expect-size: the
 # call waits while the disk is enlarged a second later.
-make_disk 512M; d=$DISK
-partition "$d" "label: dos
-,300M"
-p=$(part_dev "$d" 1)
-make_fs btrfs "$p"
-mount_fs "$p"; mnt=$MNT
+mounted_disk 512M 512 "label: dos
+,300M" 1 btrfs
 write_data "$mnt"
-old_part=$(blockdev --getsize64 "$p") old_fs=$(fs_size btrfs "$p" "$mnt")
 ( sleep 1; enlarge "$d" 1G ) &
 enlarger=$!
 args=$(jq -nc --arg d "$d" '{device: $d, "expect-size": 1073741824}')

@@ -1,6 +1,7 @@
 # Helpers for the agent tests: the patched qemu-ga listening on a unix
 # socket in the test's own directory, driven with real JSON commands by
-# qga-client.py, stopped by its PID on exit (also on failure).
+# tests/vm/qmp-client.py (guest-sync-delimited first, then the command),
+# stopped by its PID on exit (also on failure).
 # Source after tests/loop/lib.sh, which takes the qga-grow binary; the
 # test's next argument is the patched qemu-ga:
 #   TEST.sh QGA-GROW QEMU-GA
@@ -16,7 +17,7 @@ if [ ! -x "$QGA" ]; then
   exit 77
 fi
 QGA=$(readlink -f "$QGA")
-QGA_CLIENT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/qga-client.py
+QGA_CLIENT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../vm" && pwd)/qmp-client.py
 AGENT_SOCK=$WORK/agent.sock
 AGENT_PID=
 
@@ -50,9 +51,10 @@ start_agent() {
 
 # call OUT COMMAND-JSON: send one command; its reply goes to OUT.
 call() {
-  local out=$1
-  /usr/bin/python3 "$QGA_CLIENT" "$AGENT_SOCK" "$2" >"$out" ||
-    { cat "$WORK/agent.log" >&2; fail "no reply from qemu-ga to $2"; }
+  local out=$1 rc=0
+  /usr/bin/python3 "$QGA_CLIENT" qga "$AGENT_SOCK" "$2" --timeout 60 >"$out" || rc=$?
+  # 0: a return value, 1: an error reply, both are for the caller to judge
+  [ "$rc" -le 1 ] || { cat "$WORK/agent.log" >&2; fail "no reply from qemu-ga to $2"; }
   jq -e . "$out" >/dev/null || fail "reply to $2 is not JSON: $(cat "$out")"
 }
 
@@ -122,4 +124,17 @@ check_nothing_to_do() {
     false,false,false "changed, on the disk and each layer, with nothing to do"
   assert_eq "$(jget "$WORK/again.json" '[.layers[] | .size == .["old-size"]] | all')" true \
     "sizes with nothing to do"
+}
+
+# mounted_disk SIZE SECTOR TABLE N FS: a new loop disk of SIZE with
+# SECTOR-byte sectors and the partition TABLE (an sfdisk script), FS made on
+# partition N and mounted.  Sets d, p (the partition), mnt, and old_part and
+# old_fs (their sizes in bytes, before any growth).
+mounted_disk() {
+  make_disk "$1" "$2"; d=$DISK
+  partition "$d" "$3"
+  p=$(part_dev "$d" "$4")
+  make_fs "$5" "$p"
+  mount_fs "$p"; mnt=$MNT
+  old_part=$(blockdev --getsize64 "$p") old_fs=$(fs_size "$5" "$p" "$mnt")
 }
