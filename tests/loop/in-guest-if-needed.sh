@@ -3,10 +3,13 @@
 # Where this host's root lacks it (some sandboxes drop it from the bounding
 # set), the test re-runs itself, unchanged, as root inside a throwaway QEMU
 # guest (tests/vm/run-in-guest.sh), where the capability exists.
+# A test that must always run in a guest sets GUEST_ALWAYS to the reason.
 _eff=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
-if (( ((16#$_eff >> 24) & 1) == 0 )) && [ -z "${QG_IN_GUEST:-}" ]; then
+_why=${GUEST_ALWAYS:-}
+(( ((16#$_eff >> 24) & 1) == 0 )) && _why="no CAP_SYS_RESOURCE here"
+if [ -n "$_why" ] && [ -z "${QG_IN_GUEST:-}" ]; then
   _here=$(cd "$(dirname "$1")" && pwd)
-  echo "# no CAP_SYS_RESOURCE here: running $(basename "$1") inside a QEMU guest"
+  echo "# $_why: running $(basename "$1") inside a QEMU guest"
   QG_IN_GUEST=1 exec "$_here/../vm/run-in-guest.sh" -- "$_here/$(basename "$1")" "${@:2}"
 fi
-unset _eff _here
+unset _eff _here _why

@@ -182,10 +182,14 @@ jget() { jq -r "$2" "$1"; }
 # length, its map of data and holes, and the CRC of its data.  Reading only
 # the data keeps it fast on sparse images (a full read of a 2 GiB image takes
 # seconds on the host and over ten in a TCG guest), and a write into a hole
-# still shows, as a changed map.
+# still shows, as a changed map.  The image's clean cached pages are dropped
+# first: ext4 reports an unwritten extent (mkfs zeroes ranges with
+# fallocate through the loop driver) as data while its pages are cached,
+# so a mere read of the disk would otherwise change the map.
 fingerprint() {
   local img s l
   img=$(image_of "$1")
+  dd if="$img" iflag=nocache count=0 status=none
   {
     stat -c %s "$img"
     xfs_io -r -c "seek -a -r 0" "$img" | awk '

@@ -1,0 +1,73 @@
+#!/bin/bash
+# guest-grow-disk with dry-run through the patched qemu-ga: the reply is,
+# member for member, what "qga-grow --dry-run --json" prints for the same
+# target, and not one byte of the disk changes.  A mounted filesystem on
+# the last of two partitions, an unmounted one, a disk with no partition
+# table.
+#   dry-run.sh QGA-GROW QEMU-GA
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../loop/lib.sh"
+. "$HERE/lib.sh"
+start_agent
+
+# mirror DISK ARGS-JSON CLI-TARGET: the agent's dry run equals the CLI's;
+# the disk is the same before and after both.  Leaves the reply in
+# $WORK/agent.json.
+mirror() {
+  local disk=$1 before
+  before=$(fingerprint "$disk")
+  expect_return "$WORK/agent.json" "$(grow_cmd "$2")"
+  note "$(jq -c . "$WORK/agent.json")"
+  run_qg 0 "$WORK/cli.json" --dry-run --json "$3"
+  assert_eq "$(jq -S . "$WORK/agent.json")" "$(jq -S . "$WORK/cli.json")" \
+    "guest-grow-disk reply vs qga-grow --dry-run --json $3"
+  assert_eq "$(fingerprint "$disk")" "$before" "disk image after the dry runs"
+}
+keys() { jq -c "$1 | keys" "$WORK/agent.json"; }
+
+# xfs, mounted, on partition 2 of 2 (GPT), named by its mountpoint.
+mounted_disk 1G 512 "label: gpt
+,64M
+,400M" 2 xfs
+p2=$p p2_size=$old_part
+enlarge "$d" 2G
+freeze_fs "$MNT"   # no background writes by the mounted xfs meanwhile
+mirror "$d" "$(jq -nc --arg m "$MNT" '{mountpoint: $m, "dry-run": true}')" "$MNT"
+thaw_fs
+assert_eq "$(keys .)" '["changed","disk","disk-size","dry-run","layers","sector-size","warnings"]' \
+  "members of the reply"
+assert_eq "$(keys '.layers[0]')" '["changed","device","kind","old-size","partno","size","type"]' \
+  "members of a partition layer"
+assert_eq "$(keys '.layers[1]')" \
+  '["changed","device","kind","mountpoint","old-size","size","type"]' \
+  "members of a mounted filesystem layer"
+assert_eq "$(jget "$WORK/agent.json" '[.["dry-run"], .changed, .disk, .["disk-size"]] | @tsv')" \
+  "$(printf 'true\ttrue\t%s\t%s' "$d" "$(blockdev --getsize64 "$d")")" \
+  "dry-run, changed, disk, disk-size"
+assert_eq "$(jget "$WORK/agent.json" '.layers[0] | [.kind, .device, .type, .partno, .["old-size"]] | @tsv')" \
+  "$(printf 'partition\t%s\tgpt\t2\t%s' "$p2" "$p2_size")" "partition layer"
+assert_eq "$(jget "$WORK/agent.json" '.layers[1] | [.kind, .type, .mountpoint] | @tsv')" \
+  "$(printf 'filesystem\txfs\t%s' "$MNT")" "filesystem layer"
+assert_eq "$(blockdev --getsize64 "$p2")" "$p2_size" "partition size as the kernel sees it"
+
+# ext4, not mounted, MBR, named by the whole disk: no mountpoint member.
+make_disk 256M 4096; d=$DISK
+partition "$d" "label: dos
+,128M"
+make_fs ext4 "$(part_dev "$d" 1)"
+enlarge "$d" 512M
+mirror "$d" "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true}')" "$d"
+assert_eq "$(keys '.layers[1]')" '["changed","device","kind","old-size","size","type"]' \
+  "members of an unmounted filesystem layer"
+assert_eq "$(jget "$WORK/agent.json" '.["sector-size"]')" 4096 "sector-size"
+
+# btrfs on a disk with no partition table: one layer, the filesystem.
+make_disk 256M; d=$DISK
+make_fs btrfs "$d"
+mount_fs "$d"
+enlarge "$d" 512M
+freeze_fs "$MNT"
+mirror "$d" "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true}')" "$d"
+thaw_fs
+assert_eq "$(jget "$WORK/agent.json" '[.layers[].kind] | join(",")')" filesystem "layers"
+echo "ok: dry runs through qemu-ga mirror qga-grow --json and write nothing"
