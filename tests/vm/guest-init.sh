@@ -1,8 +1,9 @@
 #!/bin/sh
 # /init of the test guest (busybox).  Loads the drivers, mounts the host's
 # root (virtio-9p tag "hostroot", read-only) at /host with fresh writable
-# /tmp, /run, /var/tmp, /var/log, /root and the kernel's own /dev, /proc and
-# /sys, mounts the job directory (tag "job", read-write) at /run/qg-job, then
+# /tmp (but for the host directories listed in the job's "keep"), /run,
+# /var/tmp, /var/log, /root and the kernel's own /dev, /proc and /sys, mounts
+# the job directory (tag "job", read-write) at /run/qg-job, then
 # runs /run/qg-job/run inside that root and powers off (or, with
 # qg.mode=systemd, hands over to systemd, which runs the job as a unit).
 export PATH=/bin
@@ -22,13 +23,24 @@ mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
+mkdir -p /job /hosttmp
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job /job ||
+  { echo "qg-init: cannot mount the job directory"; poweroff -f; }
+mount -o bind $R/tmp /hosttmp
 for d in /tmp /run /var/tmp /var/log /root; do
   mount -t tmpfs -o mode=0755 tmpfs $R$d
 done
 chmod 1777 $R/tmp $R/var/tmp
+# Host directories under /tmp the job needs (a checkout, a build tree;
+# /job/keep, from vm_write_job) stay visible through the new /tmp.
+if [ -f /job/keep ]; then
+  while read -r p; do
+    mkdir -p "$R$p" && mount -o bind "/hosttmp/${p#/tmp/}" "$R$p" ||
+      echo "qg-init: cannot keep $p"
+  done </job/keep
+fi
 mkdir -p $R/run/qg-job $R/run/lock
-mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job $R/run/qg-job ||
-  { echo "qg-init: cannot mount the job directory"; poweroff -f; }
+mount -o move /job $R/run/qg-job
 
 # qg.mode=systemd: systemd becomes PID 1 on this root and runs the job as
 # a unit: the job directory brings the units (systemd/) and the udev rule.

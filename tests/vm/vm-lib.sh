@@ -83,6 +83,18 @@ vm_write_job() {
     echo 'echo $? >/run/qg-job/rc'
   } >"$job/run"
   chmod 755 "$job/run"
+  vm_keep "$job" "$PWD" "$VM_HERE/../.."
+}
+
+# vm_keep JOB-DIR PATH...: host directories the guest must see although they
+# lie under /tmp, which is a fresh tmpfs there (a checkout in /tmp, say).
+vm_keep() {
+  local job=$1 p
+  shift
+  for p in "$@" ${QG_VM_KEEP:-}; do
+    p=$(readlink -f "$p")
+    case $p in /tmp/*) grep -qxF "$p" "$job/keep" 2>/dev/null || echo "$p" >>"$job/keep" ;; esac
+  done
 }
 
 # vm_show_console JOB-DIR: the end of what the guest and QEMU said.
