@@ -1,55 +1,103 @@
 #!/bin/bash
-# The built-in example: a 1 GiB loop disk with a GPT partition and a mounted
-# filesystem is enlarged to 4 GiB, the way a hypervisor enlarges a virtual
-# disk, and qga-grow grows the partition and the filesystem to follow.
-# Everything it creates is removed at the end.
-#   scripts/demo.sh [PATH-TO-qga-grow]
+# The built-in example, end to end: a running demo VM's disks are grown from
+# the host with virt-grow, and the guest's partitions and filesystems follow.
+#   scripts/demo.sh [BUILD-DIR]      (scripts/setup.sh demo builds first)
+# A private libvirtd (its own sockets and state, stopped at the end) runs
+# the demo VM under QEMU (TCG): Debian's kernel, systemd-udevd, the patched
+# qemu-ga; its "/" (ext4) on the last partition of a 1 GiB disk, vda, and a
+# 1 GiB data disk with serial demo-data, GPT + ext4 on /data.  virt-grow
+# grows the data disk to 3 GiB, named by its serial, then the root disk by
+# 1 GiB, named by its target, and prints every layer before -> after as the
+# guest reported it.  Then the guest's own view (guest-get-fsinfo), and,
+# once the VM is off, fsck and the tables checked on the images.
+# Everything it creates is removed at the end, also on failure.
 set -euo pipefail
-QG=$(readlink -f "${1:-build/qga-ext/qga-grow}")
-work=$(mktemp -d /tmp/qga-grow-demo.XXXXXX)
-disk= mnt=$work/mnt
-cleanup() {
-  set +e
-  mountpoint -q "$mnt" && umount "$mnt"
-  [ -n "$disk" ] && losetup -d "$disk"
-  rm -rf "$work"
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(readlink -f "${1:-$top/build}")
+VG=$build/host-cli/virt-grow
+AGENT=$build/qemu-ga-7.2/qemu-ga
+for f in "$build/qga-ext/qga-grow" "$VG" "$AGENT"; do
+  [ -x "$f" ] || { echo "demo: $f is missing: run scripts/setup.sh demo" >&2; exit 2; }
+done
+# The tests' disk, guest and libvirt helpers: the demo VM is the test guest.
+. "$top/tests/loop/lib.sh" "$build/qga-ext/qga-grow"
+. "$top/tests/vm/vm-lib.sh"
+. "$top/tests/vm/e2e-lib.sh"
+. "$top/tests/vm/libvirt-domain.sh"
+say() { printf '\n== %s\n' "$*"; }
+
+SERIALS=(qg-root demo-data)
+declare -A LABEL=([qg-root]=gpt [demo-data]=gpt)
+declare -A FS=([qg-root]=ext4 [demo-data]=ext4)
+declare -A GMNT=([qg-root]=/ [demo-data]=/data)
+declare -A PARTNO=([qg-root]=2 [demo-data]=1)
+say "making the demo VM's disks (1 GiB each) and starting a private libvirtd"
+e2e_make_disks
+vm_prepare
+JOB=$WORK/job
+mkdir -p "$JOB"
+# The guest's udev rule stays off here, so that the agent command does the
+# growing and reports it (with it on, whichever comes first grows).
+sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
+  "$top/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
+e2e_auto_conf "enabled=false"
+cat >"$JOB/guest.env" <<EOF
+QG_MODE=chroot
+QG_ROOT_SERIAL=qg-root
+QG_MOUNTS="demo-data:1:/data"
+QG_BINDS="$(e2e_binds)"
+QG_AGENT=$AGENT
+EOF
+vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chroot
+
+on_exit '"$top/host-cli/tests/libvirtd.sh" stop "$WORK/libvirt"'
+URI=$("$top/host-cli/tests/libvirtd.sh" start "$WORK/libvirt")
+V() { virsh -q -c "$URI" "$@"; }
+libvirt_domain_xml qga-grow-demo "$JOB" chroot \
+  "${IMG[qg-root]}:vda:virtio:qg-root" "${IMG[demo-data]}:vdb:virtio:demo-data" \
+  >"$WORK/domain.xml"
+V define "$WORK/domain.xml" >/dev/null
+say "booting the demo VM (QEMU without KVM: about half a minute)"
+E2E_T0=$SECONDS
+V start qga-grow-demo >/dev/null
+VM_PID=$(cat "/proc/$(cat "$WORK/libvirt/libvirtd.pid")/root/run/libvirt/qemu/qga-grow-demo.pid")
+e2e_wait_ready
+until V qemu-agent-command qga-grow-demo '{"execute":"guest-ping"}' >/dev/null 2>&1; do
+  [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
+  sleep 1
+done
+V domblklist qga-grow-demo --details
+
+fsinfo_table() {
+  V qemu-agent-command qga-grow-demo '{"execute":"guest-get-fsinfo"}' | jq -r '
+    ["MOUNTPOINT", "DEVICE", "TYPE", "TOTAL-BYTES"],
+    (.return[] | select(.disk | length > 0) |
+      [.mountpoint, .name, .type, (."total-bytes" | tostring)]) | @tsv' | column -t
 }
-trap cleanup EXIT
+say "the guest's filesystems before, as its agent reports them"
+fsinfo_table
 
-# ext4 grows online only where root holds CAP_SYS_RESOURCE; some sandboxes
-# drop it, so the demo falls back to xfs there.
-eff=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
-if (( (16#$eff >> 24) & 1 )); then
-  fs=ext4
-else
-  fs=xfs
-  echo "(no CAP_SYS_RESOURCE here, which online ext4 growth needs: using xfs)"
-fi
-
-truncate -s 1G "$work/disk.img"
-disk=$(losetup --find --show --partscan "$work/disk.img")
-printf 'label: gpt\n,\n' | sfdisk -q --no-reread "$disk"
-partx -u "$disk"
-case $fs in
-  ext4) mkfs.ext4 -q "${disk}p1" ;;
-  xfs) mkfs.xfs -q "${disk}p1" ;;
-esac
-mkdir "$mnt"
-mount "${disk}p1" "$mnt"
-echo "== $disk: 1 GiB, GPT, $fs mounted on $mnt"
-df -h --output=source,fstype,size,target "$mnt"
-
-truncate -s 4G "$work/disk.img"
-losetup -c "$disk"
-echo
-echo "== the disk is now $(($(blockdev --getsize64 "$disk") >> 30)) GiB; qga-grow --dry-run $mnt:"
-"$QG" --dry-run "$mnt" || true
-echo
-echo "== qga-grow $mnt:"
-"$QG" "$mnt"
-echo
-df -h --output=source,fstype,size,target "$mnt"
-echo
-echo "== once more: nothing to do (exit 1)"
-rc=0; "$QG" "$mnt" >/dev/null || rc=$?
+say "virt-grow -c \$URI qga-grow-demo serial:demo-data 3G"
+"$VG" -c "$URI" qga-grow-demo serial:demo-data 3G
+say "virt-grow -c \$URI qga-grow-demo vda +1G      (the disk holding the guest's /)"
+"$VG" -c "$URI" qga-grow-demo vda +1G
+say "once more: nothing to do (exit 1)"
+rc=0; "$VG" -c "$URI" qga-grow-demo vda 2G >/dev/null || rc=$?
 echo "exit $rc"
+
+say "the guest's filesystems after"
+fsinfo_table
+
+say "powering the VM off; checking the images on the host"
+touch "$JOB/stop"
+vm_wait_exit 120 || guest_failed "the demo VM did not power off"
+for s in "${SERIALS[@]}"; do
+  d=$(losetup --find --show --partscan "${IMG[$s]}")
+  LOOPS+=("$d")
+  partx -u "$d" 2>/dev/null || true
+  check_table "$d" gpt
+  check_fs ext4 "$(part_dev "$d" "${PARTNO[$s]}")"
+  echo "$s: $(blockdev --getsize64 "$d") bytes, GPT verified (sgdisk -v), e2fsck clean"
+  losetup -d "$d"
+done
+say "done in $((SECONDS - E2E_T0)) s; the libvirtd, the VM and its disks are removed"

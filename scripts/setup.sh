@@ -1,14 +1,14 @@
 #!/bin/sh
 # One command for a fresh Debian 12 machine, as root:
-#   scripts/setup.sh demo   install build deps, build, grow a demo loop disk
+#   scripts/setup.sh demo   install deps, build, grow a demo VM's disks with virt-grow
 #   scripts/setup.sh test   install build + test deps, build, run every test
 set -eu
 cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in
-  demo) scripts/install-deps.sh test ;;   # the demo uses mkfs and sfdisk too
-  test) scripts/install-deps.sh test
-        if [ -x scripts/install-vm-deps.sh ]; then scripts/install-vm-deps.sh; fi ;;
+  demo|test)
+    scripts/install-deps.sh test   # the demo makes its disks with the test tools
+    scripts/install-vm-deps.sh ;;  # and runs the test guest as its demo VM
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 
@@ -20,7 +20,8 @@ fi
 ninja -C build
 
 case "$what" in
-  demo) exec scripts/demo.sh build/qga-ext/qga-grow ;;
+  demo) scripts/build-qemu-ga.sh --series 7.2   # the demo VM's patched agent
+        exec scripts/demo.sh build ;;
   test) for s in 7.2 10.0; do scripts/build-qemu-ga.sh --series "$s"; done  # patched agents
         exec meson test -C build --print-errorlogs ;;
 esac

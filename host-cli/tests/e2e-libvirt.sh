@@ -21,6 +21,7 @@ AGENT=${3:-}
 . "$HERE/../../tests/loop/lib.sh"
 . "$HERE/../../tests/vm/vm-lib.sh"
 . "$HERE/../../tests/vm/e2e-lib.sh"
+. "$HERE/../../tests/vm/libvirt-domain.sh"
 for tool in virsh libvirtd qemu-system-x86_64 jq unshare; do
   PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null || fail "$tool missing (scripts/setup.sh test)"
 done
@@ -61,45 +62,10 @@ PATH=$(dirname "$QG"):$PATH vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chr
 on_exit '"$HERE/libvirtd.sh" stop "$WORK/libvirt"'
 URI=$("$HERE/libvirtd.sh" start "$WORK/libvirt")
 V() { virsh -q -c "$URI" "$@"; }
-vdisk() {  # vdisk SERIAL TARGET PCI-SLOT [SERIAL-IN-XML]
-  echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/>
-    <source file='${IMG[$1]}'/><target dev='$2' bus='virtio'/>${4:+<serial>$4</serial>}
-    <address type='pci' domain='0' bus='0' slot='$3' function='0'/></disk>"
-}
-cat >"$WORK/domain.xml" <<EOF
-<domain type='qemu'>
-  <name>vg-e2e</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$VM_KERNEL</kernel>
-    <initrd>$VM_INITRD</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet qg.mode=chroot</cmdline>
-  </os>
-  <features><acpi/></features>
-  <cpu mode='maximum' check='none'/>
-  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    $(vdisk qg-root vda 10 qg-root)
-    $(vdisk vg-ext4 vdb 9 vg-ext4)
-    $(vdisk vg-noserial vdc 8)
-    $(vdisk vg-btrfs vdd 7 vg-btrfs)
-    <controller type='scsi' index='0' model='virtio-scsi'/>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-      <source file='${IMG[vg-xfs]}'/><target dev='sda' bus='scsi'/><serial>vg-xfs</serial></disk>
-    <filesystem type='mount' accessmode='passthrough' multidevs='remap'>
-      <source dir='/'/><target dir='hostroot'/><readonly/></filesystem>
-    <filesystem type='mount' accessmode='squash' multidevs='remap'>
-      <source dir='$JOB'/><target dir='job'/></filesystem>
-    <channel type='unix'><source mode='bind'/>
-      <target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <serial type='file'><source path='$JOB/console.log'/><target port='0'/></serial>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOF
+libvirt_domain_xml vg-e2e "$JOB" chroot \
+  "${IMG[qg-root]}:vda:virtio:qg-root:10" "${IMG[vg-ext4]}:vdb:virtio:vg-ext4:9" \
+  "${IMG[vg-noserial]}:vdc:virtio::8" "${IMG[vg-btrfs]}:vdd:virtio:vg-btrfs:7" \
+  "${IMG[vg-xfs]}:sda:scsi:vg-xfs" >"$WORK/domain.xml"
 V define "$WORK/domain.xml" >/dev/null
 E2E_T0=$SECONDS
 V start vg-e2e >/dev/null
