@@ -33,39 +33,12 @@ declare -A GMNT=([qg-root]=/ [demo-data]=/data)
 declare -A PARTNO=([qg-root]=2 [demo-data]=1)
 say "making the demo VM's disks (1 GiB each) and starting a private libvirtd"
 e2e_make_disks
-vm_prepare
-JOB=$WORK/job
-mkdir -p "$JOB"
-# The guest's udev rule stays off here, so that the agent command does the
-# growing and reports it (with it on, whichever comes first grows).
-sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
-  "$top/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
-e2e_auto_conf "enabled=false"
-cat >"$JOB/guest.env" <<EOF
-QG_MODE=chroot
-QG_ROOT_SERIAL=qg-root
-QG_MOUNTS="demo-data:1:/data"
-QG_BINDS="$(e2e_binds)"
-QG_AGENT=$AGENT
-EOF
-vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chroot
-
-on_exit '"$top/host-cli/tests/libvirtd.sh" stop "$WORK/libvirt"'
-URI=$("$top/host-cli/tests/libvirtd.sh" start "$WORK/libvirt")
-V() { virsh -q -c "$URI" "$@"; }
-libvirt_domain_xml qga-grow-demo "$JOB" chroot \
-  "${IMG[qg-root]}:vda:virtio:qg-root" "${IMG[demo-data]}:vdb:virtio:demo-data" \
-  >"$WORK/domain.xml"
-V define "$WORK/domain.xml" >/dev/null
 say "booting the demo VM (QEMU without KVM: about half a minute)"
-E2E_T0=$SECONDS
-V start qga-grow-demo >/dev/null
-VM_PID=$(cat "/proc/$(cat "$WORK/libvirt/libvirtd.pid")/root/run/libvirt/qemu/qga-grow-demo.pid")
-e2e_wait_ready
-until V qemu-agent-command qga-grow-demo '{"execute":"guest-ping"}' >/dev/null 2>&1; do
-  [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
-  sleep 1
-done
+# Its udev rule stays off, so that the agent command does the growing and
+# reports it (with the rule on, whichever comes first grows).
+libvirt_guest_up qga-grow-demo "demo-data:1:/data" \
+  "${IMG[qg-root]}:vda:virtio:qg-root" "${IMG[demo-data]}:vdb:virtio:demo-data"
+V() { virsh -q -c "$URI" "$@"; }
 V domblklist qga-grow-demo --details
 
 fsinfo_table() {

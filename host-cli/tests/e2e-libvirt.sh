@@ -66,17 +66,7 @@ libvirt_domain_xml vg-e2e "$JOB" chroot \
   "${IMG[qg-root]}:vda:virtio:qg-root:10" "${IMG[vg-ext4]}:vdb:virtio:vg-ext4:9" \
   "${IMG[vg-noserial]}:vdc:virtio::8" "${IMG[vg-btrfs]}:vdd:virtio:vg-btrfs:7" \
   "${IMG[vg-xfs]}:sda:scsi:vg-xfs" >"$WORK/domain.xml"
-V define "$WORK/domain.xml" >/dev/null
-E2E_T0=$SECONDS
-V start vg-e2e >/dev/null
-# QEMU's PID, for vm-lib.sh's vm_wait_exit (libvirtd keeps it in its /run)
-VM_PID=$(cat "/proc/$(cat "$WORK/libvirt/libvirtd.pid")/root/run/libvirt/qemu/vg-e2e.pid")
-e2e_wait_ready
-until V qemu-agent-command vg-e2e '{"execute":"guest-ping"}' >/dev/null 2>&1; do
-  [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
-  sleep 1
-done
-note "agent ready after $((SECONDS - E2E_T0)) s"
+libvirt_boot "$WORK/libvirt" vg-e2e "$WORK/domain.xml"
 if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
    jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' >/dev/null; then
   METHOD=guest-grow-disk

@@ -48,7 +48,7 @@ for w in $(cat /proc/cmdline); do
   case $w in qg.mode=systemd)
     mkdir -p $R/run/systemd/system $R/run/udev/rules.d
     cp -a $R/run/qg-job/systemd/. $R/run/systemd/system/
-    cp $R/run/qg-job/90-qga-grow.rules $R/run/udev/rules.d/
+    cp $R/run/qg-job/*.rules $R/run/udev/rules.d/
     # the unit goes on its command line: systemd takes the host root's
     # /.dockerenv for a container and then ignores the kernel's
     exec switch_root $R /lib/systemd/systemd --unit=qg-e2e.target --show-status=false ;;

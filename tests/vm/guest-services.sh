@@ -8,8 +8,9 @@
 #   QG_AGENT        the qemu-ga binary
 #   guest-services.sh chroot    (run by guest-init.sh as the job)
 #     mounts the root-like partition, binds what it needs, and chroots into
-#     it for stage 2: systemd-udevd with the rule /run/qg-job/90-qga-grow.rules
-#     (which runs the detached "qga-grow auto"), then the common part.
+#     it for stage 2: systemd-udevd with the job's rules (/run/qg-job/*.rules:
+#     90-qga-grow.rules, which runs the detached "qga-grow auto", and any
+#     others a test brings), then the common part.
 #   guest-services.sh systemd   (run by qg-job.service, systemd as PID 1)
 #     systemd runs udevd (the rule starts qga-grow@DISK:SEQNUM.service); the
 #     common part only.
@@ -70,7 +71,7 @@ start_udevd() {
   # udevadm ignores trigger, settle and control in a chroot unless told
   export SYSTEMD_IGNORE_CHROOT=1
   mkdir -p /run/udev/rules.d
-  cp $JOB/90-qga-grow.rules /run/udev/rules.d/
+  cp $JOB/*.rules /run/udev/rules.d/
   /lib/systemd/systemd-udevd --daemon --resolve-names=never || die "systemd-udevd"
   udevadm trigger --type=subsystems --action=add
   udevadm trigger --type=devices --action=add

@@ -49,3 +49,46 @@ XML
 </domain>
 XML
 }
+
+# libvirt_boot LIBVIRT-DIR NAME XML-FILE: define and start the domain under
+# the libvirtd of LIBVIRT-DIR (host-cli/tests/libvirtd.sh), wait until the
+# guest is ready and its agent answers; sets VM_PID (QEMU's, which that
+# libvirtd keeps in its own /run) and E2E_T0.  Needs e2e-lib.sh.
+libvirt_boot() {
+  local dir=$1 name=$2 xml=$3 uri
+  uri=$(cat "$dir/uri")
+  virsh -q -c "$uri" define "$xml" >/dev/null
+  E2E_T0=$SECONDS
+  virsh -q -c "$uri" start "$name" >/dev/null
+  VM_PID=$(cat "/proc/$(cat "$dir/libvirtd.pid")/root/run/libvirt/qemu/$name.pid")
+  e2e_wait_ready
+  until virsh -q -c "$uri" qemu-agent-command "$name" '{"execute":"guest-ping"}' >/dev/null 2>&1; do
+    [ $((SECONDS - E2E_T0)) -lt 300 ] || guest_failed "the agent did not answer"
+    sleep 1
+  done
+  note "agent ready after $((SECONDS - E2E_T0)) s"
+}
+
+# libvirt_guest_up NAME MOUNTS DISK...: the test guest as domain NAME under
+# a private libvirtd (in $WORK/libvirt, stopped on exit), booted and ready:
+# chroot mode with the root-like disk qg-root, MOUNTS for guest.env's
+# QG_MOUNTS, DISK as for libvirt_domain_xml, AGENT in the guest, its udev
+# rule installed but switched off (e2e_auto_conf turns it on).  Sets JOB and
+# URI.  Needs e2e-lib.sh, and e2e_make_disks done.
+libvirt_guest_up() {
+  local name=$1 mounts=$2
+  shift 2
+  vm_prepare
+  JOB=$WORK/job
+  mkdir -p "$JOB"
+  sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
+    "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
+  e2e_auto_conf "enabled=false"
+  printf '%s\n' "QG_MODE=chroot" "QG_ROOT_SERIAL=qg-root" "QG_MOUNTS=\"$mounts\"" \
+    "QG_BINDS=\"$(e2e_binds)\"" "QG_AGENT=$AGENT" >"$JOB/guest.env"
+  vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chroot
+  on_exit '"$E2E_REPO/host-cli/tests/libvirtd.sh" stop "$WORK/libvirt"'
+  URI=$("$E2E_REPO/host-cli/tests/libvirtd.sh" start "$WORK/libvirt")
+  libvirt_domain_xml "$name" "$JOB" chroot "$@" >"$WORK/domain.xml"
+  libvirt_boot "$WORK/libvirt" "$name" "$WORK/domain.xml"
+}
