@@ -50,7 +50,6 @@ chroot_root() {
   log "root-like root: /dev/${last##*/}"
   mount --bind /usr $R/usr
   mount --bind /etc $R/etc
-  for d in $QG_BINDS; do mount --bind "$d" "$R$d"; done
   mount -t proc proc $R/proc
   mount -t sysfs sysfs $R/sys
   mount -t devtmpfs devtmpfs $R/dev
@@ -58,6 +57,8 @@ chroot_root() {
   mount -t devpts devpts $R/dev/pts
   mount -t tmpfs -o mode=0755 tmpfs $R/run
   mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+  # after /tmp: a checkout or build tree may lie under it
+  for d in $QG_BINDS; do mkdir -p "$R$d" && mount --bind "$d" "$R$d"; done
   mkdir -p $R$JOB
   mount --bind $JOB $R$JOB
   chroot $R /bin/bash "$0" stage2
