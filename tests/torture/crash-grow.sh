@@ -3,7 +3,7 @@
 # completed by the next run, with no damage.
 #   crash-grow.sh QGA-GROW-FAULTY FS LABEL [TRIALS [SEED]]
 # FS ext4|xfs|btrfs (mounted), LABEL gpt|dos.  TRIALS (default
-# $QG_TORTURE_TRIALS or 12) trials on one disk; each enlarges it by a random
+# $QG_TORTURE_TRIALS or 8) trials on one disk; each enlarges it by a random
 # amount while a writer fills a file on the filesystem, then grows with
 # qga-grow-faulty either killed by itself at a fault point (QG_FAULT_POINT)
 # or SIGKILLed after a random delay.  Then a plain rerun must complete the
@@ -14,7 +14,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 case "${2:-}" in ext4) . "$HERE/../loop/in-guest-if-needed.sh" "$0" "$@" ;; esac
 . "$HERE/../loop/lib.sh"
-fs=${1:?usage: $0 QGA-GROW-FAULTY FS LABEL [TRIALS [SEED]]} label=${2:?} trials=${3:-${QG_TORTURE_TRIALS:-12}}
+fs=${1:?usage: $0 QGA-GROW-FAULTY FS LABEL [TRIALS [SEED]]} label=${2:?} trials=${3:-${QG_TORTURE_TRIALS:-8}}
 seed=${4:-$(( $(date +%s%N) % 32768 ))}
 RANDOM=$seed
 note "crash-grow $fs $label: $trials trials, seed $seed (replay: $0 $QG $fs $label $trials $seed)"
