@@ -51,8 +51,10 @@ static gboolean btrfs_probe(const QgFsTarget *fs, uint64_t *size, uint64_t *bloc
     return ok;
 }
 
-static gboolean btrfs_grow(const QgFsTarget *fs, uint64_t bytes, GError **error)
+static gboolean btrfs_grow(const QgFsTarget *fs, uint64_t bytes, uint64_t block,
+                           GError **error)
 {
+    (void)block;  /* btrfs takes bytes */
     struct btrfs_ioctl_dev_info_args dev;
     struct btrfs_ioctl_vol_args args = { 0 };
     uint64_t sectorsize;

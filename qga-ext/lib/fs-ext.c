@@ -54,11 +54,9 @@ static gboolean ext_grow_offline(const QgFsTarget *fs, GError **error)
     return qg_run_tool(fsck, fsck_ok, error) && qg_run_tool(resize, resize_ok, error);
 }
 
-static gboolean ext_grow(const QgFsTarget *fs, uint64_t bytes, GError **error)
+static gboolean ext_grow(const QgFsTarget *fs, uint64_t bytes, uint64_t block,
+                         GError **error)
 {
-    uint64_t size, block;
-    if (!ext_probe(fs, &size, &block, error))
-        return FALSE;
     if (fs->mountpoint)
         return ext_grow_online(fs, bytes / block, error);
     return ext_grow_offline(fs, error);

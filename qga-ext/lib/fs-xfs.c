@@ -34,8 +34,9 @@ static gboolean xfs_probe(const QgFsTarget *fs, uint64_t *size, uint64_t *block,
     return ok;
 }
 
-static gboolean xfs_grow(const QgFsTarget *fs, uint64_t bytes, GError **error)
+static gboolean xfs_grow(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error)
 {
+    (void)block;  /* the geometry read below has it too */
     struct xfs_fsop_geom geo = { 0 };
     int fd = qg_open_mount(fs->mountpoint, error);
     if (fd < 0)

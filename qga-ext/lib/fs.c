@@ -122,7 +122,7 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes, GError
         return FALSE;
     uint64_t target = reachable(container_bytes, block);
     qg_fault_point("fs-growing");
-    if (target > size && !ops->grow(&fs, target, error))
+    if (target > size && !ops->grow(&fs, target, block, error))
         return FALSE;
     qg_fault_point("fs-grown");
     if (!ops->probe(&fs, &layer->size, &block, error))

@@ -114,8 +114,9 @@ typedef struct {
     /* Current size in bytes and the filesystem's block size. */
     gboolean (*probe)(const QgFsTarget *fs, uint64_t *size, uint64_t *block,
                       GError **error);
-    /* Grow to fill @bytes (a multiple of the block size, never less than now). */
-    gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, GError **error);
+    /* Grow to fill @bytes (a multiple of @block, the block size the probe
+     * just read, never less than now). */
+    gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error);
 } QgFsOps;
 
 extern const QgFsOps qg_fs_ext;
