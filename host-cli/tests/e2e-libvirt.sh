@@ -42,21 +42,9 @@ declare -A PARTNO=([qg-root]=2 [vg-ext4]=1 [vg-noserial]=1 [vg-btrfs]=0 [vg-xfs]
 e2e_make_disks
 
 # ---- the guest's job: guest-services.sh, the rule (off for now)
-vm_prepare
-JOB=$WORK/job
-mkdir -p "$JOB"
-sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
-  "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
-e2e_auto_conf "enabled=false"
-cat >"$JOB/guest.env" <<EOF
-QG_MODE=chroot
-QG_ROOT_SERIAL=qg-root
-QG_MOUNTS="vg-ext4:1:/mnt/ext4 vg-btrfs:0:/mnt/btrfs vg-xfs:1:/mnt/xfs"
-QG_BINDS="$(e2e_binds) $(dirname "$VG")"
-QG_AGENT=$AGENT
-EOF
 # qga-grow on the agent's PATH, for guest-exec
-PATH=$(dirname "$QG"):$PATH vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chroot
+PATH=$(dirname "$QG"):$PATH e2e_write_job chroot \
+  "vg-ext4:1:/mnt/ext4 vg-btrfs:0:/mnt/btrfs vg-xfs:1:/mnt/xfs" "$(dirname "$VG")"
 
 # ---- the domain, under a private libvirtd
 on_exit '"$HERE/libvirtd.sh" stop "$WORK/libvirt"'

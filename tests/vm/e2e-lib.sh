@@ -55,24 +55,12 @@ e2e_binds() { echo "$E2E_REPO $(dirname "$QG") $(dirname "$AGENT")"; }
 E2E_T0=
 e2e_boot() {
   local mode=$1 append=${2:-} s mounts=
-  vm_prepare
-  JOB=$WORK/job
-  mkdir -p "$JOB"
-  on_exit vm_kill
-  sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
-    "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
-  e2e_auto_conf "enabled=true" "disks=all"
   for s in "${SERIALS[@]}"; do
     [ "$s" = qg-root ] || mounts+="$s:${PARTNO[$s]}:${GMNT[$s]} "
   done
-  cat >"$JOB/guest.env" <<EOF
-QG_MODE=$mode
-QG_ROOT_SERIAL=qg-root
-QG_MOUNTS="$mounts"
-QG_BINDS="$(e2e_binds)"
-QG_AGENT=$AGENT
-EOF
-  vm_write_job "$JOB" "$VM_HERE/guest-services.sh" "$mode"
+  e2e_write_job "$mode" "$mounts"
+  e2e_auto_conf "enabled=true" "disks=all"
+  on_exit vm_kill
   if [ "$mode" = systemd ]; then e2e_systemd_units; fi
   local disk_args=(-device virtio-scsi-pci,id=scsi0)
   for s in "${SERIALS[@]}"; do
@@ -111,6 +99,26 @@ e2e_wait_ready() {
     sleep 0.5
   done
   note "guest ready after $((SECONDS - E2E_T0)) s"
+}
+
+# e2e_write_job MODE MOUNTS [BIND...]: the guest's job in JOB ($WORK/job):
+# guest-services.sh MODE, the udev rule under test running this build's
+# qga-grow with /run/qg-job/auto.conf (switched off until e2e_auto_conf says
+# otherwise), guest.env with MOUNTS ("SERIAL:PARTNO:MOUNTPOINT ...") and the
+# host directories to bind into the root-like root (e2e_binds and BINDs).
+# Also fetches the kernel and builds the initramfs.
+e2e_write_job() {
+  local mode=$1 mounts=$2
+  shift 2
+  vm_prepare
+  JOB=$WORK/job
+  mkdir -p "$JOB"
+  sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
+    "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
+  e2e_auto_conf "enabled=false"
+  printf '%s\n' "QG_MODE=$mode" "QG_ROOT_SERIAL=qg-root" "QG_MOUNTS=\"$mounts\"" \
+    "QG_BINDS=\"$(e2e_binds) $*\"" "QG_AGENT=$AGENT" >"$JOB/guest.env"
+  vm_write_job "$JOB" "$VM_HERE/guest-services.sh" "$mode"
 }
 
 # The units a systemd guest starts with (guest-init.sh copies them to

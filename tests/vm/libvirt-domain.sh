@@ -78,15 +78,7 @@ libvirt_boot() {
 libvirt_guest_up() {
   local name=$1 mounts=$2
   shift 2
-  vm_prepare
-  JOB=$WORK/job
-  mkdir -p "$JOB"
-  sed "s|@QGA_GROW@ auto|$QG auto --config /run/qg-job/auto.conf|" \
-    "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
-  e2e_auto_conf "enabled=false"
-  printf '%s\n' "QG_MODE=chroot" "QG_ROOT_SERIAL=qg-root" "QG_MOUNTS=\"$mounts\"" \
-    "QG_BINDS=\"$(e2e_binds)\"" "QG_AGENT=$AGENT" >"$JOB/guest.env"
-  vm_write_job "$JOB" "$VM_HERE/guest-services.sh" chroot
+  e2e_write_job chroot "$mounts"
   on_exit '"$E2E_REPO/host-cli/tests/libvirtd.sh" stop "$WORK/libvirt"'
   URI=$("$E2E_REPO/host-cli/tests/libvirtd.sh" start "$WORK/libvirt")
   libvirt_domain_xml "$name" "$JOB" chroot "$@" >"$WORK/domain.xml"
