@@ -10,6 +10,9 @@ _why=${GUEST_ALWAYS:-}
 if [ -n "$_why" ] && [ -z "${QG_IN_GUEST:-}" ]; then
   _here=$(cd "$(dirname "$1")" && pwd)
   echo "# $_why: running $(basename "$1") inside a QEMU guest"
-  QG_IN_GUEST=1 exec "$_here/../vm/run-in-guest.sh" -- "$_here/$(basename "$1")" "${@:2}"
+  # the guest lives as long as the test may (meson's timeout stops both);
+  # QG_GUEST_TIMEOUT for long runs, such as the torture's recorded one
+  QG_IN_GUEST=1 exec "$_here/../vm/run-in-guest.sh" --timeout "${QG_GUEST_TIMEOUT:-900}" \
+    -- "$_here/$(basename "$1")" "${@:2}"
 fi
 unset _eff _here _why
