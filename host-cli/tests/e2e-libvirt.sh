@@ -40,6 +40,13 @@ declare -A GMNT=([qg-root]=/ [vg-ext4]=/mnt/ext4 [vg-noserial]=/mnt/noserial
                  [vg-btrfs]=/mnt/btrfs [vg-xfs]=/mnt/xfs)
 declare -A PARTNO=([qg-root]=2 [vg-ext4]=1 [vg-noserial]=1 [vg-btrfs]=0 [vg-xfs]=1)
 e2e_make_disks
+# and one the guest must refuse to grow: swap on its last partition
+make_disk 512M; d=$DISK
+partition "$d" "label: gpt
+,"
+mkswap -q "$(part_dev "$d" 1)"
+IMG[vg-swap]=$(image_of "$d")
+losetup -d "$d"
 
 # ---- the guest's job: guest-services.sh, the rule (off for now)
 # qga-grow on the agent's PATH, for guest-exec
@@ -53,7 +60,7 @@ V() { virsh -q -c "$URI" "$@"; }
 libvirt_domain_xml vg-e2e "$JOB" chroot \
   "${IMG[qg-root]}:vda:virtio:qg-root:10" "${IMG[vg-ext4]}:vdb:virtio:vg-ext4:9" \
   "${IMG[vg-noserial]}:vdc:virtio::8" "${IMG[vg-btrfs]}:vdd:virtio:vg-btrfs:7" \
-  "${IMG[vg-xfs]}:sda:scsi:vg-xfs" >"$WORK/domain.xml"
+  "${IMG[vg-xfs]}:sda:scsi:vg-xfs" "${IMG[vg-swap]}:vde:virtio:vg-swap:11" >"$WORK/domain.xml"
 libvirt_boot "$WORK/libvirt" vg-e2e "$WORK/domain.xml"
 if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
    jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' >/dev/null; then
@@ -163,5 +170,13 @@ assert_eq "$(jq -sr '[.[]."disk-size-after"] | unique | join(" ")' "$WORK/out.js
   $((1792 * M)) "batch sizes"
 note "all grown; $((SECONDS - E2E_T0)) s since the domain started"
 
+# ---- the guest refuses (swap on the last partition): the disk was grown,
+# the guest side failed, exit 4, with the guest's reason
+run_vg 4 vg-e2e serial:vg-swap +256M
+assert_eq "$(out .outcome)" guest-failed "vg-swap: outcome"
+assert_eq "$(out '."disk-resized"')" true "vg-swap: the disk was grown all the same"
+out .message | grep -q "swap" || fail "vg-swap: the guest's reason is not reported: $(out .message)"
+note "vg-swap: $(out .message)"
+
 e2e_stop_and_verify $((1792 * M))
-echo "ok: virt-grow through libvirt: $METHOD, serial and PCI matching, udev fallback, batch ($((SECONDS - E2E_T0)) s)"
+echo "ok: virt-grow through libvirt: $METHOD, serial and PCI matching, udev fallback, batch, guest refusal ($((SECONDS - E2E_T0)) s)"
