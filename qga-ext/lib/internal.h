@@ -71,6 +71,8 @@ typedef struct {
     gboolean gpt;          /* else MBR */
     gboolean table_grows;
     gboolean capped;       /* MBR: the disk goes on past 2^32 sectors */
+    const char *damage;    /* GPT: why the table must be rewritten although
+                            * it need not grow (an interrupted write) */
 } QgTablePlan;
 
 /* A libfdisk context on @fd that never asks questions.  Read-only contexts
@@ -86,6 +88,12 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
 /* The same on an image file, read-only. */
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
                              GError **error);
+
+/* gpt-check.c: is a GPT table whole, as a finished write leaves it?  FALSE
+ * on a read error; else TRUE, with *why NULL, or saying what a rewrite of
+ * the table (from libfdisk's view, the valid copy) must mend. */
+gboolean qg_gpt_damage(int fd, unsigned sector_size, uint64_t nsectors, const char **why,
+                       GError **error);
 
 /* layer-partition.c */
 typedef struct QgPartPlan QgPartPlan;

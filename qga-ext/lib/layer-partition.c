@@ -67,6 +67,16 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
         return FALSE;
     if (!t->part_name && !qg_target_set_partition(t, (uint32_t)tp->index + 1, error))
         return FALSE;
+    /* libfdisk reads whichever GPT copy is valid: a write cut short may have
+     * grown the backup but not the primary, which then needs the rewrite
+     * that the growth alone would no longer trigger. */
+    if (tp->gpt && !tp->table_grows &&
+        !qg_gpt_damage(fd, tp->sector_size, tp->nsectors, &tp->damage, error))
+        return FALSE;
+    if (tp->damage)
+        g_ptr_array_add(warnings, g_strdup_printf(
+            "%s: %s (a grow interrupted while writing it?); the table %s rewritten "
+            "from its valid copy", t->disk_node, tp->damage, req->dry_run ? "would be" : "is"));
 
     /* The kernel's view, in 512-byte units whatever the sector size. */
     g_autofree char *sp = g_strdup_printf("/sys/class/block/%s/start", t->part_name);
@@ -108,7 +118,7 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     layer->max_sectors = MAX(tp->max_end, old_end) - tp->start + 1;
     layer->old_size = k_size * 512;
     layer->size = MAX(new_bytes, layer->old_size);
-    layer->changed = tp->table_grows || kernel_lags;
+    layer->changed = tp->table_grows || tp->damage || kernel_lags;
     *out_layer = layer;
     *out = g_steal_pointer(&plan);
     return TRUE;
@@ -198,7 +208,7 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
 {
     uint64_t k_size;
 
-    if (plan->table.table_grows && !write_table(plan, t, error))
+    if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error))
         return FALSE;
     qg_fault_point("table-written");
     if (!qg_block_size_bytes(t->part_name, &k_size, error))
@@ -209,6 +219,7 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
     qg_fault_point("kernel-told");
     if (!qg_block_size_bytes(t->part_name, &layer->size, error))
         return FALSE;
-    layer->changed = plan->table.table_grows || layer->size != layer->old_size;
+    layer->changed = plan->table.table_grows || plan->table.damage ||
+                     layer->size != layer->old_size;
     return TRUE;
 }

@@ -2,7 +2,12 @@
 # A grow interrupted between its steps is completed by the next run:
 #  - table written, kernel not told (a crash before BLKPG);
 #  - table and kernel grown, filesystem not (a crash before the fs ioctl,
-#    or growpart run alone).
+#    or growpart run alone);
+#  - the table write itself cut short (found by the crash torture): the new
+#    backup GPT written, the primary's entries too but not its header (a CRC
+#    mismatch), or everything but the protective MBR.  libfdisk reads the
+#    valid backup and sees the partition grown; the rerun must still
+#    rewrite the table whole.
 #   resume.sh QGA-GROW
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -42,4 +47,60 @@ for fs in xfs btrfs; do
   check_fs "$fs" "$p"
   check_table "$d" gpt
 done
+# The table write cut short.  The grown table is written with sfdisk (the
+# kernel not told), then parts of the old one are put back: LBA 0 (the
+# protective MBR) and LBA 1 (the primary header).
+for cut in header pmbr; do
+  make_disk 1G; d=$DISK
+  partition "$d" "label: gpt
+,500M"
+  p=$(part_dev "$d" 1)
+  make_fs xfs "$p"
+  mount_fs "$p"
+  write_data "$MNT"
+  enlarge "$d" 2G
+  dd if="$d" of="$WORK/old-head" bs=512 count=2 status=none
+  echo ', +' | sfdisk -q --no-reread --no-tell-kernel -N 1 "$d" >/dev/null 2>&1
+  case $cut in
+    header) dd if="$WORK/old-head" of="$d" bs=512 count=2 conv=notrunc status=none ;;
+    pmbr) dd if="$WORK/old-head" of="$d" bs=512 count=1 conv=notrunc status=none ;;
+  esac
+  blockdev --flushbufs "$d"
+  sgdisk -v "$d" >"$WORK/sgdisk.log" 2>&1 || true
+  [ "$cut" = pmbr ] || ! grep -q '^No problems found' "$WORK/sgdisk.log" ||
+    fail "setup ($cut): the table is not damaged"
+  grown_end=$(( $(part_field "$d" 1 start) + $(part_field "$d" 1 size) - 1 ))
+  assert_eq "$grown_end" $(( $(sectors_of "$d") - 34 )) "setup ($cut): libfdisk reads the grown copy"
+  run_qg 0 "$WORK/cut.json" --json "$MNT"
+  case $cut in
+    header) want="primary GPT header or entries fail their CRC" ;;
+    pmbr) want="protective MBR does not cover the disk" ;;
+  esac
+  jget "$WORK/cut.json" '.warnings[]' | grep -q "$want" ||
+    fail "$cut: warnings $(jq -c .warnings "$WORK/cut.json"), want '$want'"
+  assert_eq "$(jget "$WORK/cut.json" '.layers[0].changed')" true "$cut: partition layer (rewritten)"
+  assert_eq "$(blockdev --getsize64 "$p")" $(( $(part_field "$d" 1 size) * 512 )) "$cut: kernel's size"
+  assert_eq "$(jget "$WORK/cut.json" '.layers[1].size')" "$(fs_size xfs "$p" "$MNT")" "$cut: xfs size"
+  assert_eq "$(od -An -tu4 -j 458 -N 4 "$d" | tr -d ' ')" $(( $(sectors_of "$d") - 1 )) \
+    "$cut: the protective MBR's size"
+  run_qg 1 "$WORK/cut2.json" --json "$MNT"
+  assert_eq "$(jq -c .warnings "$WORK/cut2.json")" "[]" "$cut: warnings on the rerun"
+  check_data "$MNT"
+  umount "$MNT"
+  check_fs xfs "$p"
+  check_table "$d" gpt
+done
+# Not damage: a protective MBR that claims more than the disk (some tools
+# write 0xFFFFFFFF whatever the size) on a table with nothing to grow is
+# left byte-identical.
+make_disk 1G; d=$DISK
+partition "$d" "label: gpt
+,"
+make_fs ext4 "$(part_dev "$d" 1)"
+printf '\xff\xff\xff\xff' | dd of="$d" bs=1 seek=458 conv=notrunc status=none
+blockdev --flushbufs "$d"
+sha_before=$(head -c 1M "$d" | sha256sum)
+run_qg 1 "$WORK/max.json" --json "$d"
+assert_eq "$(jq -c .warnings "$WORK/max.json")" "[]" "PMBR 0xFFFFFFFF: warnings"
+assert_eq "$(head -c 1M "$d" | sha256sum)" "$sha_before" "PMBR 0xFFFFFFFF: the table's bytes"
 echo "ok: interrupted grows are completed"
