@@ -54,8 +54,8 @@ static gboolean read_at(int fd, void *buf, size_t len, uint64_t off, GError **er
 
 /* The primary header's and its entry array's CRCs; where it says the
  * backup header is. */
-static gboolean primary_ok(int fd, unsigned ss, gboolean *ok, uint64_t *backup_lba,
-                           GError **error)
+static gboolean primary_ok(int fd, unsigned ss, uint64_t nsectors, gboolean *ok,
+                           uint64_t *backup_lba, GError **error)
 {
     g_autofree unsigned char *hdr = g_malloc(ss);
     g_autofree unsigned char *ents = NULL;
@@ -77,6 +77,8 @@ static gboolean primary_ok(int fd, unsigned ss, gboolean *ok, uint64_t *backup_l
     if (esize < 128 || esize > 4096 || n == 0 || n > 16384)
         return TRUE;
     size_t len = (size_t)n * esize;
+    if (lba < 2 || lba >= nsectors || (len + ss - 1) / ss > nsectors - lba)
+        return TRUE;
     ents = g_malloc(len);
     if (!read_at(fd, ents, len, lba * ss, error))
         return FALSE;
@@ -92,7 +94,7 @@ gboolean qg_gpt_damage(int fd, unsigned sector_size, uint64_t nsectors, const ch
     unsigned char mbr[512];
 
     *why = NULL;
-    if (!primary_ok(fd, sector_size, &ok, &backup_lba, error))
+    if (!primary_ok(fd, sector_size, nsectors, &ok, &backup_lba, error))
         return FALSE;
     if (!ok) {
         *why = "the primary GPT header or entries fail their CRC";

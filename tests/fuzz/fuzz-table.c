@@ -1,5 +1,6 @@
 /* Fuzz target: reading and planning a partition table from an image file
- * (libfdisk underneath, our choice of partition and new end on top).  The
+ * (libfdisk underneath, our choice of partition and new end on top, and on
+ * GPT our own check of the primary copy's CRCs and the protective MBR).  The
  * input is the image.  Whatever the table says, a plan must never move the
  * start, never shrink, and never end past the disk (or, on GPT, past the
  * last usable sector). */
@@ -37,9 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (uint32_t wanted = 0; wanted <= 4; wanted++) {
         QgTablePlan p;
         g_autoptr(GError) error = NULL;
-        if (qg_table_plan_image(path, wanted, &p, &error))
+        if (qg_table_plan_image(path, wanted, &p, &error)) {
             check(&p);
-        else if (!error || !*error->message)
+            /* the interrupted-write check reads the raw table itself */
+            const char *why;
+            if (p.gpt && !qg_gpt_damage(fd, p.sector_size, p.nsectors, &why, &error) &&
+                (!error || !*error->message))
+                abort();
+        } else if (!error || !*error->message)
             abort();
     }
     close(fd);
