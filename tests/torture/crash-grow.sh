@@ -33,7 +33,7 @@ write_data "$mnt"
 size=$((1 << 30))
 # What the writer of trial N writes (yes ends by SIGPIPE: no pipefail here).
 busy_content() { (set +o pipefail; yes "trial $1" | head -c $((4 * MiB))); }
-delay_max_us=20000   # refined from the first grow's own duration
+delay_max_us=20000   # set from the first grow's own duration, then adapted
 declare -A seen
 for ((trial = 1; trial <= trials; trial++)); do
   size=$((size + (2 + RANDOM % 63) * MiB))
@@ -48,7 +48,7 @@ for ((trial = 1; trial <= trials; trial++)); do
     t0=$(date +%s%N)
     run_qg 0 "$WORK/run.json" --json "$mnt"
     us=$(( ($(date +%s%N) - t0) / 1000 ))
-    delay_max_us=$(( us * 3 / 2 > 1000 ? us * 3 / 2 : 1000 ))
+    delay_max_us=$(( us * 3 / 2 > 1000 ? us * 3 / 2 : 1000 )) delay_cap_us=$delay_max_us
     note "a grow takes ${us} us here: random kills within ${delay_max_us} us"
   elif ((RANDOM % 2)); then
     point=${POINTS[RANDOM % ${#POINTS[@]}]}
@@ -73,6 +73,16 @@ for ((trial = 1; trial <= trials; trial++)); do
       137|0) ;;
       *) cat "$WORK/run.err" >&2; fail "trial $trial ($how): exit $rc" ;;
     esac
+    # Keep the kills inside the grow: later grows are smaller than the
+    # calibrating one, so a kill that came too late pulls the bound halfway
+    # down to its delay, and one that struck lets it creep back up.
+    if ((rc == 0)); then
+      delay_max_us=$(( (delay_max_us + delay) / 2 ))
+    else
+      delay_max_us=$(( delay_max_us + delay_max_us / 8 ))
+    fi
+    ((delay_max_us >= 1000)) || delay_max_us=1000
+    ((delay_max_us <= delay_cap_us)) || delay_max_us=$delay_cap_us
     how+=":$rc"
   fi
   seen[$kind]=1
