@@ -109,13 +109,21 @@ gboolean qg_gpt_damage(int fd, unsigned sector_size, uint64_t nsectors, const ch
         return TRUE;
     if (!read_at(fd, mbr, sizeof(mbr), 0, error))
         return FALSE;
+    /* Only a purely protective MBR: one entry, of type 0xEE.  A hybrid MBR
+     * (more entries) is never written by libfdisk, so a rewrite would not
+     * mend it and every run would find it again. */
+    const unsigned char *pmbr = NULL;
+    int used = 0;
     for (int i = 0; i < 4; i++) {
         const unsigned char *e = mbr + 446 + 16 * i;
-        uint64_t want = MIN(nsectors - 1, (uint64_t)UINT32_MAX);
-        if (e[4] == 0xEE && le32(e + 8) == 1 && le32(e + 12) < want) {
-            *why = "the protective MBR does not cover the disk";
-            return TRUE;
-        }
+        if (e[4] == 0)
+            continue;
+        used++;
+        if (e[4] == 0xEE)
+            pmbr = e;
     }
+    uint64_t want = MIN(nsectors - 1, (uint64_t)UINT32_MAX);
+    if (used == 1 && pmbr && le32(pmbr + 8) == 1 && le32(pmbr + 12) < want)
+        *why = "the protective MBR does not cover the disk";
     return TRUE;
 }
