@@ -83,22 +83,41 @@ static GArray *candidates(GPtrArray *disks, GPtrArray *fsinfo)
     return c;
 }
 
-/* "/dev/vdc1" -> "/dev/vdc", "/dev/nvme0n1p2" -> "/dev/nvme0n1"; only to
- * compare names (a whole "/dev/nvme0n1" would lose its "1" too). */
-static char *strip_partition(const char *dev)
+/* The disk a guest device node belongs to, by the kernel's naming: a
+ * partition of a disk whose name ends in a digit is that name, "p" and a
+ * number (nvme0n1p2, loop0p1, mmcblk0p1); of sdX, vdX, hdX and xvdX, just
+ * a number (vdc1).  Any other name is a whole disk: nvme0n1 and nvme0n2
+ * (two namespaces, one serial) stay two disks. */
+static char *disk_of(const char *dev)
 {
-    size_t n = strlen(dev);
+    const char *base = strrchr(dev, '/');
+    size_t len = strlen(dev), n = len, prefix = 0;
+
+    base = base ? base + 1 : dev;
     while (n && g_ascii_isdigit(dev[n - 1]))
         n--;
+    if (n == len)
+        return g_strdup(dev);
     if (n > 1 && dev[n - 1] == 'p' && g_ascii_isdigit(dev[n - 2]))
-        n--;
+        return g_strndup(dev, n - 1);
+    if (g_str_has_prefix(base, "xvd"))
+        prefix = 3;
+    else if (g_str_has_prefix(base, "sd") || g_str_has_prefix(base, "vd") ||
+             g_str_has_prefix(base, "hd"))
+        prefix = 2;
+    const char *letters = base + prefix, *end = dev + n;
+    if (!prefix || letters == end)
+        return g_strdup(dev);
+    for (const char *q = letters; q < end; q++)
+        if (!g_ascii_islower(*q))
+            return g_strdup(dev);
     return g_strndup(dev, n);
 }
 
 static gboolean same_disk(const char *a, const char *b)
 {
-    g_autofree char *da = strip_partition(a);
-    g_autofree char *db = strip_partition(b);
+    g_autofree char *da = disk_of(a);
+    g_autofree char *db = disk_of(b);
     return !strcmp(da, db);
 }
 

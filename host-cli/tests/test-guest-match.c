@@ -124,22 +124,49 @@ static void test_real_agent(void)
     expect(&root, NULL, fsinfo, "/dev/vdd2", VG_MATCH_SERIAL, "qg-root");
 }
 
+/* guest-get-fsinfo's view: one mounted filesystem on each of @devs, all
+ * with the serial @serial. */
+static GPtrArray *fsinfo_on(const char *const *devs, gsize n, const char *serial)
+{
+    GPtrArray *fsinfo = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_fs_free);
+    for (gsize i = 0; i < n; i++) {
+        VgGuestFs *fs = g_new0(VgGuestFs, 1);
+        fs->name = g_strdup(devs[i] + 5);
+        fs->mountpoint = g_strdup_printf("/mnt/%zu", i);
+        fs->type = g_strdup("ext4");
+        fs->disks = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_addr_free);
+        g_ptr_array_add(fs->disks, addr(devs[i], serial, "nvme", -1));
+        g_ptr_array_add(fsinfo, fs);
+    }
+    return fsinfo;
+}
+
 static void test_fsinfo_partitions(void)
 {
     /* two mounted partitions of one disk are one match, the disk's */
-    g_autoptr(GPtrArray) fsinfo = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_fs_free);
-    const char *const devs[] = { "/dev/nvme0n1p2", "/dev/nvme0n1p1" };
-    for (gsize i = 0; i < G_N_ELEMENTS(devs); i++) {
-        VgGuestFs *fs = g_new0(VgGuestFs, 1);
-        fs->name = g_strdup(devs[i] + 5);
-        fs->mountpoint = g_strdup(i ? "/boot" : "/");
-        fs->type = g_strdup("ext4");
-        fs->disks = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_addr_free);
-        g_ptr_array_add(fs->disks, addr(devs[i], "NVME1", "nvme", -1));
-        g_ptr_array_add(fsinfo, fs);
-    }
+    static const char *const nvme_parts[] = { "/dev/nvme0n1p2", "/dev/nvme0n1p1" };
+    g_autoptr(GPtrArray) fsinfo = fsinfo_on(nvme_parts, 2, "NVME1");
     VgDisk h = host("vda", "virtio", "NVME1", -1);
     expect(&h, NULL, fsinfo, "/dev/nvme0n1p2", VG_MATCH_SERIAL, "NVME1");
+    static const char *const vd_parts[] = { "/dev/vdc1", "/dev/vdc2" };
+    g_autoptr(GPtrArray) vd = fsinfo_on(vd_parts, 2, "V1");
+    VgDisk hv = host("vdb", "virtio", "V1", -1);
+    expect(&hv, NULL, vd, "/dev/vdc1", VG_MATCH_SERIAL, "V1");
+
+    /* but two whole disks named alike (two namespaces of one controller,
+     * one serial; two loop disks) are two disks: ambiguous */
+    static const char *const twos[][2] = { { "/dev/nvme0n1", "/dev/nvme0n2" },
+                                           { "/dev/loop0", "/dev/loop1" },
+                                           { "/dev/vdc1", "/dev/vdd1" } };
+    for (gsize i = 0; i < G_N_ELEMENTS(twos); i++) {
+        g_autoptr(GPtrArray) two = fsinfo_on(twos[i], 2, "SAME");
+        VgDisk hs = host("vdb", "virtio", "SAME", -1);
+        g_autoptr(GError) e = NULL;
+        g_autofree char *s = NULL;
+        VgMatch m;
+        g_assert_null(vg_guest_disk_find(&hs, NULL, two, &m, &s, &e));
+        g_assert_error(e, VG_ERROR, VG_ERROR_INVALID);
+    }
 
     g_assert_true(vg_dev_is_partition_of("/dev/vdc1", "/dev/vdc"));
     g_assert_true(vg_dev_is_partition_of("/dev/nvme0n1p12", "/dev/nvme0n1"));
