@@ -76,6 +76,13 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
             goto out;
         g_ptr_array_add(res->layers, fs);
     }
+    /* At MBR's limit with every layer already grown: the disk's new space
+     * is out of reach, which is an error, not "nothing to do". */
+    if (qg_part_plan_at_limit(part_plan) && !part->changed && !(fs && fs->changed)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED, "%s, nothing was changed",
+                    qg_part_plan_at_limit(part_plan));
+        goto out;
+    }
     if (req->dry_run) {
         ok = TRUE;
         goto out;

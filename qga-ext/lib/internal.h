@@ -107,6 +107,9 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req,
 gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t,
                        QgLayer *layer, GError **error);
 void qg_part_plan_free(QgPartPlan *plan);
+/* Why the partition cannot grow although the disk did (an MBR table at its
+ * 2 TiB limit), or NULL. */
+const char *qg_part_plan_at_limit(const QgPartPlan *plan);
 
 /* fs.c: one entry per filesystem kind, each in its own fs-*.c */
 typedef struct {

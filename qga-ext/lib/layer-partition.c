@@ -18,7 +18,14 @@
 struct QgPartPlan {
     struct fdisk_context *cxt;
     QgTablePlan table;
+    char *at_limit;  /* MBR past 2 TiB, the partition at the limit: why
+                      * nothing more can grow here */
 };
+
+const char *qg_part_plan_at_limit(const QgPartPlan *plan)
+{
+    return plan ? plan->at_limit : NULL;
+}
 
 void qg_part_plan_free(QgPartPlan *plan)
 {
@@ -28,6 +35,7 @@ void qg_part_plan_free(QgPartPlan *plan)
         fdisk_deassign_device(plan->cxt, 1);  /* read-only: nothing to sync */
         fdisk_unref_context(plan->cxt);
     }
+    g_free(plan->at_limit);
     g_free(plan);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgPartPlan, qg_part_plan_free)
@@ -97,13 +105,12 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     if (tp->capped) {
         g_autofree char *unused = qg_format_bytes(
             (tp->nsectors - ((uint64_t)UINT32_MAX + 1)) * tp->sector_size);
-        if (!tp->table_grows && !kernel_lags) {
-            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                        "%s: an MBR partition table cannot address the disk past "
-                        "2 TiB (%s unused); convert it to GPT to use that space, "
-                        "nothing was changed", t->disk_node, unused);
-            return FALSE;
-        }
+        /* qg_grow refuses if no layer has anything to do either (the
+         * filesystem may still lag behind a partition grown to the limit) */
+        if (!tp->table_grows && !kernel_lags)
+            plan->at_limit = g_strdup_printf(
+                "%s: an MBR partition table cannot address the disk past 2 TiB (%s "
+                "unused); convert it to GPT to use that space", t->disk_node, unused);
         g_ptr_array_add(warnings, g_strdup_printf(
             "%s: MBR partition tables end at 2 TiB: %s past that stays unused "
             "(convert to GPT to use it)", t->disk_node, unused));

@@ -41,12 +41,20 @@ p=$(part_dev "$d" 1)
 make_fs btrfs "$p"
 mount_fs "$p"
 enlarge "$d" 3T
+# The partition first, alone (growpart mode; a grow cut short after BLKPG
+# leaves the same state): at the limit now, the filesystem must still follow.
+"$QG" growpart "$d" 1 >"$WORK/gp.out" 2>&1 || fail "growpart mode: $(cat "$WORK/gp.out")"
+grep -q "^CHANGED:" "$WORK/gp.out" || fail "growpart mode said: $(cat "$WORK/gp.out")"
+assert_eq "$(( $(part_field "$d" 1 start) + $(part_field "$d" 1 size) - 1 ))" 4294967295 \
+  "MBR partition end at the format's last sector"
 run_qg 0 "$WORK/m.json" --json "$MNT"
 grep -q "MBR partition tables end at 2 TiB: 1.0 TiB past that stays unused" "$WORK/m.json.err" ||
   fail "no warning about the MBR limit: $(cat "$WORK/m.json.err")"
 assert_eq "$(jget "$WORK/m.json" '.warnings | length')" 1 "warnings in the JSON result"
-assert_eq "$(( $(part_field "$d" 1 start) + $(part_field "$d" 1 size) - 1 ))" 4294967295 \
-  "MBR partition end at the format's last sector"
+assert_eq "$(jget "$WORK/m.json" '.layers[0].changed')" false "MBR: the partition already at the limit"
+assert_eq "$(jget "$WORK/m.json" '.layers[1].changed')" true "MBR: the filesystem followed it"
+[ "$(jget "$WORK/m.json" '.layers[1].size')" -gt $((2047 << 30)) ] ||
+  fail "btrfs only reached $(jget "$WORK/m.json" '.layers[1].size') bytes"
 check_table "$d" dos
 before=$(fingerprint "$d")
 run_qg 2 "$WORK/m2.json" --json "$MNT"
