@@ -100,6 +100,17 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
         return FALSE;
     }
 
+    /* The filesystem grows to the partition's size: never to a size the
+     * table does not give it (a table shrunk behind the kernel's back). */
+    if (k_size * 512 > tp->old_sectors * tp->sector_size) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: the kernel has the partition at %ju bytes but the table at "
+                    "%ju; re-read the table first, nothing was changed", t->part_node,
+                    (uintmax_t)(k_size * 512),
+                    (uintmax_t)(tp->old_sectors * tp->sector_size));
+        return FALSE;
+    }
+
     uint64_t new_bytes = tp->new_sectors * tp->sector_size;
     gboolean kernel_lags = k_size * 512 < new_bytes;
     if (tp->capped) {
