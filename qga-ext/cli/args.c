@@ -18,7 +18,9 @@ static gboolean parse_timeout(const char *text, unsigned *ms)
     /* isfinite: "nan" passes both comparisons below */
     if (errno || end == text || *end || !isfinite(sec) || sec < 0 || sec > 3600)
         return FALSE;
-    *ms = (unsigned)(sec * 1000);
+    /* at least 1 ms: 0 is the library's "default" (5 s), and "0" here
+     * means look once, do not wait */
+    *ms = MAX(1u, (unsigned)(sec * 1000));
     return TRUE;
 }
 
