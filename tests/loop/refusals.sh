@@ -37,6 +37,21 @@ assert_eq "$(fingerprint "$d")" "$before" "disk after refused growpart"
 thaw_fs
 umount "$MNT"
 
+# A table shrunk behind the kernel's back (the mounted filesystem still
+# fills the kernel's larger partition): whoever did it meant something that
+# a grow must not guess at.
+make_disk 256M; d=$DISK
+partition "$d" "label: gpt
+,128M"
+make_fs btrfs "$(part_dev "$d" 1)"
+mount_fs "$(part_dev "$d" 1)"
+echo ', 64M' | sfdisk -q --no-reread --no-tell-kernel -N 1 "$d" >/dev/null 2>&1
+enlarge "$d" 512M
+freeze_fs "$MNT"
+expect_refusal "$d" "$(part_dev "$d" 1): the kernel has the partition at 134217728 bytes but the table at 67108864; re-read the table first" "$MNT"
+thaw_fs
+umount "$MNT"
+
 # Read-only mount.
 make_disk 256M; d=$DISK
 partition "$d" "label: gpt
@@ -107,6 +122,7 @@ expect_refusal "$d" "needs a size" "$d" --wait-size
 expect_refusal "$d" "wait-timeout needs seconds" --wait-timeout soon "$d"
 expect_refusal "$d" "still sees 134217728 bytes after 200 ms, expected at least 1073741824" \
   --wait-size 1G --wait-timeout 0.2 "$d"
+expect_refusal "$d" "still sees 134217728 bytes after 1 ms" --wait-size 1G --wait-timeout 0 "$d"
 expect_refusal "$d" "not backed by a block device" /proc
 for a in "" "x" "0" "-1" "1x" "70000"; do
   rc=0; "$QG" growpart "$d" "$a" >"$WORK/gp" 2>&1 || rc=$?
