@@ -90,9 +90,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgResult, qg_result_free)
 
 const char *qg_layer_kind_name(QgLayerKind kind);
 
-/* Parse a byte size: plain bytes, or a number with K/M/G/T/P/E (powers of
- * 1024, optional "iB"/"B" suffix).  Returns FALSE and sets @error on bad
- * units, overflow or trailing junk. */
+/* Parse a byte size: plain bytes, or a number with K/M/G/T/P/E: powers of
+ * 1024 alone or with "iB" ("20G", "20GiB"), powers of 1000 with "B"
+ * ("20GB").  Returns FALSE and sets @error on bad units, overflow or
+ * trailing junk. */
 gboolean qg_parse_size(const char *text, uint64_t *out, GError **error);
 
 /* "2.0 GiB", "512 B": for people. */
