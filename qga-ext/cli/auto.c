@@ -122,9 +122,18 @@ static gboolean load_config(const char *path, gboolean must_exist, AutoConfig *c
     return TRUE;
 }
 
-/* Does the configuration let @disk (a device node) grow by itself? */
-static gboolean disk_allowed(const AutoConfig *cfg, const char *disk)
+/* Does the configuration let @node (a device node) grow by itself? */
+static gboolean disk_allowed(const AutoConfig *cfg, const char *node)
 {
+    /* resolved as the entries are: a symlink (/dev/disk/by-id/...) names
+     * its disk; a node that cannot be resolved is compared as given (the
+     * grow then says what is wrong with it) */
+    QgRequest self = { .device = node };
+    g_autoptr(GError) se = NULL;
+    g_autofree char *disk = qg_target_disk(&self, &se);
+    if (!disk)
+        disk = g_strdup(node);
+
     if (cfg->root_only) {
         QgRequest root = { .mountpoint = "/" };
         g_autoptr(GError) e = NULL;

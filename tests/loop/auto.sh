@@ -60,6 +60,9 @@ new=$(fs_size xfs "$p" "$MNT")
 run_auto 1 "$d: nothing to do" "$d"
 # As the rule and qga-grow@DISK:SEQNUM.service name it: the event is logged.
 run_auto 1 "$d: nothing to do: .* \[uevent 4711\]$" "$name:4711"
+# Named by a symlink, as /dev/disk/by-id/... names it: the same listed disk.
+ln -s "$d" "$WORK/by-id-link"
+run_auto 1 "$d: nothing to do" "$WORK/by-id-link"
 
 # --detach: returns at once; the grower logs to the kernel log.
 enlarge "$d" 3G
