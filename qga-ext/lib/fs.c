@@ -56,7 +56,7 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
                     QgLayer **out, GError **error)
 {
     g_autofree char *type = NULL;
-    QgMount m = { 0 };
+    __attribute__((cleanup(qg_mount_clear))) QgMount m = { 0 };
     uint64_t size, block;
     const QgFsOps *ops;
     GError *e = NULL;
@@ -71,21 +71,18 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
      * reads, a tenth of the whole grow). */
     type = m.mountpoint ? g_strdup(m.fstype) : probe_type(device, error);
     if (!type) {
-        qg_mount_clear(&m);
         return FALSE;
     }
     if (!(ops = ops_for(type))) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s holds a %s filesystem, which qga-grow cannot grow; "
                     "nothing was changed", device, type);
-        qg_mount_clear(&m);
         return FALSE;
     }
     if (m.mountpoint && m.read_only) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s is mounted read-only on %s; remount it read-write to grow it, "
                     "nothing was changed", device, m.mountpoint);
-        qg_mount_clear(&m);
         return FALSE;
     }
     if (!m.mountpoint && !ops->grows_unmounted) {
@@ -97,7 +94,6 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
 
     QgFsTarget fs = { device, dev, m.mountpoint, type };
     if (!ops->probe(&fs, &size, &block, error)) {
-        qg_mount_clear(&m);
         return FALSE;
     }
     QgLayer *layer = qg_layer_new(QG_LAYER_FILESYSTEM, device, type);
@@ -105,7 +101,6 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     layer->old_size = size;
     layer->size = MAX(size, reachable(container_bytes, block));
     layer->changed = layer->size > size;
-    qg_mount_clear(&m);
     *out = layer;
     return TRUE;
 }
