@@ -103,11 +103,13 @@ gboolean qg_growpart_parse_args(int argc, char **argv, QgGrowpartArgs *out,
             out->req.dry_run = TRUE;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             /* nothing more to say */
-        } else if (!strcmp(a, "--fudge") || !strcmp(a, "-u") || !strcmp(a, "--update")) {
-            if (i + 1 >= argc)
+        } else if (!strcmp(a, "--fudge") || qg_opt_is(a, "-u", "--update")) {
+            /* as growpart spells them: --update=MODE too, not --fudge=N */
+            gboolean fudge = !strcmp(a, "--fudge");
+            const char *v = qg_opt_value(argc, argv, &i);
+            if (!v)
                 return invalid(error, "%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--fudge")) {
+            if (fudge) {
                 if (!qg_parse_size(v, &out->req.min_gain, &e))
                     return invalid(error, "--fudge: %s", e->message);
                 if (!out->req.min_gain)

@@ -9,6 +9,7 @@
  * writes nothing.  It does not race the agent command: both take the
  * whole-disk lock, and whoever comes second finds nothing to do. */
 #include "cli.h"
+#include "cli-opt.h"
 #include "output.h"
 
 #include <errno.h>
@@ -215,12 +216,11 @@ int qg_cmd_auto(int argc, char **argv)
             return QG_EXIT_GROWN;
         } else if (!strcmp(a, "-d") || !strcmp(a, "--detach")) {
             background = TRUE;
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-            if (i + 1 >= argc) {
+        } else if (qg_opt_is(a, "-c", "--config")) {
+            if (!(config = qg_opt_value(argc, argv, &i))) {
                 fprintf(stderr, "qga-grow auto: %s needs a file\n", a);
                 return QG_EXIT_ERROR;
             }
-            config = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "qga-grow auto: unknown option \"%s\"\n"
                             "Try 'qga-grow auto --help'.\n", a);

@@ -56,5 +56,12 @@ label-id: 0x12345678
   # Growth under the fudge is NOCHANGE for both.
   for d in "$a" "$b"; do enlarge "$d" $(( (512 << 20) + (512 << 10) )); done
   run_both 1 DISK 2
+  # A smaller fudge lets it grow; options spelt as growpart takes them.
+  for tool in growpart "$QG growpart"; do
+    rc=0; $tool --fudge=262144 "$a" 2 >/dev/null 2>&1 || rc=$?
+    assert_eq "$rc" 2 "$tool --fudge=N (growpart knows only --fudge N)"
+  done
+  run_both 0 --update=auto --fudge 262144 DISK 2
+  run_both 1 DISK 2
 done
 echo "ok: growpart compatibility"
