@@ -165,7 +165,10 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     if (set->dry_run) {
         vg_guest_preview(&g, o);
         o->size_after = p.target;
-        o->exit = p.grow_disk ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
+        /* a disk already at its size may still have a partition or a
+         * filesystem to grow: the real run would grow them */
+        o->exit = p.grow_disk || (o->guest && o->guest->changed) ? VG_EXIT_GROWN
+                                                                 : VG_EXIT_NOTHING;
         goto out;
     }
     if (!resize(g.dom, o, &e)) {

@@ -29,6 +29,13 @@ static int remaining_s(const VgGuest *g)
     return left <= 0 ? 0 : (int)((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
+/* Each question before the growth: at most PROBE_TIMEOUT_S, and never
+ * past --timeout (agent.c makes 0 one second). */
+static int probe_timeout_s(const VgGuest *g)
+{
+    return MIN(PROBE_TIMEOUT_S, remaining_s(g));
+}
+
 static gboolean enabled(const VgGuest *g, const char *command)
 {
     return vg_guest_info_enabled(g->info, command);
@@ -37,7 +44,8 @@ static gboolean enabled(const VgGuest *g, const char *command)
 static GPtrArray *query_disks(VgGuest *g, VgOutcome *o)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *r = vg_agent_run(g->dom, "guest-get-disks", NULL, PROBE_TIMEOUT_S, &e);
+    g_autofree char *r = vg_agent_run(g->dom, "guest-get-disks", NULL, probe_timeout_s(g),
+                                      &e);
     GPtrArray *disks = r ? vg_reply_get_disks(r, strlen(r), &e) : NULL;
     if (!disks)
         vg_outcome_warn(o, "cannot list the guest's disks: %s", e->message);
@@ -74,8 +82,7 @@ static void locate_disk(VgGuest *g, VgOutcome *o)
 void vg_guest_probe(VgGuest *g, VgOutcome *o)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *r = vg_agent_run(g->dom, "guest-info", NULL,
-                                      MIN(PROBE_TIMEOUT_S, MAX(remaining_s(g), 1)), &e);
+    g_autofree char *r = vg_agent_run(g->dom, "guest-info", NULL, probe_timeout_s(g), &e);
 
     o->method = VG_METHOD_NONE;
     if (r && !(g->info = vg_reply_guest_info(r, strlen(r), &e))) {
@@ -90,7 +97,7 @@ void vg_guest_probe(VgGuest *g, VgOutcome *o)
         g->disks = query_disks(g, o);
     if (enabled(g, "guest-get-fsinfo")) {
         g_autoptr(GError) fe = NULL;
-        if (!(g->fsinfo = query_fsinfo(g, PROBE_TIMEOUT_S, &fe)))
+        if (!(g->fsinfo = query_fsinfo(g, probe_timeout_s(g), &fe)))
             vg_outcome_warn(o, "cannot list the guest's filesystems: %s", fe->message);
     }
     locate_disk(g, o);
@@ -157,9 +164,11 @@ static gboolean exec_wait(VgGuest *g, int64_t pid, VgExecStatus **out, GError **
     }
 }
 
-/* FALSE with VG_ERROR_NO_AGENT when qga-grow could not even start (not
- * installed): the caller then tries the udev path. */
-static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run, GError **error)
+/* NULL on failure, with *started FALSE when qga-grow did not even start
+ * (not installed, or the agent did not answer guest-exec): the caller may
+ * then try the udev path, which a run cut off midway must not mislead. */
+static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
+                                  gboolean *started, GError **error)
 {
     g_autoptr(JsonObject) args = json_object_new();
     g_autoptr(JsonArray) argv = json_array_new();
@@ -190,12 +199,12 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run, GE
     json_object_set_boolean_member(args, "capture-output", TRUE);
 
     g_autofree char *r = vg_agent_run(g->dom, "guest-exec", args, MAX(remaining_s(g), 1), &e);
+    *started = FALSE;
     if (!r || !vg_reply_exec(r, strlen(r), &pid, &e)) {
-        if (g_error_matches(e, VG_ERROR, VG_ERROR_GUEST))
-            e->code = VG_ERROR_NO_AGENT;  /* it did not start: nothing ran */
         g_propagate_prefixed_error(error, g_steal_pointer(&e), "cannot run qga-grow in the guest: ");
         return NULL;
     }
+    *started = TRUE;
     if (!exec_wait(g, pid, &st, error))
         return NULL;
     if (st->truncated)
@@ -312,12 +321,19 @@ static void grow_by_udev(VgGuest *g, VgOutcome *o)
 
 /* ---- the guest step ---- */
 
-static void take_report(VgOutcome *o, VgGrowReport *rep)
+/* The guest's report joins the outcome, with its warnings and ours about
+ * it (@host_size 0: the disk is not resized, as in a dry run). */
+static void adopt_report(VgOutcome *o, VgGrowReport *rep, uint64_t host_size)
 {
     o->guest = rep;
-    vg_grow_report_check(rep, o->size_after, o->warnings);
+    vg_grow_report_check(rep, host_size, o->warnings);
     for (guint i = 0; i < rep->warnings->len; i++)
         vg_outcome_warn(o, "guest: %s", (char *)rep->warnings->pdata[i]);
+}
+
+static void take_report(VgOutcome *o, VgGrowReport *rep)
+{
+    adopt_report(o, rep, o->size_after);
     o->exit = rep->changed || o->disk_resized ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
 }
 
@@ -332,6 +348,7 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
 {
     g_autoptr(GError) e = NULL;
     VgGrowReport *rep;
+    gboolean started;
 
     switch (o->method) {
     case VG_METHOD_GROW_DISK:
@@ -341,12 +358,16 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
             guest_failed(o, e);
         return;
     case VG_METHOD_EXEC:
-        if ((rep = run_qga_grow(g, o, FALSE, &e))) {
+        if ((rep = run_qga_grow(g, o, FALSE, &started, &e))) {
             take_report(o, rep);
             return;
         }
-        if (!g_error_matches(e, VG_ERROR, VG_ERROR_NO_AGENT) || !enabled(g, "guest-get-fsinfo")) {
+        if (started) {
             guest_failed(o, e);
+            return;
+        }
+        if (!enabled(g, "guest-get-fsinfo")) {
+            vg_outcome_set(o, VG_EXIT_UNCONFIRMED, e);  /* nothing ran: we cannot tell */
             return;
         }
         vg_outcome_warn(o, "%s; relying on the guest's udev rule", e->message);
@@ -379,11 +400,11 @@ void vg_guest_preview(VgGuest *g, VgOutcome *o)
     if (o->method == VG_METHOD_GROW_DISK)
         rep = run_grow_disk(g, o, TRUE, &e);
     else if (o->method == VG_METHOD_EXEC)
-        rep = run_qga_grow(g, o, TRUE, &e);
+        rep = run_qga_grow(g, o, TRUE, &(gboolean){ FALSE }, &e);
     else
         return;
     if (rep)
-        o->guest = rep;
+        adopt_report(o, rep, 0);
     else
         vg_outcome_warn(o, "the guest's dry run failed: %s", e->message);
 }

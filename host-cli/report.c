@@ -40,9 +40,12 @@ static void print_result_line(FILE *out, const VgOutcome *o)
 
     switch (o->exit) {
     case VG_EXIT_GROWN:
-        if (o->dry_run)
+        if (o->dry_run && o->size_after > o->size_before)
             fprintf(out, "dry run: would grow disk %s from %s to %s; guest side: %s\n",
                     o->disk->target, before, after, vg_method_name(o->method));
+        else if (o->dry_run)
+            fprintf(out, "dry run: disk %s is already %s; the guest would grow its layers "
+                    "(%s)\n", o->disk->target, before, vg_method_name(o->method));
         else
             fprintf(out, "grown and confirmed by the guest (%s)\n", vg_method_name(o->method));
         break;

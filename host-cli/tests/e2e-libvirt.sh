@@ -152,6 +152,12 @@ else
   run_vg 3 --qga-grow /nonexistent/qga-grow --timeout 5 vg-e2e vdd +128M
   assert_eq "$(out .outcome)" unconfirmed "vg-btrfs, rule off: unconfirmed"
   assert_eq "$(out '."disk-resized"')" true "vg-btrfs, rule off: disk grown all the same"
+  # a dry run to the disk's own size: nothing for the host, but the guest
+  # (qga-grow through guest-exec) would grow: exit 0, not 1
+  now=$(V domblkinfo vg-e2e vdd | awk '/Capacity/ { print $2 }')
+  run_vg 0 --dry-run vg-e2e vdd "$now"
+  assert_eq "$(out .outcome)" would-grow "vg-btrfs, ungrown in the guest: dry run outcome"
+  assert_eq "$(out .guest.changed)" true "vg-btrfs, ungrown in the guest: the guest would grow"
   # (the rule grows it with the next size change)
   e2e_auto_conf "enabled=true" "disks=all"
 fi
