@@ -103,6 +103,15 @@ gboolean qg_growpart_parse_args(int argc, char **argv, QgGrowpartArgs *out,
             out->req.dry_run = TRUE;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             /* nothing more to say */
+        } else if (qg_opt_is(a, NULL, "--free-percent")) {
+            /* growpart: an integer from 1 to 99 */
+            const char *v = qg_opt_value(argc, argv, &i);
+            char *end = NULL;
+            errno = 0;
+            unsigned long pct = v && g_ascii_isdigit(*v) ? strtoul(v, &end, 10) : 0;
+            if (!v || errno || !end || *end || pct < 1 || pct > 99)
+                return invalid(error, "unknown/invalid --free-percent option: %s", v ? v : "");
+            out->req.free_percent = (unsigned)pct;
         } else if (!strcmp(a, "--fudge") || qg_opt_is(a, "-u", "--update")) {
             /* as growpart spells them: --update=MODE too, not --fudge=N */
             gboolean fudge = !strcmp(a, "--fudge");

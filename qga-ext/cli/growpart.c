@@ -19,6 +19,7 @@ static const char usage_text[] =
     "      --fudge F     do not grow by less than F bytes (default 1048576)\n"
     "  -N, --dry-run     only report what would be done\n"
     "  -u, --update M    update the kernel: auto, force or on (always done)\n"
+    "      --free-percent P  leave P% of the disk free at its end (1-99)\n"
     "  -v, --verbose     accepted for compatibility\n"
     "\n"
     "Exit status: 0 changed (dry run: would change), 1 NOCHANGE, 2 FAILED.\n";
@@ -52,7 +53,11 @@ int qg_cmd_growpart(int argc, char **argv)
     const QgLayer *p = res->layers->pdata[0];
     if (!res->changed) {
         uint64_t fudge = (req.min_gain ? req.min_gain : 1024 * 1024) / res->sector_size;
-        if (p->max_sectors > p->sectors)
+        if (p->reserve_blocks)
+            printf("NOCHANGE: partition %u could not be grown while leaving %u%% (%"
+                   G_GUINT64_FORMAT " sectors) free on device\n", p->partno, req.free_percent,
+                   (guint64)p->reserved_sectors);
+        else if (p->max_sectors > p->sectors)
             printf("NOCHANGE: partition %u could only be grown by %" G_GUINT64_FORMAT
                    " [fudge=%" G_GUINT64_FORMAT "]\n", p->partno,
                    (guint64)(p->max_sectors - p->sectors), (guint64)fudge);

@@ -66,6 +66,10 @@ typedef struct {
     uint64_t old_sectors;
     uint64_t new_sectors;  /* == old_sectors when the table need not grow */
     uint64_t max_end;      /* last sector the partition may reach */
+    uint64_t usable_end;   /* the same before any free_percent reserve (GPT:
+                            * the last usable sector) */
+    uint64_t reserved;     /* sectors kept free by free_percent */
+    gboolean reserve_blocks; /* ... which reach into the partition */
     uint64_t nsectors;     /* the disk's */
     unsigned sector_size;
     gboolean gpt;          /* else MBR */
@@ -81,10 +85,12 @@ typedef struct {
 struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
                                     GError **error);
 /* Choose partition @wanted (1-based; 0: the last one), check that it is the
- * last and lies within the disk, and plan its new end.  @node names the
+ * last and lies within the disk, and plan its new end, leaving
+ * @free_percent of the disk free at its end (0: none).  @node names the
  * disk in messages. */
 gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wanted,
-                       uint64_t min_gain, QgTablePlan *p, GError **error);
+                       uint64_t min_gain, unsigned free_percent, QgTablePlan *p,
+                       GError **error);
 /* The same on an image file, read-only. */
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
                              GError **error);

@@ -71,7 +71,7 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
         return FALSE;
     }
     if (!qg_table_plan(plan->cxt, t->disk_node, t->partno ? t->partno : req->partno,
-                       min_gain, tp, error))
+                       min_gain, req->free_percent, tp, error))
         return FALSE;
     if (!t->part_name && !qg_target_set_partition(t, (uint32_t)tp->index + 1, error))
         return FALSE;
@@ -134,6 +134,8 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     layer->old_sectors = tp->old_sectors;
     layer->sectors = tp->new_sectors;
     layer->max_sectors = MAX(tp->max_end, old_end) - tp->start + 1;
+    layer->reserved_sectors = tp->reserved;
+    layer->reserve_blocks = tp->reserve_blocks;
     layer->old_size = k_size * 512;
     layer->size = MAX(new_bytes, layer->old_size);
     layer->changed = tp->table_grows || tp->damage || kernel_lags;
@@ -159,7 +161,7 @@ static gboolean write_table(QgPartPlan *plan, const QgTarget *t, GError **error)
     if (fdisk_get_partition(cxt, plan->table.index, &now) != 0 ||
         fdisk_partition_get_start(now) != plan->table.start ||
         fdisk_partition_get_size(now) != plan->table.old_sectors ||
-        (fdisk_is_label(cxt, GPT) && fdisk_get_last_lba(cxt) != plan->table.max_end)) {
+        (fdisk_is_label(cxt, GPT) && fdisk_get_last_lba(cxt) != plan->table.usable_end)) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s: the partition table changed while planning; nothing was "
                     "written, run again", t->disk_node);

@@ -157,8 +157,26 @@ static gboolean choose_partition(struct fdisk_context *cxt, const char *node,
     return TRUE;
 }
 
+/* growpart --free-percent: keep @percent of the disk's @n sectors unused
+ * at its end.  On MBR the space past the format's limit counts towards it.
+ * Returns the new last sector, below @max_end. */
+static uint64_t reserve_end(const QgTablePlan *p, uint64_t n, unsigned percent, uint64_t max_end,
+                            uint64_t *reserved)
+{
+    uint64_t keep = n / 100 * percent;  /* growpart's rounding */
+    uint64_t limit = (uint64_t)MBR_MAX_LBA + 1;
+
+    *reserved = keep;
+    if (!p->gpt && n >= limit + keep)
+        return max_end;  /* past 2 TiB there is unused space enough */
+    if (!p->gpt && n > limit)
+        keep -= n - limit;
+    return max_end > keep ? max_end - keep : 0;
+}
+
 gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wanted,
-                       uint64_t min_gain, QgTablePlan *p, GError **error)
+                       uint64_t min_gain, unsigned free_percent, QgTablePlan *p,
+                       GError **error)
 {
     struct fdisk_partition *pa = NULL;
     uint64_t n = fdisk_get_nsectors(cxt), max_end, old_end;
@@ -206,6 +224,14 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
         if (max_end >= p->start && max_end - p->start + 1 > UINT32_MAX)
             max_end = p->start + UINT32_MAX - 1;
     }
+    p->usable_end = max_end;
+    if (free_percent) {
+        max_end = reserve_end(p, n, free_percent, max_end, &p->reserved);
+        if (max_end < old_end) {
+            p->reserve_blocks = TRUE;
+            max_end = old_end;
+        }
+    }
     p->max_end = max_end;
     p->new_sectors = p->old_sectors;
     if (max_end > old_end && (max_end - old_end) * p->sector_size >= min_gain) {
@@ -228,7 +254,7 @@ gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
             g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND, "%s has no partition table",
                         path);
         else
-            ok = qg_table_plan(cxt, path, wanted, QG_DEFAULT_MIN_GAIN, p, error);
+            ok = qg_table_plan(cxt, path, wanted, QG_DEFAULT_MIN_GAIN, 0, p, error);
         fdisk_deassign_device(cxt, 1);
         fdisk_unref_context(cxt);
     }

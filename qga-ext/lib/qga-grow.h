@@ -44,6 +44,8 @@ typedef struct {
     uint64_t old_sectors;
     uint64_t sectors;
     uint64_t max_sectors;  /* reachable, even when below the minimum gain */
+    uint64_t reserved_sectors;  /* kept free by free_percent */
+    gboolean reserve_blocks;    /* the reserve reaches into the partition */
 } QgLayer;
 
 typedef struct {
@@ -71,6 +73,9 @@ typedef struct {
     uint64_t min_gain;
     /* Only grow the partition: leave the filesystem alone (growpart). */
     gboolean partition_only;
+    /* Keep this percentage (1-99) of the disk unused at its end, as
+     * growpart --free-percent does (over-provisioning).  0: none. */
+    unsigned free_percent;
     /* With a whole-disk target: grow this partition number instead of the
      * last one (it must still be the last on the disk). 0: the last. */
     uint32_t partno;

@@ -63,5 +63,15 @@ label-id: 0x12345678
   done
   run_both 0 --update=auto --fudge 262144 DISK 2
   run_both 1 DISK 2
+  # --free-percent: 10% of the disk kept free at its end; again, nothing;
+  # 50% would cut into the partition: NOCHANGE; without it, to the end.
+  for d in "$a" "$b"; do enlarge "$d" 1G; done
+  run_both 0 --free-percent=10 DISK 2
+  assert_eq "$(sfdisk --dump "$b" | sed "s|$b|DISK|g")" "$(sfdisk --dump "$a" | sed "s|$a|DISK|g")" \
+    "$label table after --free-percent=10"
+  run_both 1 --free-percent 10 DISK 2
+  run_both 1 --free-percent=50 DISK 2
+  run_both 0 DISK 2
+  check_table "$b" "$label"
 done
 echo "ok: growpart compatibility"
