@@ -6,8 +6,6 @@
 
 #include <json-glib/json-glib.h>
 
-enum { NCOL = 8 };
-
 const char *vg_exit_name(VgExit exit)
 {
     switch (exit) {
@@ -19,19 +17,6 @@ const char *vg_exit_name(VgExit exit)
     }
 }
 
-static void add_row(GPtrArray *cells, const char *layer, const char *device, const char *type,
-                    const char *mountpoint, uint64_t before, const char *after_text,
-                    uint64_t after)
-{
-    g_ptr_array_add(cells, g_strdup(layer));
-    g_ptr_array_add(cells, g_strdup(device ? device : "-"));
-    g_ptr_array_add(cells, g_strdup(type ? type : "-"));
-    g_ptr_array_add(cells, g_strdup(mountpoint ? mountpoint : "-"));
-    g_ptr_array_add(cells, qg_size_format(before));
-    g_ptr_array_add(cells, after_text ? g_strdup(after_text) : qg_size_format(after));
-    g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, before));
-    g_ptr_array_add(cells, after_text ? g_strdup("-") : g_strdup_printf("%" G_GUINT64_FORMAT, after));
-}
 
 static void print_result_line(FILE *out, const VgOutcome *o)
 {
@@ -68,9 +53,7 @@ static void print_result_line(FILE *out, const VgOutcome *o)
 
 void vg_report_table(FILE *out, FILE *err, const VgOutcome *o)
 {
-    static const char *const head[NCOL] = { "LAYER", "DEVICE", "TYPE", "MOUNTPOINT",
-                                            "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES" };
-    g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) cells = qg_layer_table_new();
     g_autofree char *where = o->req->line ? g_strdup_printf("line %u: ", o->req->line)
                                           : g_strdup("");
 
@@ -89,17 +72,17 @@ void vg_report_table(FILE *out, FILE *err, const VgOutcome *o)
     if (o->method_note && o->exit != VG_EXIT_UNCONFIRMED)
         fprintf(out, "  (%s)\n", o->method_note);
 
-    for (int c = 0; c < NCOL; c++)
-        g_ptr_array_add(cells, g_strdup(head[c]));
-    add_row(cells, "disk", o->disk->target, o->disk->format ? o->disk->format : o->disk->type,
-            NULL, o->size_before, NULL, o->size_after);
+    qg_layer_table_add(cells, "disk", o->disk->target,
+                       o->disk->format ? o->disk->format : o->disk->type, NULL, o->size_before,
+                       NULL, o->size_after);
     for (guint i = 0; o->guest && i < o->guest->layers->len; i++) {
         const VgGuestLayer *l = o->guest->layers->pdata[i];
         /* a dry run's guest layers are today's: they grow to fill the disk */
-        add_row(cells, l->kind, l->device, l->type, l->mountpoint, l->old_size,
-                o->dry_run && o->size_target > o->size_before ? "(fills)" : NULL, l->size);
+        qg_layer_table_add(cells, l->kind, l->device, l->type, l->mountpoint, l->old_size,
+                           o->dry_run && o->size_target > o->size_before ? "(fills)" : NULL,
+                           l->size);
     }
-    qg_table_print(out, cells, NCOL, 4);
+    qg_layer_table_print(out, cells);
     for (guint i = 0; i < o->warnings->len; i++)
         fprintf(err, "virt-grow: warning: %s\n", (char *)o->warnings->pdata[i]);
     print_result_line(out, o);

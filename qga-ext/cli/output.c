@@ -8,28 +8,18 @@
 
 void qg_print_table(FILE *out, const QgResult *res)
 {
-    static const char *const head[] = { "LAYER", "DEVICE", "TYPE", "MOUNTPOINT",
-                                        "BEFORE", "AFTER", "BEFORE-BYTES", "AFTER-BYTES" };
-    g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) cells = qg_layer_table_new();
     g_autofree char *disk = qg_format_bytes(res->disk_size);
 
-    for (size_t c = 0; c < G_N_ELEMENTS(head); c++)
-        g_ptr_array_add(cells, g_strdup(head[c]));
     for (guint i = 0; i < res->layers->len; i++) {
         const QgLayer *l = res->layers->pdata[i];
-        g_ptr_array_add(cells, g_strdup(qg_layer_kind_name(l->kind)));
-        g_ptr_array_add(cells, g_strdup(l->device));
-        g_ptr_array_add(cells, g_strdup(l->type));
-        g_ptr_array_add(cells, g_strdup(l->mountpoint ? l->mountpoint : "-"));
-        g_ptr_array_add(cells, qg_format_bytes(l->old_size));
-        g_ptr_array_add(cells, qg_format_bytes(l->size));
-        g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)l->old_size));
-        g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)l->size));
+        qg_layer_table_add(cells, qg_layer_kind_name(l->kind), l->device, l->type, l->mountpoint,
+                           l->old_size, NULL, l->size);
     }
 
     fprintf(out, "disk %s: %s (%" G_GUINT64_FORMAT " bytes, %u-byte sectors)\n",
             res->disk, disk, (guint64)res->disk_size, res->sector_size);
-    qg_table_print(out, cells, G_N_ELEMENTS(head), 4 /* sizes, right-aligned */);
+    qg_layer_table_print(out, cells);
     fprintf(out, "%s\n", res->dry_run ? (res->changed ? "dry run: would grow" : "dry run: nothing to do")
                                       : (res->changed ? "grown" : "nothing to do"));
 }
