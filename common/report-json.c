@@ -60,3 +60,12 @@ void qg_report_json_add(JsonBuilder *b, const QgReport *r)
     qg_json_add_strings(b, "warnings", r->warnings);
     json_builder_end_object(b);
 }
+
+char *qg_json_builder_text(JsonBuilder *b, gboolean pretty)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, pretty);
+    return json_generator_to_data(gen, NULL);
+}

@@ -41,4 +41,7 @@ void qg_json_add_strings(JsonBuilder *b, const char *name, GPtrArray *strings);
  * an array). */
 void qg_report_json_add(JsonBuilder *b, const QgReport *r);
 
+/* What @b built, as text (g_free it). */
+char *qg_json_builder_text(JsonBuilder *b, gboolean pretty);
+
 #endif

@@ -145,9 +145,5 @@ char *vg_report_json(const VgOutcome *o, gboolean pretty)
     qg_json_add_strings(b, "warnings", o->warnings);
     json_builder_end_object(b);
 
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, pretty);
-    return json_generator_to_data(gen, NULL);
+    return qg_json_builder_text(b, pretty);
 }

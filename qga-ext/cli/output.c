@@ -45,9 +45,5 @@ char *qg_result_to_json(const QgResult *res)
     };
     qg_report_json_add(b, &report);
 
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    return json_generator_to_data(gen, NULL);
+    return qg_json_builder_text(b, TRUE);
 }
