@@ -18,14 +18,7 @@ run_auto() {
     fail "qga-grow auto $*: said '$(cat "$WORK/auto.out.err")', not '$pattern'"
 }
 
-make_disk 1G; d=$DISK
-partition "$d" "label: gpt
-,500M"
-p=$(part_dev "$d" 1)
-make_fs xfs "$p"
-mount_fs "$p"
-write_data "$MNT"
-enlarge "$d" 2G
+grown_disk xfs; d=$DISK p=$PART
 old=$(fs_size xfs "$p" "$MNT")
 name=${d#/dev/}
 

@@ -130,6 +130,20 @@ check_data() {  # check_data MOUNTPOINT [TAG]
     "checksum of data written before the grow${2:+ ($2)}"
 }
 
+# The usual case: a 1 GiB disk, GPT, partition 1 of 500 MiB holding FS,
+# mounted (MNT) with reference data, then enlarged to 2 GiB.  Sets DISK and
+# PART.
+grown_disk() {  # grown_disk FS
+  make_disk 1G
+  partition "$DISK" "label: gpt
+,500M"
+  PART=$(part_dev "$DISK" 1)
+  make_fs "$1" "$PART"
+  mount_fs "$PART"
+  write_data "$MNT"
+  enlarge "$DISK" 2G
+}
+
 # Filesystem size in bytes as the filesystem's own tools read it.
 fs_size() {  # fs_size TYPE DEV [MOUNTPOINT]
   case $1 in

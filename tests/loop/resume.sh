@@ -13,14 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 for fs in xfs btrfs; do
-  make_disk 1G; d=$DISK
-  partition "$d" "label: gpt
-,500M"
-  p=$(part_dev "$d" 1)
-  make_fs "$fs" "$p"
-  mount_fs "$p"
-  write_data "$MNT"
-  enlarge "$d" 2G
+  grown_disk "$fs"; d=$DISK p=$PART
   # Grow the table only: sfdisk without re-read, the kernel keeps the old size.
   echo ', +' | sfdisk -q --no-reread --no-tell-kernel -N 1 "$d" >/dev/null 2>&1
   table_bytes=$(( $(part_field "$d" 1 size) * 512 ))
@@ -51,14 +44,7 @@ done
 # kernel not told), then parts of the old one are put back: LBA 0 (the
 # protective MBR) and LBA 1 (the primary header).
 for cut in header pmbr; do
-  make_disk 1G; d=$DISK
-  partition "$d" "label: gpt
-,500M"
-  p=$(part_dev "$d" 1)
-  make_fs xfs "$p"
-  mount_fs "$p"
-  write_data "$MNT"
-  enlarge "$d" 2G
+  grown_disk xfs; d=$DISK p=$PART
   dd if="$d" of="$WORK/old-head" bs=512 count=2 status=none
   echo ', +' | sfdisk -q --no-reread --no-tell-kernel -N 1 "$d" >/dev/null 2>&1
   case $cut in
