@@ -1,10 +1,12 @@
-/* libqga-grow: grow the last partition of a disk and the filesystem on it,
- * online, after the disk itself was enlarged.
+/* libqga-grow: grow a disk's storage stack online, after the disk itself
+ * was enlarged: partition -> dm-crypt (LUKS) -> LVM PV -> LV -> filesystem,
+ * in whatever order the guest stacked them.
  *
  * One call, qg_grow(), serves the CLI, the qemu-ga command and the udev path:
- * it resolves the target to a stack of layers (disk -> partition ->
- * filesystem), plans each layer's reachable size, and applies the plan
- * bottom-up while holding a BSD lock on the whole-disk device node.
+ * it resolves the target to the stack of layers from the whole disk up to
+ * the filesystem (walking the kernel's holders/ and slaves/ links), plans
+ * each layer's reachable size, and applies the plan bottom-up while holding
+ * a BSD lock on the whole-disk device node.
  */
 #ifndef QGA_GROW_H
 #define QGA_GROW_H
@@ -25,10 +27,26 @@ typedef enum {
     QG_ERROR_FAILED,      /* a system call or a tool failed */
 } QgErrorCode;
 
+/* The kinds of layer; new kinds go at the end (the agent and virt-grow see
+ * them by name, qg_layer_kind_name()). */
 typedef enum {
-    QG_LAYER_PARTITION,
-    QG_LAYER_FILESYSTEM,
+    QG_LAYER_PARTITION,   /* "partition": type "gpt" / "dos" */
+    QG_LAYER_FILESYSTEM,  /* "filesystem": type "ext4", "xfs", "btrfs", ... */
+    QG_LAYER_CRYPT,       /* "crypt": a dm-crypt mapping, type "luks1", "luks2"
+                           * or "plain"; device /dev/mapper/NAME */
+    QG_LAYER_LVM_PV,      /* "lvm-pv": an LVM physical volume, type the VG's
+                           * name; device the PV's block device */
+    QG_LAYER_LVM_LV,      /* "lvm-lv": a logical volume, type "linear",
+                           * "striped", "thin-pool", ...; device /dev/VG/LV */
+    QG_LAYER_MD,          /* "md": an md RAID array, type "raid1", ... */
 } QgLayerKind;
+
+/* What to do with an LVM volume group's new free space. */
+typedef enum {
+    QG_LVM_AUTO,  /* the LV the target names, or the VG's only LV */
+    QG_LVM_PV,    /* grow the PV only, leave the space free */
+    QG_LVM_LV,    /* grow an LV: the one in QgRequest.lv, else as AUTO */
+} QgLvmMode;
 
 typedef struct {
     QgLayerKind kind;
@@ -77,8 +95,15 @@ typedef struct {
      * growpart --free-percent does (over-provisioning).  0: none. */
     unsigned free_percent;
     /* With a whole-disk target: grow this partition number instead of the
-     * last one (it must still be the last on the disk). 0: the last. */
+     * last one. 0: the last. */
     uint32_t partno;
+    /* A key file inside the guest for a LUKS2 mapping whose volume key is
+     * in the kernel keyring (tried after what needs no secret and after the
+     * header's tokens).  A path, never key material.  NULL: none. */
+    const char *key_file;
+    /* LVM: which LV takes the VG's new space, "VG/LV" (NULL: see lvm). */
+    const char *lv;
+    QgLvmMode lvm;
 } QgRequest;
 
 /* Grow.  Returns NULL and sets @error on failure; on a refusal nothing has

@@ -32,5 +32,13 @@ void qg_result_free(QgResult *res)
 
 const char *qg_layer_kind_name(QgLayerKind kind)
 {
-    return kind == QG_LAYER_PARTITION ? "partition" : "filesystem";
+    switch (kind) {
+    case QG_LAYER_PARTITION: return "partition";
+    case QG_LAYER_FILESYSTEM: return "filesystem";
+    case QG_LAYER_CRYPT: return "crypt";
+    case QG_LAYER_LVM_PV: return "lvm-pv";
+    case QG_LAYER_LVM_LV: return "lvm-lv";
+    case QG_LAYER_MD: return "md";
+    }
+    return "unknown";
 }
