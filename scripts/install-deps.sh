@@ -5,11 +5,13 @@ set -eu
 what=${1:-test}
 
 build_pkgs="gcc pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
- libudev-dev libfdisk-dev libblkid-dev libext2fs-dev xfslibs-dev libvirt-dev"
+ libudev-dev libfdisk-dev libblkid-dev libext2fs-dev xfslibs-dev libvirt-dev
+ libcryptsetup-dev"
 # Tools the loop-device tests drive or check against; libvirt's daemon for
 # virt-grow's tests (the -sysv flavour keeps systemd out).
 test_pkgs="util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs
  cloud-guest-utils coreutils jq clang libclang-rt-14-dev
+ lvm2 cryptsetup-bin mdadm thin-provisioning-tools keyutils
  libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv"
 
 case "$what" in

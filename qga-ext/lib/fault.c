@@ -14,6 +14,9 @@ static const char *const points[] = {
     "planned",         /* every layer planned, nothing written */
     "table-written",   /* the new table is on disk, the kernel not told */
     "kernel-told",     /* BLKPG done, the filesystem not grown */
+    "crypt-resizing",  /* just before a crypt mapping's resize */
+    "pv-resizing",     /* just before pvresize */
+    "lv-extending",    /* just before lvextend */
     "fs-growing",      /* just before the filesystem's grow call */
     "fs-grown",        /* the filesystem grew, nothing re-read */
 };

@@ -16,7 +16,7 @@ static const QgFsOps *ops_for(const char *type)
     return NULL;
 }
 
-static char *probe_type(const char *device, GError **error)
+char *qg_fs_probe_type(const char *device, GError **error)
 {
     blkid_probe pr = blkid_new_probe_from_filename(device);
     const char *type = NULL;
@@ -69,7 +69,7 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     /* A mounted filesystem's type is the kernel's word; only an unmounted
      * device needs libblkid's scan of its signatures (a millisecond of
      * reads, a tenth of the whole grow). */
-    type = m.mountpoint ? g_strdup(m.fstype) : probe_type(device, error);
+    type = m.mountpoint ? g_strdup(m.fstype) : qg_fs_probe_type(device, error);
     if (!type) {
         return FALSE;
     }

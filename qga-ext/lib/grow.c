@@ -1,8 +1,9 @@
-/* qg_grow(): resolve, plan every layer, then apply them bottom-up under the
- * whole-disk lock.  Every refusal happens while planning, before anything is
- * written. */
+/* qg_grow(): resolve the target to its stack, plan every layer bottom-up,
+ * then apply them bottom-up under the whole-disk lock.  Every refusal
+ * happens while planning, before anything is written. */
 #include "internal.h"
 
+#include <string.h>
 #include <unistd.h>
 
 static QgResult *result_new(const QgTarget *t, gboolean dry_run)
@@ -21,15 +22,102 @@ static void close_fd(int *fd)
         close(*fd);  /* also drops the lock */
 }
 
+static void step_free(QgStep *s)
+{
+    if (s->ops && s->ops->free_priv)
+        s->ops->free_priv(s->priv);
+    g_free(s);
+}
+
+/* Plan one step; its layer joins the result, and the next one rests on it. */
+static gboolean plan_step(const QgStepOps *ops, QgStepCtx *ctx, GPtrArray *steps, QgResult *res,
+                          GError **error)
+{
+    QgStep *s = g_new0(QgStep, 1);
+    s->ops = ops;
+    g_ptr_array_add(steps, s);
+    if (!ops->plan(s, ctx, error)) {
+        if (s->layer)
+            qg_layer_free(g_steal_pointer(&s->layer));
+        return FALSE;
+    }
+    g_ptr_array_add(res->layers, s->layer);
+    ctx->below_layer = s->layer;
+    ctx->below_bytes = s->layer->size;
+    return TRUE;
+}
+
+/* The layers between the base and the filesystem, one or two per device
+ * above the base (an LV brings its PV). */
+static gboolean plan_steps(const QgChain *chain, QgStepCtx *ctx, GPtrArray *steps,
+                           QgResult *res, GError **error)
+{
+    for (guint i = 1; i < chain->nodes->len; i++) {
+        const QgNode *n = chain->nodes->pdata[i];
+        const char *why = qg_node_refusal(n);
+        ctx->below = chain->nodes->pdata[i - 1];
+        ctx->above = n;
+        if (why) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s is %s, which qga-grow does not grow; nothing was changed",
+                        n->node, why);
+            return FALSE;
+        }
+        if (g_str_has_prefix(n->dm_uuid, "CRYPT-")) {
+            if (!plan_step(&qg_step_crypt, ctx, steps, res, error))
+                return FALSE;
+        } else {
+            const QgNode *above = ctx->above;
+            ctx->above = NULL;
+            if (!plan_step(&qg_step_lvm_pv, ctx, steps, res, error))
+                return FALSE;
+            ctx->above = above;
+            if (!plan_step(&qg_step_lvm_lv, ctx, steps, res, error))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Is the top of the chain an LVM PV with no active LV on it? */
+static gboolean holds_idle_pv(const QgNode *top)
+{
+    __attribute__((cleanup(qg_mount_clear))) QgMount m = { 0 };
+    g_autofree char *type = NULL;
+    if (qg_mount_find_by_dev(top->dev, &m, NULL))
+        return FALSE;
+    type = qg_fs_probe_type(top->node, NULL);
+    return type && !strcmp(type, "LVM2_member");
+}
+
+static gboolean is_lv_node(const QgNode *n)
+{
+    return n->kind == QG_NODE_DM && g_str_has_prefix(n->dm_uuid, "LVM-");
+}
+
+/* A PV on the top device whose LVs are left alone (or that holds none). */
+static gboolean plan_top_pv(const QgChain *chain, QgStepCtx *ctx, GPtrArray *steps,
+                            QgResult *res, GError **error)
+{
+    ctx->below = chain->nodes->pdata[chain->nodes->len - 1];
+    ctx->above = NULL;
+    if (!plan_step(&qg_step_lvm_pv, ctx, steps, res, error))
+        return FALSE;
+    if (chain->pv_note)
+        g_ptr_array_add(res->warnings, g_strdup(chain->pv_note));
+    return TRUE;
+}
+
 QgResult *qg_grow(const QgRequest *req, GError **error)
 {
     __attribute__((cleanup(qg_target_clear))) QgTarget t = { 0 };
     __attribute__((cleanup(close_fd))) int fd = -1;
+    __attribute__((cleanup(qg_chain_clear))) QgChain chain = { 0 };
     g_autoptr(QgResult) res = NULL;
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
     QgPartPlan *part_plan = NULL;
     QgLayer *part = NULL, *fs = NULL;
     GError *e = NULL;
-    uint64_t container;
     gboolean ok = FALSE;
 
     if (!qg_resolve_target(req, &t, error))
@@ -54,7 +142,7 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     if (!qg_block_size_bytes(t.disk_name, &res->disk_size, error))
         return NULL;
 
-    /* Plan. */
+    /* Plan, bottom-up: the partition, the layers above it, the filesystem. */
     if (!qg_part_plan(fd, &t, req, &part_plan, &part, res->warnings, &e)) {
         if (e) {
             g_propagate_error(error, e);
@@ -68,17 +156,49 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     }
     if (part)
         g_ptr_array_add(res->layers, part);
-    container = part ? part->size : res->disk_size;
-    const char *fs_node = part ? t.part_node : t.disk_node;
-    dev_t fs_dev = part ? t.part_dev : t.disk_dev;
-    if (!req->partition_only) {
-        if (!qg_fs_plan(fs_node, fs_dev, container, &fs, error))
+    if (!qg_chain_build(&t, req, &chain, error))
+        goto out;
+
+    QgStepCtx ctx = {
+        .req = req,
+        .below_bytes = part ? part->size : res->disk_size,
+        .below_layer = part,
+        .warnings = res->warnings,
+    };
+    const QgNode *top = chain.nodes->pdata[0];
+    if (req->partition_only) {
+        /* growpart: a PV right on the partition follows (pvresize), no more */
+        gboolean pv = chain.nodes->len > 1 ? is_lv_node(chain.nodes->pdata[1])
+                                           : holds_idle_pv(top);
+        if (pv) {
+            g_ptr_array_set_size(chain.nodes, 1);
+            g_clear_pointer(&chain.pv_note, g_free);
+            if (!plan_top_pv(&chain, &ctx, steps, res, error))
+                goto out;
+        }
+    } else {
+        if (!plan_steps(&chain, &ctx, steps, res, error))
             goto out;
-        g_ptr_array_add(res->layers, fs);
+        top = chain.nodes->pdata[chain.nodes->len - 1];
+        /* a PV with no active LV on it grows alone */
+        if (!chain.pv_on_top && chain.nodes->len == 1 && holds_idle_pv(top))
+            chain.pv_on_top = TRUE;
+        if (chain.pv_on_top) {
+            if (!plan_top_pv(&chain, &ctx, steps, res, error))
+                goto out;
+        } else {
+            if (!qg_fs_plan(top->node, top->dev, ctx.below_bytes, &fs, error))
+                goto out;
+            g_ptr_array_add(res->layers, fs);
+        }
     }
+
     /* At MBR's limit with every layer already grown: the disk's new space
      * is out of reach, which is an error, not "nothing to do". */
-    if (qg_part_plan_at_limit(part_plan) && !part->changed && !(fs && fs->changed)) {
+    gboolean any = FALSE;
+    for (guint i = 0; i < res->layers->len; i++)
+        any |= ((QgLayer *)res->layers->pdata[i])->changed;
+    if (qg_part_plan_at_limit(part_plan) && !any) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED, "%s, nothing was changed",
                     qg_part_plan_at_limit(part_plan));
         goto out;
@@ -88,12 +208,21 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
         goto out;
     }
 
-    /* Apply, bottom-up. */
+    /* Apply, bottom-up; each layer re-reads what is below it now. */
     qg_fault_point("planned");
     if (part && !qg_part_apply(fd, part_plan, &t, part, error))
         goto out;
-    if (fs && !qg_fs_apply(fs, fs_dev, part ? part->size : res->disk_size, error))
-        goto out;
+    for (guint i = 0; i < steps->len; i++) {
+        QgStep *s = steps->pdata[i];
+        if (!s->ops->apply(s, error))
+            goto out;
+    }
+    if (fs) {
+        uint64_t container;
+        if (!qg_block_size_bytes(top->name, &container, error) ||
+            !qg_fs_apply(fs, top->dev, container, error))
+            goto out;
+    }
     ok = TRUE;
 out:
     qg_part_plan_free(part_plan);

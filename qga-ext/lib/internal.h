@@ -18,6 +18,43 @@ int qg_open_mount(const char *mountpoint, GError **error);
 /* Run a system tool (found in the sbin and bin dirs); its stderr becomes the
  * error message.  Exit codes listed in @ok_codes (ending with -1) pass. */
 gboolean qg_run_tool(const char *const *argv, const int *ok_codes, GError **error);
+/* The same with @env ("NAME=VALUE", NULL-terminated; may be NULL) added to
+ * the environment, and its standard output returned in @stdout_text. */
+gboolean qg_run_tool_env(const char *const *argv, const char *const *env, const int *ok_codes,
+                         char **stdout_text, GError **error);
+
+/* stack.c: block devices by kernel name, and the kernel's links between
+ * them (sysfs holders/ and slaves/), never tools' output. */
+typedef enum { QG_NODE_DISK, QG_NODE_PART, QG_NODE_DM, QG_NODE_MD } QgNodeKind;
+typedef struct {
+    char *name;     /* kernel name: "vdb1", "dm-3", "md0" */
+    char *node;     /* for messages and tools: /dev/vdb1, /dev/mapper/NAME */
+    dev_t dev;
+    QgNodeKind kind;
+    char *dm_uuid;  /* dm only: "LVM-...", "CRYPT-LUKS2-..." */
+    char *dm_name;  /* dm only */
+} QgNode;
+QgNode *qg_node_new(const char *name, GError **error);
+void qg_node_free(QgNode *n);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgNode, qg_node_free)
+/* Kernel names in /sys/class/block/NAME/@dir ("holders" or "slaves"). */
+GPtrArray *qg_node_links(const char *name, const char *dir);
+/* Walk from block device @name down its slaves to the partition or disk it
+ * rests on (*base, a kernel name); *upper gets the nodes from just above the
+ * base up to @name, bottom-up (empty when @name is the base). */
+gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GError **error);
+
+/* stack.c: why qga-grow does not grow a dm or md device of this kind
+ * ("a multipath mapping", ...), or NULL for a crypt mapping or a plain LV. */
+const char *qg_node_refusal(const QgNode *n);
+
+/* chain.c: the block devices to grow, base (partition or disk) first. */
+typedef struct {
+    GPtrArray *nodes;    /* of QgNode*, bottom-up */
+    gboolean pv_on_top;  /* the top node is a PV whose LVs stay as they are */
+    char *pv_note;       /* ... and why, for the warnings */
+} QgChain;
+void qg_chain_clear(QgChain *c);
 
 /* A resolved target: the whole disk and, when one was named or found, one of
  * its partitions. */
@@ -29,9 +66,14 @@ typedef struct {
     char *part_node;
     dev_t part_dev;
     uint32_t partno;    /* kernel partition number, 0 for whole disk */
+    GPtrArray *upper;   /* of QgNode*: when the target was a device above the
+                         * partition (an LV, a crypt mapping), the nodes from
+                         * the partition (or disk) up to it, bottom-up */
 } QgTarget;
 
 void qg_target_clear(QgTarget *t);
+/* chain.c: the chain from the target's partition (or disk) up. */
+gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GError **error);
 /* target.c: resolve the request's single target. */
 gboolean qg_resolve_target(const QgRequest *req, QgTarget *t, GError **error);
 /* target.c: fill part_* from a kernel partition number of t's disk. */
@@ -77,6 +119,23 @@ typedef struct {
     gboolean capped;       /* MBR: the disk goes on past 2^32 sectors */
     const char *damage;    /* GPT: why the table must be rewritten although
                             * it need not grow (an interrupted write) */
+    gboolean last;         /* nothing follows it: max_end is the disk's end
+                            * (else the sector before what follows) */
+    /* MBR: a logical partition last in its extended partition, which then
+     * grows first, to the same end */
+    gboolean container_grows;
+    size_t container_index;
+    uint64_t container_start;
+    uint64_t container_old_sectors;
+    uint64_t container_new_sectors;
+    /* Not a sector free between it and what follows, while the disk has
+     * free space beyond (qg_table_blocked_message says it) */
+    gboolean blocked;
+    size_t blocker_index;  /* what follows: a partition, or the logical
+                            * partition an EBR leads to (SIZE_MAX: none) */
+    uint64_t blocker_start;
+    gboolean blocker_ebr;  /* ... an EBR in front of that logical partition */
+    gboolean blocker_swap; /* ... a swap partition, the disk's last */
 } QgTablePlan;
 
 /* A libfdisk context on @fd that never asks questions.  Read-only contexts
@@ -84,15 +143,28 @@ typedef struct {
  * to the disk's new end. */
 struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
                                     GError **error);
-/* Choose partition @wanted (1-based; 0: the last one), check that it is the
- * last and lies within the disk, and plan its new end, leaving
- * @free_percent of the disk free at its end (0: none).  @node names the
- * disk in messages. */
+/* Choose partition @wanted (1-based; 0: the one that starts last), check
+ * that it lies within the disk and overlaps nothing, and plan its new end:
+ * up to what follows it on the disk, or the disk's end, there leaving
+ * @free_percent of the disk free (0: none).  @node names the disk in
+ * messages. */
 gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wanted,
                        uint64_t min_gain, unsigned free_percent, QgTablePlan *p,
                        GError **error);
 /* The same on an image file, read-only. */
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
+                             GError **error);
+/* Why a blocked plan's partition cannot grow (g_free it), or NULL. */
+char *qg_table_blocked_message(const QgTablePlan *p, const char *node);
+/* Write @planned through a read-write context on @fd, after planning again
+ * (same @min_gain, @free_percent) on the table as it is now and finding
+ * the same plan; then fsync. */
+gboolean qg_table_write(int fd, const char *node, const QgTablePlan *planned,
+                        uint64_t min_gain, unsigned free_percent, GError **error);
+/* growpart on an image file: plan, refuse as qg_grow would, and unless
+ * @dry_run write the table (GPT: also one an interrupted write damaged). */
+gboolean qg_table_grow_image(const char *path, uint32_t wanted, uint64_t min_gain,
+                             unsigned free_percent, gboolean dry_run, QgTablePlan *p,
                              GError **error);
 
 /* gpt-check.c: is a GPT table whole, as a finished write leaves it?  FALSE
@@ -114,7 +186,7 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t,
                        QgLayer *layer, GError **error);
 void qg_part_plan_free(QgPartPlan *plan);
 /* Why the partition cannot grow although the disk did (an MBR table at its
- * 2 TiB limit), or NULL. */
+ * 2 TiB limit, the next partition right after it), or NULL. */
 const char *qg_part_plan_at_limit(const QgPartPlan *plan);
 
 /* fs.c: one entry per filesystem kind, each in its own fs-*.c */
@@ -140,11 +212,54 @@ extern const QgFsOps qg_fs_ext;
 extern const QgFsOps qg_fs_xfs;
 extern const QgFsOps qg_fs_btrfs;
 
+/* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
+ * ...); a refusal when nothing or more than one signature is there. */
+char *qg_fs_probe_type(const char *device, GError **error);
 /* fs.c: probe the filesystem on @device (blkid TYPE), find its mount. */
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
                     QgLayer **layer, GError **error);
 gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
                      GError **error);
+
+/* The layers between the partition (or disk) and the filesystem: one file
+ * each (layer-crypt.c, layer-lvm.c), the same small interface.  plan() fills
+ * step->layer from what it finds and from the size the layer below will have
+ * (ctx->below_bytes), refusing before anything is written; apply() grows the
+ * layer to fill what is below it now and re-probes its size. */
+typedef struct QgStep QgStep;
+typedef struct {
+    const QgRequest *req;
+    const QgNode *below;    /* the block device the layer rests on */
+    const QgNode *above;    /* the layer's own block device (crypt, LV), or
+                             * NULL for one that has none (a PV) */
+    uint64_t below_bytes;   /* what the device below will hold after its grow */
+    const QgLayer *below_layer;  /* the layer planned just below, if any */
+    GPtrArray *warnings;
+} QgStepCtx;
+typedef struct {
+    QgLayerKind kind;
+    gboolean (*plan)(QgStep *step, const QgStepCtx *ctx, GError **error);
+    gboolean (*apply)(QgStep *step, GError **error);
+    void (*free_priv)(void *priv);
+} QgStepOps;
+struct QgStep {
+    const QgStepOps *ops;
+    QgLayer *layer;  /* owned by the result once planned */
+    void *priv;
+};
+extern const QgStepOps qg_step_crypt;
+extern const QgStepOps qg_step_lvm_pv;
+extern const QgStepOps qg_step_lvm_lv;
+
+/* lvm-tool.c: LVM through its own tool (its locking, metadata archive and
+ * udev handling are LVM's), reports as JSON, never human text. */
+gboolean qg_lvm_run(const char *const *args, GError **error);
+/* Rows of "lvm CMD --reportformat json --units b --nosuffix -o FIELDS
+ * [NAME]" (CMD "pvs" or "lvs"), each a GHashTable of field -> string. */
+GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
+                         GError **error);
+gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out,
+                          GError **error);
 
 /* fault.c: the test build's fault points (see fault.c); nothing elsewhere. */
 #ifdef QG_FAULT_INJECTION

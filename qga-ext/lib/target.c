@@ -17,6 +17,7 @@ void qg_target_clear(QgTarget *t)
     g_clear_pointer(&t->disk_node, g_free);
     g_clear_pointer(&t->part_name, g_free);
     g_clear_pointer(&t->part_node, g_free);
+    g_clear_pointer(&t->upper, g_ptr_array_unref);
     memset(t, 0, sizeof(*t));
 }
 
@@ -50,12 +51,13 @@ gboolean qg_block_size_bytes(const char *name, uint64_t *out, GError **error)
     return TRUE;
 }
 
-/* Fill t from a block device number: whole disk or partition. */
+/* Fill t from a block device number: whole disk, partition, or a device
+ * stacked on one (whose chain down to it goes into t->upper). */
 static gboolean target_from_dev(dev_t dev, const char *what, QgTarget *t, GError **error)
 {
     g_autofree char *link = sysfs_of_dev(dev);
     g_autofree char *real = realpath(link, NULL);
-    g_autofree char *dm = NULL;
+    g_autofree char *name = NULL, *base = NULL;
     g_autofree char *partfile = NULL;
 
     if (!real) {
@@ -63,12 +65,20 @@ static gboolean target_from_dev(dev_t dev, const char *what, QgTarget *t, GError
                     "%s: block device %u:%u is not in sysfs", what, major(dev), minor(dev));
         return FALSE;
     }
-    dm = g_build_filename(real, "dm", NULL);
-    if (access(dm, F_OK) == 0) {
-        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                    "%s: device-mapper devices (LVM, LUKS) are not supported; "
-                    "nothing was changed", what);
+    name = g_path_get_basename(real);
+    if (!qg_stack_down(name, &base, &t->upper, error))
         return FALSE;
+    if (t->upper->len) {
+        /* the partition or disk the stack rests on */
+        g_free(real);
+        g_autofree char *cls = g_strdup_printf("/sys/class/block/%s", base);
+        if (!(real = realpath(cls, NULL))) {
+            g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND, "%s: %s is not in sysfs",
+                        what, base);
+            return FALSE;
+        }
+        if (!dev_of_name(base, &dev, error))
+            return FALSE;
     }
     partfile = g_build_filename(real, "partition", NULL);
     if (access(partfile, F_OK) == 0) {

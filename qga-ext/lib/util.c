@@ -66,12 +66,14 @@ gboolean qg_parse_size(const char *text, uint64_t *out, GError **error)
     return FALSE;
 }
 
-gboolean qg_run_tool(const char *const *argv, const int *ok_codes, GError **error)
+gboolean qg_run_tool_env(const char *const *argv, const char *const *env, const int *ok_codes,
+                         char **stdout_text, GError **error)
 {
     static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
     g_autofree char *prog = NULL;
     g_autofree char *out = NULL, *err = NULL;
     g_autoptr(GError) e = NULL;
+    g_auto(GStrv) envp = g_get_environ();
     int status;
 
     for (size_t i = 0; i < G_N_ELEMENTS(dirs) && !prog; i++) {
@@ -86,22 +88,34 @@ gboolean qg_run_tool(const char *const *argv, const int *ok_codes, GError **erro
                     "%s is needed but not installed", argv[0]);
         return FALSE;
     }
+    for (const char *const *v = env; v && *v; v++) {
+        g_auto(GStrv) kv = g_strsplit(*v, "=", 2);
+        envp = g_environ_setenv(envp, kv[0], kv[1] ? kv[1] : "", TRUE);
+    }
     g_autofree char **av = g_memdup2(argv, sizeof(char *) * (g_strv_length((char **)argv) + 1));
     av[0] = prog;
-    if (!g_spawn_sync(NULL, av, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+    if (!g_spawn_sync(NULL, av, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
                       &status, &e)) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "cannot run %s: %s", prog, e->message);
         return FALSE;
     }
     if (WIFEXITED(status))
         for (const int *c = ok_codes; *c >= 0; c++)
-            if (WEXITSTATUS(status) == *c)
+            if (WEXITSTATUS(status) == *c) {
+                if (stdout_text)
+                    *stdout_text = g_steal_pointer(&out);
                 return TRUE;
+            }
     g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "%s failed (%s %d): %s", argv[0],
                 WIFEXITED(status) ? "exit code" : "signal",
                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
                 g_strstrip(*err ? err : out));
     return FALSE;
+}
+
+gboolean qg_run_tool(const char *const *argv, const int *ok_codes, GError **error)
+{
+    return qg_run_tool_env(argv, NULL, ok_codes, NULL, error);
 }
 
 int qg_open_mount(const char *mountpoint, GError **error)

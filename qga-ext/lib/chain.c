@@ -1,0 +1,129 @@
+/* The chain of block devices to grow, from the partition (or whole disk) up:
+ * the devices stacked on it as the kernel links them (holders/), or, when
+ * the target named a device higher up, the chain down to it.  Where the
+ * stack forks (a PV holding several LVs), the request chooses the LV; with
+ * no choice the chain ends at the PV and its new space stays free. */
+#include "internal.h"
+
+#include <string.h>
+#include <sys/sysmacros.h>
+
+void qg_chain_clear(QgChain *c)
+{
+    g_clear_pointer(&c->nodes, g_ptr_array_unref);
+    g_clear_pointer(&c->pv_note, g_free);
+}
+
+static gboolean is_lv(const QgNode *n)
+{
+    return n->kind == QG_NODE_DM && g_str_has_prefix(n->dm_uuid, "LVM-");
+}
+
+/* The holder of @name that is the dm device of LV "VG/LV". */
+static char *holder_of_lv(const char *name, GPtrArray *holders, const char *lv, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", "lv_kernel_major,lv_kernel_minor", lv,
+                                              error);
+    uint64_t ma, mi;
+    if (!rows)
+        return NULL;
+    if (rows->len != 1 || !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_major", &ma, error) ||
+        !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_minor", &mi, error)) {
+        if (error && !*error)
+            g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND, "no logical volume %s", lv);
+        return NULL;
+    }
+    for (guint i = 0; i < holders->len; i++) {
+        g_autoptr(QgNode) h = qg_node_new(holders->pdata[i], NULL);
+        if (h && major(h->dev) == ma && minor(h->dev) == mi)
+            return g_strdup(h->name);
+    }
+    g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                "logical volume %s is not active on /dev/%s; nothing was changed", lv, name);
+    return NULL;
+}
+
+gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GError **error)
+{
+    const char *base = t->part_name ? t->part_name : t->disk_name;
+    QgNode *n;
+
+    memset(c, 0, sizeof(*c));
+    c->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)qg_node_free);
+    if (!(n = qg_node_new(base, error)))
+        return FALSE;
+    g_ptr_array_add(c->nodes, n);
+
+    if (t->upper && t->upper->len) {
+        /* the target named a device above: exactly its chain down */
+        for (guint i = 0; i < t->upper->len; i++) {
+            const QgNode *u = t->upper->pdata[i];
+            if (!(n = qg_node_new(u->name, error)))
+                return FALSE;
+            g_ptr_array_add(c->nodes, n);
+        }
+    } else {
+        g_autofree char *cur = g_strdup(base);
+        for (int depth = 0; depth < 16; depth++) {
+            g_autoptr(GPtrArray) holders = qg_node_links(cur, "holders");
+            g_autofree char *next = NULL;
+            if (holders->len == 0)
+                break;
+            if (holders->len == 1) {
+                next = g_strdup(holders->pdata[0]);
+            } else if (req->lv && req->lvm != QG_LVM_PV) {
+                if (!(next = holder_of_lv(cur, holders, req->lv, error)))
+                    return FALSE;
+            } else {
+                /* several LVs on one PV (or a device held twice): the PV
+                 * grows, the choice of LV is the user's */
+                g_autoptr(QgNode) h = qg_node_new(holders->pdata[0], error);
+                if (!h)
+                    return FALSE;
+                if (!is_lv(h)) {
+                    g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                                "/dev/%s is held by %u devices (%s, ...); qga-grow cannot "
+                                "tell which to grow, nothing was changed", cur,
+                                holders->len, h->node);
+                    return FALSE;
+                }
+                c->pv_on_top = TRUE;
+                c->pv_note = g_strdup_printf(
+                    "/dev/%s holds %u logical volumes: the physical volume grows and its "
+                    "new space stays free in the volume group; name the one to grow with "
+                    "--lv VG/LV (the agent command's \"lv\", lvm=lv with lv= in auto.conf)",
+                    cur, holders->len);
+                break;
+            }
+            if (!(n = qg_node_new(next, error)))
+                return FALSE;
+            if (n->kind == QG_NODE_MD) {
+                g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                            "/dev/%s is a member of the md RAID array %s; growing md arrays "
+                            "is not supported yet, nothing was changed", cur, n->node);
+                qg_node_free(n);
+                return FALSE;
+            }
+            g_ptr_array_add(c->nodes, n);
+            g_free(cur);
+            cur = g_strdup(next);
+        }
+    }
+
+    /* lvm=pv: the chain ends at the first PV, whatever LV sits on it */
+    if (req->lvm == QG_LVM_PV) {
+        for (guint i = 1; i < c->nodes->len; i++) {
+            if (is_lv(c->nodes->pdata[i])) {
+                g_ptr_array_set_size(c->nodes, i);
+                c->pv_on_top = TRUE;
+                g_clear_pointer(&c->pv_note, g_free);
+                c->pv_note = g_strdup_printf(
+                    "%s: only the physical volume grows (LVM mode pv); its new space "
+                    "stays free in the volume group",
+                    ((QgNode *)c->nodes->pdata[i - 1])->node);
+                break;
+            }
+        }
+    }
+    return TRUE;
+}

@@ -1,0 +1,190 @@
+/* The dm-crypt layer (LUKS1, LUKS2, plain): the active mapping grows to fill
+ * its device, through libcryptsetup's crypt_resize().
+ *
+ * LUKS1 and plain mappings carry their volume key in the kernel's table, so
+ * a resize needs no secret.  A LUKS2 mapping keeps its key in the kernel
+ * keyring, which user space cannot read back: the table reload needs the key
+ * again.  Tried in order: nothing (a mapping with its key in the table),
+ * the header's LUKS2 tokens, then the request's key file (a path; key
+ * material never passes through us).  With none that works, the plan refuses
+ * before anything is written.  Key slots are never added or removed. */
+#include "internal.h"
+
+#include <errno.h>
+#include <libcryptsetup.h>
+#include <string.h>
+
+typedef struct {
+    struct crypt_device *cd;
+    char *name;          /* the mapping's dm name */
+    char *below;         /* kernel name of the device it rests on */
+    uint64_t offset;     /* bytes of that device before the data */
+    uint64_t sector;     /* encryption sector size */
+    char *last_error;    /* libcryptsetup's own words, for our messages */
+    gboolean in_keyring; /* volume key in the keyring: load it before resizing */
+    const char *key_file;
+} CryptPriv;
+
+static void crypt_priv_free(void *p)
+{
+    CryptPriv *c = p;
+    if (!c)
+        return;
+    if (c->cd)
+        crypt_free(c->cd);
+    g_free(c->name);
+    g_free(c->below);
+    g_free(c->last_error);
+    g_free(c);
+}
+
+static void keep_error(int level, const char *msg, void *usrptr)
+{
+    CryptPriv *c = usrptr;
+    if (level != CRYPT_LOG_ERROR)
+        return;
+    g_free(c->last_error);
+    c->last_error = g_strstrip(g_strdup(msg));
+}
+
+static const char *type_name(struct crypt_device *cd)
+{
+    const char *t = crypt_get_type(cd);
+    if (!t)
+        return "plain";
+    if (!strcmp(t, CRYPT_LUKS1))
+        return "luks1";
+    if (!strcmp(t, CRYPT_LUKS2))
+        return "luks2";
+    if (!strcmp(t, CRYPT_PLAIN))
+        return "plain";
+    return NULL;
+}
+
+/* What the mapping can hold on a device of @bytes. */
+static uint64_t crypt_reach(const CryptPriv *c, uint64_t bytes)
+{
+    return bytes > c->offset ? (bytes - c->offset) / c->sector * c->sector : 0;
+}
+
+/* Verify, or with @load put into the kernel keyring for crypt_resize(), the
+ * volume key: from a token, else from the key file.  Returns a negative
+ * errno when neither unlocks a key slot. */
+static int unlock(CryptPriv *c, gboolean load, const char **how)
+{
+    uint32_t flags = load ? CRYPT_ACTIVATE_KEYRING_KEY : 0;
+    int r = crypt_activate_by_token(c->cd, NULL, CRYPT_ANY_TOKEN, NULL, flags);
+    *how = "a LUKS2 token";
+    if (r >= 0 || !c->key_file)
+        return r;
+    *how = "the key file";
+    return crypt_activate_by_keyfile_device_offset(c->cd, NULL, CRYPT_ANY_SLOT, c->key_file,
+                                                   0, 0, flags);
+}
+
+static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
+{
+    CryptPriv *c = g_new0(CryptPriv, 1);
+    struct crypt_active_device cad;
+    const char *type;
+    int r;
+
+    step->priv = c;
+    c->name = g_strdup(ctx->above->dm_name);
+    c->below = g_strdup(ctx->below->name);
+    c->key_file = ctx->req->key_file;
+    if ((r = crypt_init_by_name(&c->cd, c->name)) < 0)
+        return qg_set_errno_error(error, -r, "%s: cannot read the crypt mapping %s",
+                                  ctx->above->node, c->name);
+    crypt_set_log_callback(c->cd, keep_error, c);
+    if ((r = crypt_get_active_device(c->cd, c->name, &cad)) < 0)
+        return qg_set_errno_error(error, -r, "%s: cannot read the active crypt mapping",
+                                  ctx->above->node);
+    if (!(type = type_name(c->cd))) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s is a %s mapping; qga-grow grows LUKS1, LUKS2 and plain dm-crypt "
+                    "only, nothing was changed", ctx->above->node, crypt_get_type(c->cd));
+        return FALSE;
+    }
+    if (cad.flags & CRYPT_ACTIVATE_READONLY) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s is a read-only mapping; nothing was changed", ctx->above->node);
+        return FALSE;
+    }
+
+    /* The mapping fills its device from its data offset on, in whole
+     * encryption sectors. */
+    c->sector = crypt_get_sector_size(c->cd) > 0 ? (uint64_t)crypt_get_sector_size(c->cd) : 512;
+    c->offset = cad.offset * 512;
+    uint64_t reach = crypt_reach(c, ctx->below_bytes);
+
+    QgLayer *layer = qg_layer_new(QG_LAYER_CRYPT, ctx->above->node, type);
+    step->layer = layer;
+    layer->old_size = cad.size * 512;
+    layer->size = MAX(layer->old_size, reach);
+    layer->changed = layer->size > layer->old_size;
+
+    c->in_keyring = (cad.flags & CRYPT_ACTIVATE_KEYRING_KEY) != 0;
+    if (c->in_keyring && layer->changed) {
+        const char *how;
+        if ((r = unlock(c, FALSE, &how)) < 0) {
+            g_autofree char *why = c->key_file
+                ? g_strdup_printf("the key file %s unlocks no key slot of it (%s)",
+                                  c->key_file, c->last_error ? c->last_error
+                                                             : g_strerror(-r))
+                : g_strdup("no LUKS2 token of its header unlocked it and no key file "
+                           "was given");
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s (LUKS2) keeps its volume key in the kernel keyring, so growing "
+                        "it needs the key again: %s. Give a key file inside the guest "
+                        "(qga-grow --key-file FILE, the agent command's \"key-file\", or "
+                        "key-file= in auto.conf) or add a LUKS2 token to the header; "
+                        "nothing was changed", ctx->above->node, why);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean crypt_apply(QgStep *step, GError **error)
+{
+    CryptPriv *c = step->priv;
+    struct crypt_active_device cad;
+    const char *how;
+    uint64_t below;
+    int r;
+
+    /* again from what the kernel says now: another grower may have been
+     * here, and a rerun after a crash finds this half of the work done */
+    if (!qg_block_size_bytes(c->below, &below, error))
+        return FALSE;
+    if ((r = crypt_get_active_device(c->cd, c->name, &cad)) < 0)
+        return qg_set_errno_error(error, -r, "%s: cannot read the active crypt mapping",
+                                  step->layer->device);
+    if (crypt_reach(c, below) <= cad.size * 512) {
+        step->layer->size = cad.size * 512;
+        step->layer->changed = step->layer->size != step->layer->old_size;
+        return TRUE;
+    }
+    if (c->in_keyring && (r = unlock(c, TRUE, &how)) < 0)
+        return qg_set_errno_error(error, -r, "%s: %s no longer unlocks the volume key",
+                                  step->layer->device, how);
+    qg_fault_point("crypt-resizing");
+    if ((r = crypt_resize(c->cd, c->name, 0)) < 0)
+        return qg_set_errno_error(error, -r, "%s: cannot grow the crypt mapping%s%s",
+                                  step->layer->device, c->last_error ? ": " : "",
+                                  c->last_error ? c->last_error : "");
+    if ((r = crypt_get_active_device(c->cd, c->name, &cad)) < 0)
+        return qg_set_errno_error(error, -r, "%s: cannot read the grown crypt mapping",
+                                  step->layer->device);
+    step->layer->size = cad.size * 512;
+    step->layer->changed = step->layer->size != step->layer->old_size;
+    return TRUE;
+}
+
+const QgStepOps qg_step_crypt = {
+    .kind = QG_LAYER_CRYPT,
+    .plan = crypt_plan,
+    .apply = crypt_apply,
+    .free_priv = crypt_priv_free,
+};

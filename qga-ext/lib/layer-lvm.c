@@ -1,0 +1,238 @@
+/* The LVM layers: a physical volume grows to fill its device (pvresize), then
+ * one logical volume takes the volume group's free extents (lvextend), as
+ * the classic "pvresize; lvextend -l +100%FREE" does.  Only linear and
+ * striped LVs grow; snapshots, thin volumes, caches, mirrors and RAID LVs are
+ * refused by name (a thin volume is never grown behind its user's back). */
+#include "internal.h"
+
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#define PV_FIELDS "pv_name,pv_size,dev_size,pe_start,pv_pe_count,vg_name,vg_extent_size"
+#define LV_FIELDS "lv_full_name,lv_path,lv_size,segtype,lv_role,lv_attr,vg_free," \
+                  "vg_free_count,vg_extent_size,lv_kernel_major,lv_kernel_minor"
+
+typedef struct {
+    char *pv;       /* the PV's device node */
+    char *lv;       /* "VG/LV" */
+    uint64_t pe_start, extent, pe_count;
+} LvmPriv;
+
+static void lvm_priv_free(void *p)
+{
+    LvmPriv *l = p;
+    if (!l)
+        return;
+    g_free(l->pv);
+    g_free(l->lv);
+    g_free(l);
+}
+
+static GHashTable *pv_row(const char *node, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("pvs", PV_FIELDS, node, error);
+    if (!rows)
+        return NULL;
+    if (rows->len != 1) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                    "lvm pvs reported %u physical volumes for %s", rows->len, node);
+        return NULL;
+    }
+    return g_hash_table_ref(rows->pdata[0]);
+}
+
+/* The PV's size once it fills @dev_bytes: whole extents past its data
+ * start, as pvresize leaves it. */
+static uint64_t pv_reachable(const LvmPriv *l, uint64_t dev_bytes)
+{
+    if (dev_bytes <= l->pe_start)
+        return 0;
+    uint64_t room = dev_bytes - l->pe_start;
+    return l->extent ? room / l->extent * l->extent : room;
+}
+
+static gboolean pv_read(LvmPriv *l, uint64_t *pv_size, uint64_t *dev_size, char **vg,
+                        GError **error)
+{
+    g_autoptr(GHashTable) row = pv_row(l->pv, error);
+    if (!row)
+        return FALSE;
+    if (!qg_lvm_field_u64(row, "pv_size", pv_size, error) ||
+        !qg_lvm_field_u64(row, "dev_size", dev_size, error) ||
+        !qg_lvm_field_u64(row, "pe_start", &l->pe_start, error) ||
+        !qg_lvm_field_u64(row, "pv_pe_count", &l->pe_count, error))
+        return FALSE;
+    const char *ext = g_hash_table_lookup(row, "vg_extent_size");
+    l->extent = 0;
+    if (ext && *ext && !qg_lvm_field_u64(row, "vg_extent_size", &l->extent, error))
+        return FALSE;
+    if (vg) {
+        const char *name = g_hash_table_lookup(row, "vg_name");
+        *vg = g_strdup(name && *name ? name : "-");
+    }
+    return TRUE;
+}
+
+static gboolean pv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
+{
+    LvmPriv *l = g_new0(LvmPriv, 1);
+    g_autofree char *vg = NULL;
+    uint64_t size, dev_size;
+
+    step->priv = l;
+    l->pv = g_strdup(ctx->below->node);
+    if (!pv_read(l, &size, &dev_size, &vg, error))
+        return FALSE;
+    QgLayer *layer = qg_layer_new(QG_LAYER_LVM_PV, l->pv, vg);
+    step->layer = layer;
+    layer->old_size = size;
+    layer->size = MAX(size, pv_reachable(l, ctx->below_bytes));
+    layer->changed = layer->size > size;
+    return TRUE;
+}
+
+static gboolean pv_apply(QgStep *step, GError **error)
+{
+    LvmPriv *l = step->priv;
+    uint64_t size, dev_size;
+
+    if (!pv_read(l, &size, &dev_size, NULL, error))
+        return FALSE;
+    qg_fault_point("pv-resizing");
+    if (pv_reachable(l, dev_size) > size) {
+        const char *const args[] = { "pvresize", l->pv, NULL };
+        if (!qg_lvm_run(args, error))
+            return FALSE;
+    }
+    if (!pv_read(l, &step->layer->size, &dev_size, NULL, error))
+        return FALSE;
+    step->layer->changed = step->layer->size != step->layer->old_size;
+    return TRUE;
+}
+
+const QgStepOps qg_step_lvm_pv = {
+    .kind = QG_LAYER_LVM_PV,
+    .plan = pv_plan,
+    .apply = pv_apply,
+    .free_priv = lvm_priv_free,
+};
+
+/* The row of the LV whose dm device is @dev, among the VG's LVs. */
+static GHashTable *lv_row(const char *vg, dev_t dev, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", LV_FIELDS, vg, error);
+    if (!rows)
+        return NULL;
+    for (guint i = 0; i < rows->len; i++) {
+        uint64_t ma, mi;
+        if (qg_lvm_field_u64(rows->pdata[i], "lv_kernel_major", &ma, NULL) &&
+            qg_lvm_field_u64(rows->pdata[i], "lv_kernel_minor", &mi, NULL) &&
+            ma == major(dev) && mi == minor(dev))
+            return g_hash_table_ref(rows->pdata[i]);
+    }
+    g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                "lvm lvs does not list device %u:%u in volume group %s", major(dev),
+                minor(dev), vg);
+    return NULL;
+}
+
+/* Why an LV of this kind is not grown, or NULL. */
+static const char *lv_refusal(GHashTable *row)
+{
+    const char *seg = g_hash_table_lookup(row, "segtype");
+    const char *role = g_hash_table_lookup(row, "lv_role");
+    if (role && strstr(role, "snapshot"))
+        return "is a snapshot";
+    if (role && strstr(role, "origin"))
+        return "has snapshots (an origin grows only with them in mind)";
+    if (!seg || (strcmp(seg, "linear") && strcmp(seg, "striped"))) {
+        if (seg && !strcmp(seg, "thin"))
+            return "is a thin volume (its virtual size is its owner's choice)";
+        return NULL;  /* the caller names the segment type */
+    }
+    return "";
+}
+
+static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
+{
+    LvmPriv *l = g_new0(LvmPriv, 1);
+    const QgLayer *pv = ctx->below_layer;
+    uint64_t size, vg_free;
+
+    step->priv = l;
+    if (!pv || pv->kind != QG_LAYER_LVM_PV) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "%s: an LV must rest on a PV layer",
+                    ctx->above->node);
+        return FALSE;
+    }
+    g_autoptr(GHashTable) row = lv_row(pv->type, ctx->above->dev, error);
+    if (!row)
+        return FALSE;
+    l->lv = g_strdup(g_hash_table_lookup(row, "lv_full_name"));
+    const char *why = lv_refusal(row);
+    if (!why || *why) {
+        const char *seg = g_hash_table_lookup(row, "segtype");
+        if (why)
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "logical volume %s %s; qga-grow does not grow it, nothing was "
+                        "changed", l->lv, why);
+        else
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "logical volume %s is of type %s; qga-grow grows linear and "
+                        "striped LVs only, nothing was changed", l->lv, seg ? seg : "?");
+        return FALSE;
+    }
+    if (!qg_lvm_field_u64(row, "lv_size", &size, error) ||
+        !qg_lvm_field_u64(row, "vg_free", &vg_free, error))
+        return FALSE;
+    const char *path = g_hash_table_lookup(row, "lv_path");
+    QgLayer *layer = qg_layer_new(QG_LAYER_LVM_LV, path && *path ? path : ctx->above->node,
+                                  g_hash_table_lookup(row, "segtype"));
+    step->layer = layer;
+    layer->old_size = size;
+    /* all of the VG's free space, the PV's new extents with it */
+    layer->size = size + vg_free + (pv->size - pv->old_size);
+    layer->changed = layer->size > size;
+    return TRUE;
+}
+
+static gboolean lv_read(LvmPriv *l, uint64_t *size, uint64_t *free_count, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", LV_FIELDS, l->lv, error);
+    if (!rows)
+        return FALSE;
+    if (rows->len != 1) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm lvs reported %u rows for %s",
+                    rows->len, l->lv);
+        return FALSE;
+    }
+    return qg_lvm_field_u64(rows->pdata[0], "lv_size", size, error) &&
+           qg_lvm_field_u64(rows->pdata[0], "vg_free_count", free_count, error);
+}
+
+static gboolean lv_apply(QgStep *step, GError **error)
+{
+    LvmPriv *l = step->priv;
+    uint64_t size, free_count;
+
+    if (!lv_read(l, &size, &free_count, error))
+        return FALSE;
+    qg_fault_point("lv-extending");
+    if (free_count > 0) {
+        g_autofree char *extents = g_strdup_printf("+%" G_GUINT64_FORMAT, free_count);
+        const char *const args[] = { "lvextend", "-l", extents, l->lv, NULL };
+        if (!qg_lvm_run(args, error))
+            return FALSE;
+    }
+    if (!lv_read(l, &step->layer->size, &free_count, error))
+        return FALSE;
+    step->layer->changed = step->layer->size != step->layer->old_size;
+    return TRUE;
+}
+
+const QgStepOps qg_step_lvm_lv = {
+    .kind = QG_LAYER_LVM_LV,
+    .plan = lv_plan,
+    .apply = lv_apply,
+    .free_priv = lvm_priv_free,
+};

@@ -1,0 +1,99 @@
+/* LVM through its own tool, "lvm".  Its library interface (lvm2cmd) would run
+ * LVM inside our process, qemu-ga included, with LVM's global state and its
+ * memory locking during device suspends; the tool keeps all of that in a
+ * child, and takes LVM's own VG locks and writes its metadata archive as it
+ * always does.  Reports are read as JSON with byte units, so no locale or
+ * human wording is ever parsed. */
+#include "internal.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Without udevd (early boot, minimal guests), LVM would wait for udev to
+ * create nodes that never come; it then manages /dev itself. */
+static const char *const *lvm_env(void)
+{
+    static const char *const with_udev[] = { "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
+    static const char *const without_udev[] = { "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1",
+                                                "DM_DISABLE_UDEV=1", NULL };
+    return access("/run/udev/control", F_OK) == 0 ? with_udev : without_udev;
+}
+
+gboolean qg_lvm_run(const char *const *args, GError **error)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    static const int ok[] = { 0, -1 };
+
+    g_ptr_array_add(argv, (char *)"lvm");
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (char *)*a);
+    g_ptr_array_add(argv, NULL);
+    return qg_run_tool_env((const char *const *)argv->pdata, lvm_env(), ok, NULL, error);
+}
+
+static GHashTable *row_from_object(JsonObject *o)
+{
+    GHashTable *row = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GList) members = json_object_get_members(o);
+    for (GList *m = members; m; m = m->next) {
+        JsonNode *v = json_object_get_member(o, m->data);
+        if (JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING)
+            g_hash_table_insert(row, g_strdup(m->data), g_strdup(json_node_get_string(v)));
+    }
+    return row;
+}
+
+GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
+                         GError **error)
+{
+    const char *argv[] = { "lvm", cmd, "--reportformat", "json", "--units", "b", "--nosuffix",
+                           "-o", fields, name, NULL };
+    static const int ok[] = { 0, -1 };
+    g_autofree char *out = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) e = NULL;
+    /* "pvs" reports "pv" rows, "lvs" "lv" rows */
+    g_autofree char *key = g_strndup(cmd, strlen(cmd) - 1);
+
+    if (!qg_run_tool_env(argv, lvm_env(), ok, &out, error))
+        return NULL;
+    if (!json_parser_load_from_data(parser, out, -1, &e)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm %s gave no JSON report: %s", cmd,
+                    e->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonArray *report = o && json_object_has_member(o, "report")
+                            ? json_object_get_array_member(o, "report") : NULL;
+    JsonObject *first = report && json_array_get_length(report) > 0
+                            ? json_array_get_object_element(report, 0) : NULL;
+    JsonArray *rows = first && json_object_has_member(first, key)
+                          ? json_object_get_array_member(first, key) : NULL;
+    if (!rows) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                    "lvm %s's JSON report has no \"%s\" rows", cmd, key);
+        return NULL;
+    }
+    GPtrArray *res = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+    for (guint i = 0; i < json_array_get_length(rows); i++) {
+        JsonNode *r = json_array_get_element(rows, i);
+        if (JSON_NODE_HOLDS_OBJECT(r))
+            g_ptr_array_add(res, row_from_object(json_node_get_object(r)));
+    }
+    return res;
+}
+
+gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out, GError **error)
+{
+    const char *v = g_hash_table_lookup(row, field);
+    guint64 n;
+    if (!v || !g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT64, &n, NULL)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                    "lvm reported \"%s\" for %s, not a number", v ? v : "nothing", field);
+        return FALSE;
+    }
+    *out = n;
+    return TRUE;
+}
