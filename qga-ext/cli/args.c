@@ -24,6 +24,31 @@ static gboolean parse_timeout(const char *text, unsigned *ms)
     return TRUE;
 }
 
+gboolean qg_cli_valid_lv(const char *text)
+{
+    /* LVM's names: letters, digits and "+_.-", not starting with "-" */
+    const char *slash = strchr(text, '/');
+    if (!slash || slash == text || !slash[1] || strchr(slash + 1, '/'))
+        return FALSE;
+    for (const char *p = text; *p; p++)
+        if (p != slash && !g_ascii_isalnum(*p) && !strchr("+_.-", *p))
+            return FALSE;
+    return text[0] != '-' && slash[1] != '-';
+}
+
+gboolean qg_cli_parse_lvm_mode(const char *text, QgLvmMode *out)
+{
+    if (!strcmp(text, "pv"))
+        *out = QG_LVM_PV;
+    else if (!strcmp(text, "lv"))
+        *out = QG_LVM_LV;
+    else if (!strcmp(text, "auto"))
+        *out = QG_LVM_AUTO;
+    else
+        return FALSE;
+    return TRUE;
+}
+
 gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error)
 {
     g_autoptr(GError) e = NULL;
@@ -55,6 +80,21 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
             if (!val || !parse_timeout(val, &out->req.expect_timeout_ms))
                 return invalid(error, "--wait-timeout needs seconds from 0 to 3600, not \"%s\"",
                                val ? val : "");
+        } else if (qg_opt_is(a, "-k", "--key-file")) {
+            if (!(val = qg_opt_value(argc, argv, &i)) || !*val)
+                return invalid(error, "%s needs the path of a key file", a);
+            out->req.key_file = val;
+        } else if (qg_opt_is(a, NULL, "--lv")) {
+            if (!(val = qg_opt_value(argc, argv, &i)) || !qg_cli_valid_lv(val))
+                return invalid(error, "--lv needs a logical volume as VG/LV, not \"%s\"",
+                               val ? val : "");
+            out->req.lv = val;
+            if (out->req.lvm == QG_LVM_AUTO)
+                out->req.lvm = QG_LVM_LV;
+        } else if (qg_opt_is(a, NULL, "--lvm")) {
+            val = qg_opt_value(argc, argv, &i);
+            if (!val || !qg_cli_parse_lvm_mode(val, &out->req.lvm))
+                return invalid(error, "--lvm takes pv, lv or auto, not \"%s\"", val ? val : "");
         } else if (!strcmp(a, "--")) {
             if (i + 1 < argc && !out->target)
                 out->target = argv[++i];
@@ -71,6 +111,8 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
     if (!out->target)
         return invalid(error, "no target: name a disk, a partition, a mountpoint or "
                               "serial:SERIAL");
+    if (out->req.lv && out->req.lvm == QG_LVM_PV)
+        return invalid(error, "--lv names an LV to grow, --lvm pv grows none: choose one");
     return TRUE;
 }
 

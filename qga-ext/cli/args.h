@@ -18,6 +18,11 @@ typedef struct {
  * missing argument; its message is for "qga-grow: ...". */
 gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error);
 
+/* "VG/LV" with LVM's name characters. */
+gboolean qg_cli_valid_lv(const char *text);
+/* "pv", "lv" or "auto". */
+gboolean qg_cli_parse_lvm_mode(const char *text, QgLvmMode *out);
+
 /* "qga-grow growpart DISK PARTNUM [options]": argv[0] is "growpart". */
 typedef struct {
     QgRequest req;       /* device, partno, dry_run, min_gain, partition_only */
