@@ -8,6 +8,7 @@
  * only on the kernel's RESIZE=1 events, and a run that finds nothing to do
  * writes nothing.  It does not race the agent command: both take the
  * whole-disk lock, and whoever comes second finds nothing to do. */
+#include "args.h"
 #include "cli.h"
 #include "cli-opt.h"
 #include "output.h"
@@ -42,11 +43,68 @@ static const char usage_text[] =
     "Exit status: 0 grown, 1 nothing to do or not enabled, 2 error.\n"
     "See qga-grow(8) and qga-grow-auto.conf(5).\n";
 
+/* How the stack on a disk grows: [auto] has the defaults, a [disk NAME]
+ * group (NAME as in disks=) those of one disk. */
+typedef struct {
+    char *key_file;
+    char *lv;
+    QgLvmMode lvm;
+} StackConfig;
+
 typedef struct {
     gboolean enabled;
     char **disks;  /* NULL: all */
     gboolean root_only;
+    StackConfig stack;
+    GKeyFile *kf;  /* for the [disk NAME] groups */
+    char *path;
 } AutoConfig;
+
+static void auto_config_clear(AutoConfig *cfg)
+{
+    g_strfreev(cfg->disks);
+    g_free(cfg->stack.key_file);
+    g_free(cfg->stack.lv);
+    if (cfg->kf)
+        g_key_file_unref(cfg->kf);
+    g_free(cfg->path);
+}
+
+/* key-file=, lvm= and lv= of @group, over what @out has. */
+static gboolean load_stack(GKeyFile *kf, const char *path, const char *group, StackConfig *out,
+                           GError **error)
+{
+    g_autofree char *key = g_key_file_get_string(kf, group, "key-file", NULL);
+    g_autofree char *lvm = g_key_file_get_string(kf, group, "lvm", NULL);
+    g_autofree char *lv = g_key_file_get_string(kf, group, "lv", NULL);
+
+    if (key) {
+        g_strstrip(key);
+        if (key[0] != '/') {
+            g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                        "%s: [%s] key-file must be an absolute path, not \"%s\"", path,
+                        group, key);
+            return FALSE;
+        }
+        g_free(out->key_file);
+        out->key_file = g_steal_pointer(&key);
+    }
+    if (lvm && !qg_cli_parse_lvm_mode(g_strstrip(lvm), &out->lvm)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                    "%s: [%s] lvm must be pv, lv or auto, not \"%s\"", path, group, lvm);
+        return FALSE;
+    }
+    if (lv) {
+        if (!qg_cli_valid_lv(g_strstrip(lv))) {
+            g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                        "%s: [%s] lv must be VG/LV, not \"%s\"", path, group, lv);
+            return FALSE;
+        }
+        g_free(out->lv);
+        out->lv = g_steal_pointer(&lv);
+    }
+    return TRUE;
+}
 
 static gboolean to_kmsg;
 static const char *log_event;  /* the uevent's number, when known */
@@ -84,11 +142,26 @@ static gboolean load_config(const char *path, gboolean must_exist, AutoConfig *c
     cfg->enabled = TRUE;
     cfg->disks = NULL;
     cfg->root_only = FALSE;
+    cfg->path = g_strdup(path);
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
         if (!must_exist && g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
         g_set_error(error, QG_ERROR, QG_ERROR_INVALID, "%s: %s", path, e->message);
         return FALSE;
+    }
+    cfg->kf = g_key_file_ref(kf);
+    if (!load_stack(kf, path, "auto", &cfg->stack, error))
+        return FALSE;
+    /* every [disk NAME] group is checked now, not only when its disk grows */
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        StackConfig probe = { 0 };
+        gboolean ok = !g_str_has_prefix(*g, "disk ") ||
+                      load_stack(kf, path, *g, &probe, error);
+        g_free(probe.key_file);
+        g_free(probe.lv);
+        if (!ok)
+            return FALSE;
     }
     if (g_key_file_has_key(kf, "auto", "enabled", NULL)) {
         cfg->enabled = g_key_file_get_boolean(kf, "auto", "enabled", &e);
@@ -123,6 +196,20 @@ static gboolean load_config(const char *path, gboolean must_exist, AutoConfig *c
     return TRUE;
 }
 
+/* Does entry @name (a kernel name, a node or serial:SERIAL) name @disk? */
+static gboolean names_disk(const char *name, const char *disk)
+{
+    QgRequest req = { 0 };
+    g_autofree char *node = g_strdup_printf("/dev/%s", name);
+    g_autoptr(GError) e = NULL;
+    if (g_str_has_prefix(name, "serial:"))
+        req.serial = name + strlen("serial:");
+    else
+        req.device = strchr(name, '/') ? name : node;
+    g_autofree char *found = qg_target_disk(&req, &e);
+    return found && strcmp(found, disk) == 0;
+}
+
 /* Does the configuration let @node (a device node) grow by itself? */
 static gboolean disk_allowed(const AutoConfig *cfg, const char *node)
 {
@@ -143,20 +230,29 @@ static gboolean disk_allowed(const AutoConfig *cfg, const char *node)
     }
     if (!cfg->disks)
         return TRUE;
-    for (char **d = cfg->disks; *d; d++) {
-        QgRequest req = { 0 };
-        g_autofree char *node = g_strdup_printf("/dev/%s", *d);
-        g_autoptr(GError) e = NULL;
-        if (g_str_has_prefix(*d, "serial:"))
-            req.serial = *d + strlen("serial:");
-        else
-            req.device = strchr(*d, '/') ? *d : node;
-        /* a disk that is not there now is simply not this one */
-        g_autofree char *found = qg_target_disk(&req, &e);
-        if (found && strcmp(found, disk) == 0)
+    /* a disk that is not there now is simply not this one */
+    for (char **d = cfg->disks; *d; d++)
+        if (names_disk(*d, disk))
             return TRUE;
-    }
     return FALSE;
+}
+
+/* The stack settings for @node: [auto]'s, then its [disk NAME] group's. */
+static void stack_for(const AutoConfig *cfg, const char *node, StackConfig *out)
+{
+    QgRequest self = { .device = node };
+    g_autoptr(GError) se = NULL;
+    g_autofree char *disk = qg_target_disk(&self, &se);
+
+    out->key_file = g_strdup(cfg->stack.key_file);
+    out->lv = g_strdup(cfg->stack.lv);
+    out->lvm = cfg->stack.lvm;
+    if (!cfg->kf || !disk)
+        return;
+    g_auto(GStrv) groups = g_key_file_get_groups(cfg->kf, NULL);
+    for (char **g = groups; *g; g++)
+        if (g_str_has_prefix(*g, "disk ") && names_disk(g_strstrip(*g + 5), disk))
+            load_stack(cfg->kf, cfg->path, *g, out, NULL);  /* checked at load */
 }
 
 /* Fork twice so that the grower is no child of udev's worker, and let the
@@ -206,7 +302,7 @@ int qg_cmd_auto(int argc, char **argv)
 {
     const char *config = NULL, *name = NULL;
     gboolean background = FALSE;
-    AutoConfig cfg = { 0 };
+    __attribute__((cleanup(auto_config_clear))) AutoConfig cfg = { 0 };
     g_autoptr(GError) error = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -267,8 +363,15 @@ int qg_cmd_auto(int argc, char **argv)
         auto_log(6, "%s: not among the disks the configuration lets grow by themselves",
                  node);
     } else {
-        QgRequest req = { .device = node };
+        StackConfig st = { 0 };
+        stack_for(&cfg, node, &st);
+        QgRequest req = { .device = node, .key_file = st.key_file, .lv = st.lv,
+                          .lvm = st.lvm };
+        if (req.lv && req.lvm == QG_LVM_AUTO)
+            req.lvm = QG_LVM_LV;
         g_autoptr(QgResult) res = qg_grow(&req, &error);
+        g_free(st.key_file);
+        g_free(st.lv);
         if (res) {
             log_result(res);
             rc = res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
@@ -280,6 +383,5 @@ int qg_cmd_auto(int argc, char **argv)
             rc = QG_EXIT_ERROR;
         }
     }
-    g_strfreev(cfg.disks);
     return rc;
 }
