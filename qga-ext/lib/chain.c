@@ -97,13 +97,6 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
             }
             if (!(n = qg_node_new(next, error)))
                 return FALSE;
-            if (n->kind == QG_NODE_MD) {
-                g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                            "/dev/%s is a member of the md RAID array %s; growing md arrays "
-                            "is not supported yet, nothing was changed", cur, n->node);
-                qg_node_free(n);
-                return FALSE;
-            }
             g_ptr_array_add(c->nodes, n);
             g_free(cur);
             cur = g_strdup(next);

@@ -17,6 +17,7 @@ static const char *const points[] = {
     "crypt-resizing",  /* just before a crypt mapping's resize */
     "pv-resizing",     /* just before pvresize */
     "lv-extending",    /* just before lvextend */
+    "md-growing",      /* just before mdadm --grow */
     "fs-growing",      /* just before the filesystem's grow call */
     "fs-grown",        /* the filesystem grew, nothing re-read */
 };

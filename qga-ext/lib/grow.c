@@ -63,7 +63,10 @@ static gboolean plan_steps(const QgChain *chain, QgStepCtx *ctx, GPtrArray *step
                         n->node, why);
             return FALSE;
         }
-        if (g_str_has_prefix(n->dm_uuid, "CRYPT-")) {
+        if (n->kind == QG_NODE_MD) {
+            if (!plan_step(&qg_step_md, ctx, steps, res, error))
+                return FALSE;
+        } else if (g_str_has_prefix(n->dm_uuid, "CRYPT-")) {
             if (!plan_step(&qg_step_crypt, ctx, steps, res, error))
                 return FALSE;
         } else {
@@ -108,6 +111,46 @@ static gboolean plan_top_pv(const QgChain *chain, QgStepCtx *ctx, GPtrArray *ste
     return TRUE;
 }
 
+/* An md array the target sits on, walked down through its first member:
+ * the other members' partitions grow first, each under its own disk's lock
+ * (one lock at a time, so growers never wait for each other in a circle).
+ * Their layers join the result; their sizes go into @planned. */
+static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, GPtrArray *layers,
+                                   GHashTable *planned, GPtrArray *warnings, GError **error)
+{
+    for (guint i = 0; t->md_members && i < t->md_members->len; i++) {
+        const char *m = t->md_members->pdata[i];
+        g_autoptr(QgNode) n = qg_node_new(m, error);
+        if (!n)
+            return FALSE;
+        if (n->kind != QG_NODE_PART)
+            continue;  /* a whole-disk member grows with its disk */
+        QgRequest sub = { .device = n->node, .dry_run = req->dry_run,
+                          .min_gain = req->min_gain, .partition_only = TRUE };
+        g_autoptr(GError) e = NULL;
+        g_autoptr(QgResult) r = qg_grow(&sub, &e);
+        if (!r) {
+            if (!g_error_matches(e, QG_ERROR, QG_ERROR_REFUSED)) {
+                g_propagate_error(error, g_steal_pointer(&e));
+                return FALSE;
+            }
+            /* the array waits for this one; its planning says so */
+            g_ptr_array_add(warnings, g_strdup(e->message));
+            continue;
+        }
+        for (guint j = 0; j < r->layers->len; j++) {
+            QgLayer *l = r->layers->pdata[j];
+            if (l->kind == QG_LAYER_PARTITION)
+                g_hash_table_insert(planned, g_strdup(m), g_memdup2(&l->size, sizeof(l->size)));
+        }
+        while (r->layers->len)
+            g_ptr_array_add(layers, g_ptr_array_steal_index(r->layers, 0));
+        for (guint j = 0; j < r->warnings->len; j++)
+            g_ptr_array_add(warnings, g_strdup(r->warnings->pdata[j]));
+    }
+    return TRUE;
+}
+
 QgResult *qg_grow(const QgRequest *req, GError **error)
 {
     __attribute__((cleanup(qg_target_clear))) QgTarget t = { 0 };
@@ -120,7 +163,13 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     GError *e = NULL;
     gboolean ok = FALSE;
 
+    g_autoptr(GHashTable) planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GPtrArray) member_layers = g_ptr_array_new_with_free_func((GDestroyNotify)qg_layer_free);
+    g_autoptr(GPtrArray) member_warnings = g_ptr_array_new_with_free_func(g_free);
+
     if (!qg_resolve_target(req, &t, error))
+        return NULL;
+    if (!grow_other_members(&t, req, member_layers, planned, member_warnings, error))
         return NULL;
     if (req->expect_size &&
         !qg_wait_disk_size(&t, req->expect_size,
@@ -133,6 +182,10 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     qg_fault_point("locked");
 
     res = result_new(&t, req->dry_run);
+    while (member_layers->len)
+        g_ptr_array_add(res->layers, g_ptr_array_steal_index(member_layers, 0));
+    while (member_warnings->len)
+        g_ptr_array_add(res->warnings, g_ptr_array_steal_index(member_warnings, 0));
     g_autofree char *lbs = g_strdup_printf("/sys/class/block/%s/queue/logical_block_size",
                                            t.disk_name);
     uint64_t sector = 512;
@@ -164,6 +217,7 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
         .below_bytes = part ? part->size : res->disk_size,
         .below_layer = part,
         .warnings = res->warnings,
+        .planned = planned,
     };
     const QgNode *top = chain.nodes->pdata[0];
     if (req->partition_only) {

@@ -43,6 +43,10 @@ GPtrArray *qg_node_links(const char *name, const char *dir);
  * rests on (*base, a kernel name); *upper gets the nodes from just above the
  * base up to @name, bottom-up (empty when @name is the base). */
 gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GError **error);
+/* ... and the md members it passed by (kernel names), when @others is
+ * not NULL: an md array is walked down through its first member. */
+gboolean qg_stack_down_md(const char *name, char **base, GPtrArray **upper, GPtrArray **others,
+                          GError **error);
 
 /* stack.c: why qga-grow does not grow a dm or md device of this kind
  * ("a multipath mapping", ...), or NULL for a crypt mapping or a plain LV. */
@@ -66,6 +70,8 @@ typedef struct {
     char *part_node;
     dev_t part_dev;
     uint32_t partno;    /* kernel partition number, 0 for whole disk */
+    GPtrArray *md_members;  /* kernel names of md members the walk down did
+                             * not take (they grow on their own first) */
     GPtrArray *upper;   /* of QgNode*: when the target was a device above the
                          * partition (an LV, a crypt mapping), the nodes from
                          * the partition (or disk) up to it, bottom-up */
@@ -234,6 +240,8 @@ typedef struct {
                              * NULL for one that has none (a PV) */
     uint64_t below_bytes;   /* what the device below will hold after its grow */
     const QgLayer *below_layer;  /* the layer planned just below, if any */
+    GHashTable *planned;    /* kernel name -> uint64_t bytes: devices outside
+                             * the chain planned to grow (md members) */
     GPtrArray *warnings;
 } QgStepCtx;
 typedef struct {
@@ -250,6 +258,7 @@ struct QgStep {
 extern const QgStepOps qg_step_crypt;
 extern const QgStepOps qg_step_lvm_pv;
 extern const QgStepOps qg_step_lvm_lv;
+extern const QgStepOps qg_step_md;
 
 /* lvm-tool.c: LVM through its own tool (its locking, metadata archive and
  * udev handling are LVM's), reports as JSON, never human text. */

@@ -80,8 +80,6 @@ GPtrArray *qg_node_links(const char *name, const char *dir)
 const char *qg_node_refusal(const QgNode *n)
 {
     const char *u = n->dm_uuid;
-    if (n->kind == QG_NODE_MD)
-        return "an md RAID array (not supported yet)";
     if (n->kind != QG_NODE_DM)
         return NULL;
     if (g_str_has_prefix(u, "mpath-"))
@@ -103,6 +101,12 @@ const char *qg_node_refusal(const QgNode *n)
 }
 
 gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GError **error)
+{
+    return qg_stack_down_md(name, base, upper, NULL, error);
+}
+
+gboolean qg_stack_down_md(const char *name, char **base, GPtrArray **upper, GPtrArray **others,
+                          GError **error)
 {
     g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func((GDestroyNotify)qg_node_free);
     g_autofree char *cur = g_strdup(name);
@@ -133,6 +137,19 @@ gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GError 
             return FALSE;
         }
         g_autoptr(GPtrArray) slaves = qg_node_links(cur, "slaves");
+        if (n->kind == QG_NODE_MD && slaves->len > 1 && others) {
+            /* down through the first member; the others grow on their own */
+            if (!*others)
+                *others = g_ptr_array_new_with_free_func(g_free);
+            for (guint i = 1; i < slaves->len; i++)
+                g_ptr_array_add(*others, g_strdup(slaves->pdata[i]));
+            g_ptr_array_set_size(slaves, 1);
+        } else if (n->kind == QG_NODE_MD && slaves->len > 1) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s is an md array of %u members; name the array or its "
+                        "mountpoint, nothing was changed", n->node, slaves->len);
+            return FALSE;
+        }
         if (slaves->len != 1) {
             g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                         slaves->len ? "%s spans %u devices; qga-grow grows a stack that "

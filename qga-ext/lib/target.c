@@ -18,6 +18,7 @@ void qg_target_clear(QgTarget *t)
     g_clear_pointer(&t->part_name, g_free);
     g_clear_pointer(&t->part_node, g_free);
     g_clear_pointer(&t->upper, g_ptr_array_unref);
+    g_clear_pointer(&t->md_members, g_ptr_array_unref);
     memset(t, 0, sizeof(*t));
 }
 
@@ -66,7 +67,7 @@ static gboolean target_from_dev(dev_t dev, const char *what, QgTarget *t, GError
         return FALSE;
     }
     name = g_path_get_basename(real);
-    if (!qg_stack_down(name, &base, &t->upper, error))
+    if (!qg_stack_down_md(name, &base, &t->upper, &t->md_members, error))
         return FALSE;
     if (t->upper->len) {
         /* the partition or disk the stack rests on */
