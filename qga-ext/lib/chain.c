@@ -19,6 +19,21 @@ static gboolean is_lv(const QgNode *n)
     return n->kind == QG_NODE_DM && g_str_has_prefix(n->dm_uuid, "LVM-");
 }
 
+/* Are all of @holders a thin pool's data or metadata volumes?  Then the
+ * pool is what grows on this PV (never a thin volume in it).  *one gets
+ * one of them. */
+static gboolean thin_pool_parts(GPtrArray *holders, dev_t *one)
+{
+    for (guint i = 0; i < holders->len; i++) {
+        g_autoptr(QgNode) h = qg_node_new(holders->pdata[i], NULL);
+        if (!h || !is_lv(h) ||
+            !(g_str_has_suffix(h->dm_uuid, "-tdata") || g_str_has_suffix(h->dm_uuid, "-tmeta")))
+            return FALSE;
+        *one = h->dev;
+    }
+    return holders->len > 0;
+}
+
 /* The holder of @name that is the dm device of LV "VG/LV". */
 static char *holder_of_lv(const char *name, GPtrArray *holders, const char *lv, GError **error)
 {
@@ -69,6 +84,10 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
             g_autofree char *next = NULL;
             if (holders->len == 0)
                 break;
+            if (req->lvm != QG_LVM_PV && thin_pool_parts(holders, &c->thin_part)) {
+                c->pv_on_top = TRUE;
+                break;
+            }
             if (holders->len == 1) {
                 next = g_strdup(holders->pdata[0]);
             } else if (req->lv && req->lvm != QG_LVM_PV) {
@@ -109,6 +128,7 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
             if (is_lv(c->nodes->pdata[i])) {
                 g_ptr_array_set_size(c->nodes, i);
                 c->pv_on_top = TRUE;
+                c->thin_part = 0;
                 g_clear_pointer(&c->pv_note, g_free);
                 c->pv_note = g_strdup_printf(
                     "%s: only the physical volume grows (LVM mode pv); its new space "

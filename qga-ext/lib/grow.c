@@ -106,6 +106,10 @@ static gboolean plan_top_pv(const QgChain *chain, QgStepCtx *ctx, GPtrArray *ste
     ctx->above = NULL;
     if (!plan_step(&qg_step_lvm_pv, ctx, steps, res, error))
         return FALSE;
+    if (chain->thin_part) {
+        ctx->thin_part = chain->thin_part;
+        return plan_step(&qg_step_lvm_pool, ctx, steps, res, error);
+    }
     if (chain->pv_note)
         g_ptr_array_add(res->warnings, g_strdup(chain->pv_note));
     return TRUE;

@@ -56,6 +56,8 @@ const char *qg_node_refusal(const QgNode *n);
 typedef struct {
     GPtrArray *nodes;    /* of QgNode*, bottom-up */
     gboolean pv_on_top;  /* the top node is a PV whose LVs stay as they are */
+    dev_t thin_part;     /* non-zero: the PV on top holds only a thin pool's
+                          * data and metadata; one of them */
     char *pv_note;       /* ... and why, for the warnings */
 } QgChain;
 void qg_chain_clear(QgChain *c);
@@ -240,6 +242,7 @@ typedef struct {
                              * NULL for one that has none (a PV) */
     uint64_t below_bytes;   /* what the device below will hold after its grow */
     const QgLayer *below_layer;  /* the layer planned just below, if any */
+    dev_t thin_part;        /* the thin pool step: a dm device of the pool's */
     GHashTable *planned;    /* kernel name -> uint64_t bytes: devices outside
                              * the chain planned to grow (md members) */
     GPtrArray *warnings;
@@ -259,6 +262,7 @@ extern const QgStepOps qg_step_crypt;
 extern const QgStepOps qg_step_lvm_pv;
 extern const QgStepOps qg_step_lvm_lv;
 extern const QgStepOps qg_step_md;
+extern const QgStepOps qg_step_lvm_pool;
 
 /* lvm-tool.c: LVM through its own tool (its locking, metadata archive and
  * udev handling are LVM's), reports as JSON, never human text. */
@@ -267,6 +271,9 @@ gboolean qg_lvm_run(const char *const *args, GError **error);
  * [NAME]" (CMD "pvs" or "lvs"), each a GHashTable of field -> string. */
 GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
                          GError **error);
+/* The same with LVM's hidden LVs too (-a). */
+GPtrArray *qg_lvm_report_all(const char *cmd, const char *fields, const char *name,
+                             GError **error);
 gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out,
                           GError **error);
 

@@ -236,3 +236,148 @@ const QgStepOps qg_step_lvm_lv = {
     .apply = lv_apply,
     .free_priv = lvm_priv_free,
 };
+
+/* A thin pool: its data grows into the volume group's free extents, and its
+ * metadata in proportion (LVM keeps a spare of the same size, which grows
+ * with it), up to LVM's limit for thin metadata.  The thin volumes in it
+ * keep their virtual sizes: those are their owners' choice. */
+#define THIN_META_MAX (UINT64_C(16) * 1024 * 1024 * 1024 - UINT64_C(196) * 1024 * 1024)
+#define POOL_FIELDS "lv_full_name,lv_size,lv_metadata_size,lv_role,segtype,vg_free," \
+                    "vg_free_count,vg_extent_size,lv_kernel_major,lv_kernel_minor"
+
+typedef struct {
+    char *pool;       /* "VG/POOL" */
+    gboolean spare;   /* the VG has a pool metadata spare */
+} PoolPriv;
+
+static void pool_priv_free(void *p)
+{
+    PoolPriv *l = p;
+    if (!l)
+        return;
+    g_free(l->pool);
+    g_free(l);
+}
+
+typedef struct {
+    uint64_t data, meta, free_bytes, extent;
+} PoolSizes;
+
+static gboolean pool_read(PoolPriv *l, PoolSizes *z, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", POOL_FIELDS, l->pool, error);
+    if (!rows)
+        return FALSE;
+    if (rows->len != 1) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm lvs reported %u rows for %s",
+                    rows->len, l->pool);
+        return FALSE;
+    }
+    return qg_lvm_field_u64(rows->pdata[0], "lv_size", &z->data, error) &&
+           qg_lvm_field_u64(rows->pdata[0], "lv_metadata_size", &z->meta, error) &&
+           qg_lvm_field_u64(rows->pdata[0], "vg_free", &z->free_bytes, error) &&
+           qg_lvm_field_u64(rows->pdata[0], "vg_extent_size", &z->extent, error);
+}
+
+/* How much the metadata grows when the data grows by what is free. */
+static uint64_t pool_meta_gain(const PoolPriv *l, const PoolSizes *z)
+{
+    if (!z->data || !z->extent || !z->free_bytes)
+        return 0;
+    long double ratio = (long double)z->meta / z->data;
+    uint64_t per = l->spare ? 2 : 1;
+    /* data + gain_d with meta + gain_m in the same ratio, all from what is free */
+    uint64_t want = (uint64_t)(ratio * (z->data + z->free_bytes + per * z->meta) /
+                               (1 + per * ratio));
+    want = MIN(want, THIN_META_MAX);
+    if (want <= z->meta)
+        return 0;
+    uint64_t gain = (want - z->meta + z->extent - 1) / z->extent * z->extent;
+    while (gain && gain * per >= z->free_bytes)
+        gain -= z->extent;
+    return gain;
+}
+
+static gboolean pool_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
+{
+    PoolPriv *l = g_new0(PoolPriv, 1);
+    const QgLayer *pv = ctx->below_layer;
+    PoolSizes z;
+
+    step->priv = l;
+    /* the pool's data and metadata volumes are hidden LVs, named by LVM as
+     * POOL_tdata and POOL_tmeta; the one on this PV names the pool */
+    g_autoptr(GPtrArray) rows = qg_lvm_report_all("lvs", "lv_full_name,lv_role,"
+                                                  "lv_kernel_major,lv_kernel_minor",
+                                                  pv->type, error);
+    if (!rows)
+        return FALSE;
+    for (guint i = 0; i < rows->len; i++) {
+        GHashTable *r = rows->pdata[i];
+        uint64_t ma, mi;
+        const char *name = g_hash_table_lookup(r, "lv_full_name");
+        const char *role = g_hash_table_lookup(r, "lv_role");
+        if (role && strstr(role, "spare"))
+            l->spare = TRUE;
+        if (!l->pool && name && qg_lvm_field_u64(r, "lv_kernel_major", &ma, NULL) &&
+            qg_lvm_field_u64(r, "lv_kernel_minor", &mi, NULL) && ma == major(ctx->thin_part) &&
+            mi == minor(ctx->thin_part) &&
+            (g_str_has_suffix(name, "_tdata") || g_str_has_suffix(name, "_tmeta")))
+            l->pool = g_strndup(name, strlen(name) - strlen("_tdata"));
+    }
+    if (!l->pool) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                    "lvm lvs does not list the thin pool on %s", ctx->below->node);
+        return FALSE;
+    }
+    if (!pool_read(l, &z, error))
+        return FALSE;
+    /* the space the PV below gains joins what is free now */
+    z.free_bytes += pv->size - pv->old_size;
+    uint64_t meta_gain = pool_meta_gain(l, &z);
+    g_autofree char *dev = g_strdup_printf("/dev/%s", l->pool);
+    QgLayer *layer = qg_layer_new(QG_LAYER_LVM_LV, dev, "thin-pool");
+    step->layer = layer;
+    layer->old_size = z.data;
+    layer->size = z.data + (z.free_bytes - meta_gain * (l->spare ? 2 : 1)) / z.extent * z.extent;
+    layer->changed = layer->size > layer->old_size;
+    return TRUE;
+}
+
+static gboolean pool_apply(QgStep *step, GError **error)
+{
+    PoolPriv *l = step->priv;
+    PoolSizes z;
+
+    if (!pool_read(l, &z, error))
+        return FALSE;
+    qg_fault_point("lv-extending");
+    uint64_t meta_gain = pool_meta_gain(l, &z);
+    if (meta_gain) {
+        g_autofree char *by = g_strdup_printf("+%" G_GUINT64_FORMAT "b", meta_gain);
+        const char *const args[] = { "lvextend", "--poolmetadatasize", by, l->pool, NULL };
+        if (!qg_lvm_run(args, error))
+            return FALSE;
+        if (!pool_read(l, &z, error))
+            return FALSE;
+    }
+    if (z.extent && z.free_bytes >= z.extent) {
+        g_autofree char *extents = g_strdup_printf("+%" G_GUINT64_FORMAT,
+                                                   z.free_bytes / z.extent);
+        const char *const args[] = { "lvextend", "-l", extents, l->pool, NULL };
+        if (!qg_lvm_run(args, error))
+            return FALSE;
+        if (!pool_read(l, &z, error))
+            return FALSE;
+    }
+    step->layer->size = z.data;
+    step->layer->changed = step->layer->size != step->layer->old_size;
+    return TRUE;
+}
+
+const QgStepOps qg_step_lvm_pool = {
+    .kind = QG_LAYER_LVM_LV,
+    .plan = pool_plan,
+    .apply = pool_apply,
+    .free_priv = pool_priv_free,
+};

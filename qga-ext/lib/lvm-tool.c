@@ -44,11 +44,11 @@ static GHashTable *row_from_object(JsonObject *o)
     return row;
 }
 
-GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
+static GPtrArray *report(const char *cmd, gboolean all, const char *fields, const char *name,
                          GError **error)
 {
     const char *argv[] = { "lvm", cmd, "--reportformat", "json", "--units", "b", "--nosuffix",
-                           "-o", fields, name, NULL };
+                           "-o", fields, name, all ? "-a" : NULL, NULL };
     static const int ok[] = { 0, -1 };
     g_autofree char *out = NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -83,6 +83,18 @@ GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
             g_ptr_array_add(res, row_from_object(json_node_get_object(r)));
     }
     return res;
+}
+
+GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
+                         GError **error)
+{
+    return report(cmd, FALSE, fields, name, error);
+}
+
+GPtrArray *qg_lvm_report_all(const char *cmd, const char *fields, const char *name,
+                             GError **error)
+{
+    return report(cmd, TRUE, fields, name, error);
 }
 
 gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out, GError **error)

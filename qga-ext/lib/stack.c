@@ -92,7 +92,8 @@ const char *qg_node_refusal(const QgNode *n)
             return "part of an LVM cache";
         if (!strcmp(sfx, "tpool") || !strcmp(sfx, "tdata") || !strcmp(sfx, "tmeta") ||
             !strcmp(sfx, "pool"))
-            return "part of an LVM thin pool";
+            return "an LVM thin pool under a thin volume (thin volumes keep the size "
+                   "their owner gave them; name the disk or the PV to grow the pool)";
         return "an LVM-internal volume";
     }
     if (g_str_has_prefix(u, "LVM-") || g_str_has_prefix(u, "CRYPT-"))
