@@ -1,0 +1,303 @@
+#!/bin/bash
+# qga-grow on the storage stacks real guests hold, each built on loop disks
+# in the QEMU guest (lib.sh), mounted and holding data: the disk is enlarged
+# and one qga-grow call must grow every layer, bottom-up, and report each
+# (--json: kinds, devices, sizes as the layers' own tools read them); a
+# rerun has nothing to do (exit 1); the data, fsck, sgdisk -v, vgck,
+# cryptsetup status and mdadm --detail are fine.  Refusals leave the disk
+# byte-identical.
+#   grow-stacks.sh QGA-GROW [CASE...]   (default: all of them)
+# CASE: lvm luks1 luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm
+#       raid1 thin two-lvs growpart-pv refusals
+QG=$(readlink -f "${1:?usage: $0 QGA-GROW [CASE...]}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+shift
+
+GROW=96M   # each disk: 128 MiB, enlarged to 224 MiB
+MIN=$((88 << 20))
+
+# grow_json EXIT ARGS...: run qga-grow --json ARGS, expect EXIT, keep the
+# report in $WORK/report.json.
+grow_json() {
+  local want=$1 rc=0
+  shift
+  "$QG" --json "$@" </dev/null >"$WORK/report.json" 2>"$WORK/report.err" || rc=$?
+  [ "$rc" = "$want" ] || {
+    cat "$WORK/report.json" "$WORK/report.err" >&2
+    fail "qga-grow $*: exit $rc, want $want"
+  }
+}
+
+# kinds: the report's layer kinds, space-separated, bottom-up
+kinds() { jq -r '[.layers[].kind] | join(" ")' "$WORK/report.json"; }
+# layer_size KIND [N]: the N-th (0-based) layer of KIND's size after
+layer_size() { jq -r --arg k "$1" --argjson n "${2:-0}" \
+  '[.layers[] | select(.kind == $k)][$n].size' "$WORK/report.json"; }
+
+fs_with_data() {  # fs_with_data TYPE DEV: sets MNT, FS_BEFORE
+  make_fs "$1" "$2"
+  mount_fs "$2"
+  write_data "$MNT"
+  FS_BEFORE=$(fs_size "$1" "$2" "$MNT")
+}
+
+check_fs_end() {  # check_fs_end TYPE DEV MNT: grew, data reads back, fsck clean
+  local after
+  after=$(fs_size "$1" "$2" "$3")
+  check_grew "$1 on $2" "$FS_BEFORE" "$after" "$((MIN - (8 << 20)))"
+  assert_eq "$(layer_size filesystem)" "$after" "the report's filesystem size"
+  check_data "$3"
+  unmount_fs "$3"
+  check_fs "$1" "$2"
+}
+
+# the rerun finds nothing to do, also as a dry run
+rerun_nothing() {
+  grow_json 1 "$@"
+  assert_eq "$(jq -r .changed "$WORK/report.json")" false "changed on the rerun"
+  grow_json 1 --dry-run "$@"
+}
+
+case_lvm() {
+  local disk part vg lv
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm; part=$PART
+  make_lvm "$part"; vg=$VG lv=$LV
+  fs_with_data ext4 "$lv"
+  local b_lv; b_lv=$(lv_size "$vg/lv")
+  enlarge "$disk" 224M
+  grow_json 0 --dry-run "$MNT"
+  assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers planned"
+  assert_eq "$(lv_size "$vg/lv")" "$b_lv" "the LV after a dry run"
+  grow_json 0 "$MNT"
+  assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers"
+  assert_eq "$(layer_size partition)" "$(dev_size "$part")" "partition size"
+  assert_eq "$(layer_size lvm-pv)" "$(pv_size "$part")" "PV size"
+  assert_eq "$(layer_size lvm-lv)" "$(lv_size "$vg/lv")" "LV size"
+  check_grew LV "$b_lv" "$(lv_size "$vg/lv")" "$MIN"
+  assert_eq "$(vg_free "$vg")" 0 "VG free after"
+  rerun_nothing "$MNT"
+  check_table "$disk"; check_lvm "$vg"
+  check_fs_end ext4 "$lv" "$MNT"
+}
+
+case_luks1() {
+  local disk
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk"
+  make_luks1 "$PART"
+  fs_with_data ext4 "$CRYPT"
+  local b; b=$(crypt_size "$CRYPT_NAME")
+  enlarge "$disk" 224M
+  grow_json 0 "$disk"   # LUKS1: no key needed
+  assert_eq "$(kinds)" "partition crypt filesystem" "layers"
+  assert_eq "$(jq -r '.layers[1].type' "$WORK/report.json")" luks1 "crypt type"
+  assert_eq "$(layer_size crypt)" "$(crypt_size "$CRYPT_NAME")" "crypt size"
+  check_grew "LUKS1 mapping" "$b" "$(crypt_size "$CRYPT_NAME")" "$MIN"
+  rerun_nothing "$disk"
+  check_crypt "$CRYPT_NAME" LUKS1; check_table "$disk"
+  check_fs_end ext4 "$CRYPT" "$MNT"
+}
+
+case_luks2_keyfile() {   # xfs: at least 300 MiB
+  local disk
+  make_disk 352M; disk=$DISK
+  partition_disk "$disk"
+  make_luks2 "$PART"
+  make_fs xfs "$CRYPT"
+  enlarge "$disk" 448M
+  # no key: refused before anything is written, naming the three ways
+  disk_record "$disk"
+  grow_json 2 "$disk"
+  grep -q "keeps its volume key in the kernel keyring" "$WORK/report.err" ||
+    fail "no-key refusal said: $(cat "$WORK/report.err")"
+  grep -q -- "--key-file" "$WORK/report.err" || fail "the refusal does not name --key-file"
+  grep -q "key-file= in auto.conf" "$WORK/report.err" || fail "the refusal does not name auto.conf"
+  check_disk_identical "$disk"
+  # a wrong key file: refused the same way
+  echo "not the key" >"$WORK/wrong.key"
+  grow_json 2 --key-file "$WORK/wrong.key" "$disk"
+  check_disk_identical "$disk"
+  mount_fs "$CRYPT"; write_data "$MNT"; FS_BEFORE=$(fs_size xfs "$CRYPT" "$MNT")
+  local b; b=$(crypt_size "$CRYPT_NAME")
+  grow_json 0 --key-file "$KEYFILE" "$MNT"
+  assert_eq "$(kinds)" "partition crypt filesystem" "layers"
+  assert_eq "$(jq -r '.layers[1].type' "$WORK/report.json")" luks2 "crypt type"
+  check_grew "LUKS2 mapping" "$b" "$(crypt_size "$CRYPT_NAME")" "$MIN"
+  assert_eq "$(crypt_field "$CRYPT_NAME" "key location")" keyring "key location after"
+  rerun_nothing "$MNT"   # nothing to grow: no key needed
+  check_crypt "$CRYPT_NAME" LUKS2; check_table "$disk"
+  check_fs_end xfs "$CRYPT" "$MNT"
+}
+
+case_luks2_token() {
+  local disk
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk"
+  make_luks2_token "$PART"
+  fs_with_data ext4 "$CRYPT"
+  local b; b=$(crypt_size "$CRYPT_NAME")
+  enlarge "$disk" 224M
+  grow_json 0 "$MNT"   # the header's token unlocks it: no key file
+  assert_eq "$(kinds)" "partition crypt filesystem" "layers"
+  check_grew "LUKS2 mapping (token)" "$b" "$(crypt_size "$CRYPT_NAME")" "$MIN"
+  rerun_nothing "$MNT"
+  check_crypt "$CRYPT_NAME" LUKS2
+  check_fs_end ext4 "$CRYPT" "$MNT"
+}
+
+case_lvm_on_luks2() {
+  local disk vg lv crypt_name
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk"
+  make_lvm_on_luks2 "$PART"; vg=$VG lv=$LV crypt_name=$CRYPT_NAME
+  fs_with_data ext4 "$lv"
+  local b_lv; b_lv=$(lv_size "$vg/lv")
+  enlarge "$disk" 224M
+  grow_json 0 --key-file "$KEYFILE" "$disk"
+  assert_eq "$(kinds)" "partition crypt lvm-pv lvm-lv filesystem" "layers"
+  assert_eq "$(layer_size crypt)" "$(crypt_size "$crypt_name")" "crypt size"
+  assert_eq "$(layer_size lvm-pv)" "$(pv_size "$CRYPT")" "PV size"
+  check_grew LV "$b_lv" "$(lv_size "$vg/lv")" "$MIN"
+  rerun_nothing --key-file "$KEYFILE" "$disk"
+  check_table "$disk"; check_lvm "$vg"; check_crypt "$crypt_name" LUKS2
+  check_fs_end ext4 "$lv" "$MNT"
+}
+
+case_luks2_on_lvm() {
+  local disk vg
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_luks2_on_lvm "$PART"; vg=$VG
+  fs_with_data ext4 "$CRYPT"
+  local b; b=$(crypt_size "$CRYPT_NAME")
+  enlarge "$disk" 224M
+  grow_json 0 --key-file "$KEYFILE" "$MNT"
+  assert_eq "$(kinds)" "partition lvm-pv lvm-lv crypt filesystem" "layers"
+  check_grew "LUKS2 on LVM" "$b" "$(crypt_size "$CRYPT_NAME")" "$MIN"
+  rerun_nothing --key-file "$KEYFILE" "$MNT"
+  check_table "$disk"; check_lvm "$vg"
+  check_fs_end ext4 "$CRYPT" "$MNT"
+}
+
+case_raid1() {
+  local d1 d2 p1 p2 md
+  make_disk 128M; d1=$DISK; partition_disk "$d1" "" raid; p1=$PART
+  make_disk 128M; d2=$DISK; partition_disk "$d2" "" raid; p2=$PART
+  make_raid1 "$p1" "$p2"; md=$MD
+  fs_with_data ext4 "$md"
+  local b; b=$(md_size "$md")
+  # one virtual disk grown: its partition follows, the array waits
+  enlarge "$d1" 224M
+  grow_json 0 "$d1"
+  assert_eq "$(kinds)" "partition md filesystem" "layers (first disk)"
+  assert_eq "$(jq -r '.layers[1].changed' "$WORK/report.json")" false "md changed (first disk)"
+  jq -r '.warnings[]' "$WORK/report.json" | grep -q "waits for the rest of its members" ||
+    fail "no warning that the array waits: $(jq -c .warnings "$WORK/report.json")"
+  assert_eq "$(md_size "$md")" "$b" "array size after the first disk"
+  grow_json 1 "$d1"
+  # the other one: now the array and its filesystem grow
+  enlarge "$d2" 224M
+  grow_json 0 "$d2"
+  assert_eq "$(jq -r '.layers[1].changed' "$WORK/report.json")" true "md changed (second disk)"
+  md_wait "$md"
+  check_grew "RAID1 array" "$b" "$(md_size "$md")" "$MIN"
+  assert_eq "$(jq -r '.layers[1].type' "$WORK/report.json")" raid1 "md type"
+  rerun_nothing "$d2"
+  rerun_nothing "$MNT"
+  check_md "$md"; check_table "$d1"; check_table "$d2"
+  check_fs_end ext4 "$md" "$MNT"
+}
+
+case_thin() {
+  local disk vg
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_thin "$PART" 64M 1G; vg=$VG
+  fs_with_data ext4 "$LV"
+  local b_pool b_thin; b_pool=$(lv_size "$POOL") b_thin=$(lv_size "$vg/thin")
+  enlarge "$disk" 224M
+  # a target on the thin volume: refused, its size is its owner's
+  grow_json 2 "$MNT"
+  grep -q "thin" "$WORK/report.err" || fail "thin volume refusal said: $(cat "$WORK/report.err")"
+  grow_json 0 "$disk"
+  assert_eq "$(kinds)" "partition lvm-pv lvm-lv" "layers"
+  assert_eq "$(jq -r '.layers[2].type' "$WORK/report.json")" thin-pool "the LV is the pool"
+  check_grew "thin pool" "$b_pool" "$(lv_size "$POOL")" "$((MIN / 2))"
+  assert_eq "$(lv_size "$vg/thin")" "$b_thin" "the thin volume's virtual size"
+  rerun_nothing "$disk"
+  check_lvm "$vg"; check_data "$MNT"
+}
+
+case_two_lvs() {
+  local disk vg
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_lvm "$PART" 40M; vg=$VG
+  lvcreate -q -y -L 40M -n two "$vg" >/dev/null
+  wait_node "/dev/$vg/two"
+  fs_with_data ext4 "/dev/$vg/two"
+  enlarge "$disk" 224M
+  # a disk target: the PV grows, the choice of LV is the user's
+  grow_json 0 "$disk"
+  assert_eq "$(kinds)" "partition lvm-pv" "layers with two LVs"
+  jq -r '.warnings[]' "$WORK/report.json" | grep -q -- "--lv VG/LV" ||
+    fail "no warning naming --lv: $(jq -c .warnings "$WORK/report.json")"
+  assert_eq "$(lv_size "$vg/lv")" $((40 << 20)) "the LV nobody chose"
+  # --lv of an LV that is not there: refused
+  grow_json 2 --lv "$vg/nosuch" "$disk"
+  local b; b=$(lv_size "$vg/two")
+  grow_json 0 --lv "$vg/two" "$disk"
+  assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers with --lv"
+  check_grew "the chosen LV" "$b" "$(lv_size "$vg/two")" "$MIN"
+  assert_eq "$(lv_size "$vg/lv")" $((40 << 20)) "the other LV"
+  # a mountpoint on an LV chooses that LV: nothing left to take
+  grow_json 1 "$MNT"
+  check_lvm "$vg"
+  check_fs_end ext4 "/dev/$vg/two" "$MNT"
+}
+
+case_growpart_pv() {
+  local disk vg out
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_lvm "$PART"; vg=$VG
+  local b_lv; b_lv=$(lv_size "$vg/lv")
+  enlarge "$disk" 224M
+  out=$("$QG" growpart "$disk" 1) || fail "growpart mode: $out"
+  echo "$out" | grep -q "^CHANGED: partition=1" || fail "growpart mode said: $out"
+  # as growpart: the PV follows (pvresize), the LV does not
+  check_grew "PV (growpart mode)" "$((128 << 20))" "$(pv_size "$PART")" "$((MIN - (8 << 20)))"
+  assert_eq "$(lv_size "$vg/lv")" "$b_lv" "the LV after growpart mode"
+  check_lvm "$vg"
+}
+
+case_refusals() {
+  local disk vg
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_lvm "$PART" 60M; vg=$VG
+  make_fs ext4 "$LV"
+  modprobe dm-snapshot   # LVM's own modprobe call looks in the wrong place here
+  lvcreate -q -y -s -L 8M -n snap "$vg/lv" >/dev/null
+  enlarge "$disk" 224M
+  # an origin with a snapshot, named: refused, nothing written
+  disk_record "$disk"
+  grow_json 2 "/dev/$vg/lv"
+  grep -q "snapshot" "$WORK/report.err" || fail "snapshot refusal said: $(cat "$WORK/report.err")"
+  check_disk_identical "$disk"
+  grow_json 2 --lv "$vg/lv" --lvm pv "$disk" 2>/dev/null || true
+  check_disk_identical "$disk"
+  check_lvm "$vg"
+}
+
+all="lvm luks1 luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm raid1 thin two-lvs
+     growpart-pv refusals"
+for c in ${*:-$all}; do
+  note "case $c"
+  "case_${c//-/_}"
+  stack_release
+done
+check_released
+echo "PASS: grow-stacks ${*:-(all)}"
