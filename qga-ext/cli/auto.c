@@ -376,7 +376,7 @@ int qg_cmd_auto(int argc, char **argv)
             log_result(res);
             rc = res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
         } else {
-            /* a refusal (no filesystem, not the last partition...) is the
+            /* a refusal (no filesystem, a swap partition...) is the
              * disk's normal state for some uses; a failure is not */
             auto_log(g_error_matches(error, QG_ERROR, QG_ERROR_REFUSED) ? 4 : 3, "%s",
                      error->message);

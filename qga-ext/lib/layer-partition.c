@@ -1,10 +1,16 @@
-/* The partition layer: grow the last partition of a GPT or MBR table to the
- * end of the disk with libfdisk, then tell the kernel with
+/* The partition layer: grow a partition of a GPT or MBR table into the free
+ * space after it (layer-table.c plans how far: up to the next partition, or
+ * the disk's end) with libfdisk, then tell the kernel with
  * BLKPG_RESIZE_PARTITION, which works while the partition is mounted.
  *
  * The start never moves.  Every step is safe to redo: if a previous run wrote
  * the table but died before telling the kernel, this run finds the table
- * already grown and only updates the kernel. */
+ * already grown and only updates the kernel.
+ *
+ * An MBR logical partition may need its extended partition grown first (one
+ * table write does both); the kernel is told only of the logical one: it
+ * shows an extended partition as a stub of 1 KiB (or one sector) whatever
+ * the table says, so there is nothing to resize there. */
 #include "internal.h"
 
 #include <errno.h>
@@ -18,8 +24,11 @@
 struct QgPartPlan {
     struct fdisk_context *cxt;
     QgTablePlan table;
-    char *at_limit;  /* MBR past 2 TiB, the partition at the limit: why
-                      * nothing more can grow here */
+    uint64_t min_gain;      /* as planned, for the check before writing */
+    unsigned free_percent;
+    char *at_limit;  /* why nothing more can grow here although the disk
+                      * did: MBR past 2 TiB with the partition at the limit,
+                      * or the next partition right after it */
 };
 
 const char *qg_part_plan_at_limit(const QgPartPlan *plan)
@@ -70,9 +79,14 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
                     req->partno);
         return FALSE;
     }
+    plan->min_gain = min_gain;
+    plan->free_percent = req->free_percent;
     if (!qg_table_plan(plan->cxt, t->disk_node, t->partno ? t->partno : req->partno,
                        min_gain, req->free_percent, tp, error))
         return FALSE;
+    /* qg_grow refuses if no layer has anything to do either (a filesystem
+     * may still lag behind a partition grown up to the next one) */
+    plan->at_limit = qg_table_blocked_message(tp, t->disk_node);
     if (!t->part_name && !qg_target_set_partition(t, (uint32_t)tp->index + 1, error))
         return FALSE;
     /* libfdisk reads whichever GPT copy is valid: a write cut short may have
@@ -145,60 +159,14 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
 }
 
 /* Write the new size through a read-write context of its own, after checking
- * that the table still is what was planned. */
+ * that the table still gives the plan that was made. */
 static gboolean write_table(QgPartPlan *plan, const QgTarget *t, GError **error)
 {
-    struct fdisk_context *cxt = NULL;
-    struct fdisk_partition *now = NULL, *pa = NULL;
-    gboolean ok = FALSE;
-    int r, fd;
-
-    fd = open(t->disk_node, O_RDWR | O_CLOEXEC);
+    int fd = open(t->disk_node, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return qg_set_errno_error(error, errno, "cannot open %s for writing", t->disk_node);
-    if (!(cxt = qg_table_open(fd, t->disk_node, FALSE, error)))
-        goto out;
-    if (fdisk_get_partition(cxt, plan->table.index, &now) != 0 ||
-        fdisk_partition_get_start(now) != plan->table.start ||
-        fdisk_partition_get_size(now) != plan->table.old_sectors ||
-        (fdisk_is_label(cxt, GPT) && fdisk_get_last_lba(cxt) != plan->table.usable_end)) {
-        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                    "%s: the partition table changed while planning; nothing was "
-                    "written, run again", t->disk_node);
-        goto out;
-    }
-    if (!(pa = fdisk_new_partition())) {
-        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "out of memory");
-        goto out;
-    }
-    r = fdisk_partition_set_size(pa, plan->table.new_sectors);
-    if (r == 0)
-        r = fdisk_set_partition(cxt, plan->table.index, pa);
-    if (r < 0) {
-        qg_set_errno_error(error, -r, "%s: cannot set the new size of partition %zu",
-                           t->disk_node, plan->table.index + 1);
-        goto out;
-    }
-    r = fdisk_write_disklabel(cxt);
-    if (r < 0) {
-        qg_set_errno_error(error, -r, "%s: cannot write the partition table", t->disk_node);
-        goto out;
-    }
-    if (fsync(fd) != 0) {
-        qg_set_errno_error(error, errno, "%s: cannot flush the partition table",
-                           t->disk_node);
-        goto out;
-    }
-    ok = TRUE;
-out:
-    if (pa)
-        fdisk_unref_partition(pa);
-    if (now)
-        fdisk_unref_partition(now);
-    if (cxt) {
-        fdisk_deassign_device(cxt, 1);  /* nosync: fsync above is enough */
-        fdisk_unref_context(cxt);
-    }
+    gboolean ok = qg_table_write(fd, t->disk_node, &plan->table, plan->min_gain,
+                                 plan->free_percent, error);
     close(fd);
     return ok;
 }

@@ -1,19 +1,36 @@
 /* The partition table itself: read it with libfdisk, choose the partition
- * to grow and work out where it may end.  Nothing here touches the kernel,
- * so it works the same on a disk and on an image file (the fuzzer's way in:
- * qg_table_plan_image). */
+ * to grow, work out where it may end, and write the new end.  Nothing here
+ * touches the kernel, so it works the same on a disk and on an image file
+ * (growpart mode on an image, and the fuzzer's way in: qg_table_plan_image).
+ *
+ * A partition grows into the free space after it, up to whatever comes
+ * next in disk order, whatever its number: the next partition, an MBR
+ * extended partition, the extended boot record (EBR) in front of the next
+ * logical partition, or else the disk's usable end.  Only a partition that
+ * reaches the disk's end keeps growpart's --free-percent reserve.  An MBR
+ * logical partition grows up to the next EBR or the end of its extended
+ * partition; when it is the last logical one and free space follows the
+ * extended partition, the extended partition grows first, to the same end.
+ * The start never moves and nothing is ever shrunk. */
 #include "internal.h"
 
+#include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libfdisk/libfdisk.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* GROWPART keeps 33 sectors free at the end of MBR disks, room for the
  * backup GPT of a later conversion; so do we. */
 #define MBR_TAIL_RESERVE 33
 #define MBR_MAX_LBA UINT32_MAX
+/* An extended partition's chain of EBRs: libfdisk reads at most 60
+ * partitions in all; a longer chain is damaged (or loops). */
+#define MAX_EBRS 64
+#define GPT_SWAP_TYPE "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
 
 /* No dialogs: answer every question with "no"; warnings are not errors. */
 static int refuse_questions(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
@@ -91,15 +108,114 @@ static gboolean gpt_max_end(struct fdisk_context *cxt, const char *node, uint64_
     return TRUE;
 }
 
-/* Pick the partition to grow and check that nothing starts after it. */
-static gboolean choose_partition(struct fdisk_context *cxt, const char *node,
-                                 uint32_t wanted, struct fdisk_partition **out,
-                                 GError **error)
+/* What occupies the disk: every partition of the table and, on MBR, every
+ * EBR of the extended partition's chain (one sector each, in front of the
+ * logical partition it describes). */
+typedef struct {
+    uint64_t start, end;  /* sectors, inclusive */
+    uint64_t size;        /* 0: a partition entry of no size (never grown) */
+    size_t index;         /* libfdisk's partno; an EBR: its logical's, or
+                           * SIZE_MAX for one that describes none */
+    gboolean ebr, nested, container, swap_type;
+} Extent;
+
+typedef struct {
+    GArray *ext;   /* of Extent */
+    guint pick;    /* the partition to grow */
+    int cont;      /* its extended partition when it is a logical one, or -1 */
+} Layout;
+
+static void layout_clear(Layout *lo)
+{
+    if (lo->ext)
+        g_array_unref(lo->ext);
+}
+
+#define EXT(lo, i) (&g_array_index((lo)->ext, Extent, (i)))
+
+static gboolean is_extended_code(unsigned code)
+{
+    return code == 0x05 || code == 0x0f || code == 0x85;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Walk the chain of EBRs of extended partition @c the way the kernel does
+ * (each EBR: entry for its logical partition, link to the next EBR relative
+ * to the extended partition's start) and add one extent per EBR.  libfdisk
+ * does not say where the EBRs are, yet a logical partition must never grow
+ * over the EBR of the next one. */
+static gboolean read_ebrs(struct fdisk_context *cxt, const char *node, const Extent *c,
+                          GArray *ext, GError **error)
+{
+    int fd = fdisk_get_devfd(cxt);
+    uint64_t ss = fdisk_get_sector_size(cxt), n = fdisk_get_nsectors(cxt);
+    uint64_t ebr = c->start;
+    unsigned char buf[512];
+
+    for (int i = 0;; i++) {
+        if (i == MAX_EBRS || ebr < c->start || ebr > c->end || ebr >= n) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: the chain of extended boot records of partition %zu leaves "
+                        "it or loops (at sector %ju); nothing was changed", node,
+                        c->index + 1, (uintmax_t)ebr);
+            return FALSE;
+        }
+        ssize_t r = pread(fd, buf, sizeof(buf), (off_t)(ebr * ss));
+        if (r != (ssize_t)sizeof(buf))
+            return qg_set_errno_error(error, r < 0 ? errno : EIO,
+                                      "%s: cannot read the extended boot record at sector %ju",
+                                      node, (uintmax_t)ebr);
+        if (buf[510] != 0x55 || buf[511] != 0xaa) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: the extended boot record at sector %ju has no boot "
+                        "signature; nothing was changed", node, (uintmax_t)ebr);
+            return FALSE;
+        }
+        Extent e = { .start = ebr, .end = ebr, .size = 1, .index = SIZE_MAX,
+                     .ebr = TRUE, .nested = TRUE };
+        const unsigned char *link = NULL;
+        /* as the kernel and libfdisk read it: the first extended-type entry
+         * is the link, the first other used one the logical partition */
+        for (int k = 0; k < 4; k++) {
+            const unsigned char *p = buf + 446 + 16 * k;
+            if (!le32(p + 12))
+                continue;
+            if (is_extended_code(p[4])) {
+                if (!link)
+                    link = p;
+            } else if (p[4] && e.index == SIZE_MAX) {
+                uint64_t data = ebr + le32(p + 8);
+                for (guint j = 0; j < ext->len; j++) {
+                    Extent *x = &g_array_index(ext, Extent, j);
+                    if (x->nested && !x->ebr && x->start == data)
+                        e.index = x->index;
+                }
+            }
+        }
+        g_array_append_val(ext, e);
+        if (!link)
+            return TRUE;
+        ebr = c->start + le32(link + 8);
+    }
+}
+
+/* Read the table into @lo and pick the partition to grow: @wanted
+ * (1-based), or the one that starts last on the disk. */
+static gboolean read_layout(struct fdisk_context *cxt, const char *node, uint32_t wanted,
+                            Layout *lo, GError **error)
 {
     __attribute__((cleanup(table_unref))) struct fdisk_table *tb = NULL;
-    struct fdisk_partition *pa, *pick = NULL, *last = NULL;
+    struct fdisk_partition *pa;
     struct fdisk_iter *itr;
+    gboolean dos = fdisk_is_label(cxt, DOS), nested = FALSE;
+    int pick = -1, last = -1, cont = -1;
 
+    lo->ext = g_array_new(FALSE, TRUE, sizeof(Extent));
+    lo->cont = -1;
     if (fdisk_get_partitions(cxt, &tb) != 0 || fdisk_table_get_nents(tb) == 0) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s has a partition table but no partition to grow; "
@@ -111,7 +227,7 @@ static gboolean choose_partition(struct fdisk_context *cxt, const char *node,
         struct fdisk_parttype *type = fdisk_partition_get_type(pa);
         /* libfdisk falls back to the protective MBR when neither GPT header
          * is valid, e.g. when the disk shrank under its backup header. */
-        if (fdisk_is_label(cxt, DOS) && type && fdisk_parttype_get_code(type) == 0xee) {
+        if (dos && type && fdisk_parttype_get_code(type) == 0xee) {
             fdisk_free_iter(itr);
             g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                         "%s has a protective MBR but no valid GPT (did the disk "
@@ -121,40 +237,158 @@ static gboolean choose_partition(struct fdisk_context *cxt, const char *node,
         }
         if (!fdisk_partition_has_start(pa))
             continue;
-        if (!last || fdisk_partition_get_start(pa) > fdisk_partition_get_start(last))
-            last = pa;
-        if (wanted && fdisk_partition_get_partno(pa) + 1 == wanted)
-            pick = pa;
+        Extent e = {
+            .start = fdisk_partition_get_start(pa),
+            .size = fdisk_partition_has_size(pa) ? fdisk_partition_get_size(pa) : 0,
+            .index = fdisk_partition_get_partno(pa),
+            .nested = dos && fdisk_partition_is_nested(pa),
+            .container = dos && fdisk_partition_is_container(pa),
+        };
+        e.end = e.size ? e.start + e.size - 1 : e.start;
+        if (type && dos)
+            e.swap_type = fdisk_parttype_get_code(type) == 0x82;
+        else if (type && fdisk_parttype_get_string(type))
+            e.swap_type = !g_ascii_strcasecmp(fdisk_parttype_get_string(type), GPT_SWAP_TYPE);
+        g_array_append_val(lo->ext, e);
+        int i = (int)lo->ext->len - 1;
+        if (last < 0 || e.start > EXT(lo, last)->start)
+            last = i;
+        if (wanted && e.index + 1 == wanted)
+            pick = i;
+        if (e.container)
+            cont = i;
+        nested |= e.nested;
     }
     fdisk_free_iter(itr);
 
     if (!wanted)
         pick = last;
-    if (!pick) {
+    if (pick < 0) {
         g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
                     "%s has no partition %u in its table", node, wanted);
         return FALSE;
     }
-    uint32_t num = (uint32_t)fdisk_partition_get_partno(pick) + 1;
-    if (pick != last) {
-        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                    "partition %u of %s is not the last on the disk: partition %zu "
-                    "starts after it at sector %ju; only the last partition can "
-                    "grow, nothing was changed", num, node,
-                    fdisk_partition_get_partno(last) + 1,
-                    (uintmax_t)fdisk_partition_get_start(last));
-        return FALSE;
+    lo->pick = (guint)pick;
+    if (nested && cont >= 0) {
+        Extent c = *EXT(lo, cont);
+        if (!read_ebrs(cxt, node, &c, lo->ext, error))
+            return FALSE;
+        /* every logical partition libfdisk lists must have its EBR here */
+        for (guint i = 0; i < lo->ext->len; i++) {
+            const Extent *x = EXT(lo, i);
+            gboolean found = !x->nested || x->ebr;
+            for (guint j = 0; j < lo->ext->len && !found; j++)
+                found = EXT(lo, j)->ebr && EXT(lo, j)->index == x->index;
+            if (!found) {
+                g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                            "%s: logical partition %zu has no extended boot record in "
+                            "the chain of partition %zu; nothing was changed", node,
+                            x->index + 1, c.index + 1);
+                return FALSE;
+            }
+        }
     }
-    if (fdisk_is_label(cxt, DOS) && (fdisk_partition_is_container(pick) ||
-                                     fdisk_partition_is_nested(pick))) {
-        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                    "partition %u of %s is an extended or logical MBR partition; "
-                    "those are not supported, nothing was changed", num, node);
-        return FALSE;
+    if (EXT(lo, pick)->nested) {
+        if (cont < 0) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: logical partition %zu has no extended partition; nothing "
+                        "was changed", node, EXT(lo, pick)->index + 1);
+            return FALSE;
+        }
+        lo->cont = cont;
     }
-    fdisk_ref_partition(pick);
-    *out = pick;
     return TRUE;
+}
+
+/* "partition 2", "the extended boot record of partition 6", for messages. */
+static char *extent_name(const Extent *e)
+{
+    if (!e->ebr)
+        return g_strdup_printf("partition %zu", e->index + 1);
+    if (e->index == SIZE_MAX)
+        return g_strdup("an extended boot record");
+    return g_strdup_printf("the extended boot record of partition %zu", e->index + 1);
+}
+
+static gboolean overlaps(const Extent *a, const Extent *b)
+{
+    return a->start <= b->end && b->start <= a->end;
+}
+
+/* The partition must not overlap anything it does not belong to, and a
+ * logical one must lie inside its extended partition. */
+static gboolean check_overlaps(const Layout *lo, const char *node, GError **error)
+{
+    const Extent *p = EXT(lo, lo->pick);
+    const Extent *c = lo->cont >= 0 ? EXT(lo, lo->cont) : NULL;
+
+    if (c && (p->start <= c->start || p->end > c->end)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: logical partition %zu (sectors %ju-%ju) does not lie inside its "
+                    "extended partition %zu (sectors %ju-%ju); the table is damaged, "
+                    "nothing was changed", node, p->index + 1, (uintmax_t)p->start,
+                    (uintmax_t)p->end, c->index + 1, (uintmax_t)c->start,
+                    (uintmax_t)c->end);
+        return FALSE;
+    }
+    for (guint i = 0; i < lo->ext->len; i++) {
+        const Extent *e = EXT(lo, i), *with = NULL;
+        if (e == p || e == c || !e->size)
+            continue;
+        if (overlaps(e, p))
+            with = p;
+        else if (c && !e->nested && overlaps(e, c))
+            with = c;  /* the extended partition may have to grow */
+        if (with) {
+            g_autofree char *what = extent_name(e);
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: partition %zu (sectors %ju-%ju) overlaps %s at sector %ju; "
+                        "the table is damaged, nothing was changed", node, with->index + 1,
+                        (uintmax_t)with->start, (uintmax_t)with->end, what,
+                        (uintmax_t)e->start);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The first extent that starts after @from, in @scope: anything (nested
+ * included) when @top_only is FALSE, else partitions outside any extended
+ * partition.  @skip (may be NULL) is not counted. */
+static const Extent *next_after(const Layout *lo, const Extent *from, const Extent *skip,
+                                gboolean top_only)
+{
+    const Extent *best = NULL;
+    for (guint i = 0; i < lo->ext->len; i++) {
+        const Extent *e = EXT(lo, i);
+        if (e == from || e == skip || (top_only && e->nested))
+            continue;
+        if (e->start > from->start && (!best || e->start < best->start))
+            best = e;
+    }
+    return best;
+}
+
+/* Does a swap signature start the partition?  (Its type may say Linux.) */
+static gboolean holds_swap(struct fdisk_context *cxt, const Extent *e)
+{
+    uint64_t ss = fdisk_get_sector_size(cxt);
+    blkid_probe pr = blkid_new_probe();
+    const char *type = NULL;
+    gboolean swap = FALSE;
+
+    if (!pr)
+        return FALSE;
+    if (blkid_probe_set_device(pr, fdisk_get_devfd(cxt), (blkid_loff_t)(e->start * ss),
+                               (blkid_loff_t)(e->size * ss)) == 0) {
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+        if (blkid_do_safeprobe(pr) == 0 &&
+            blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0)
+            swap = !strcmp(type, "swap");
+    }
+    blkid_free_probe(pr);
+    return swap;
 }
 
 /* growpart --free-percent: keep @percent of the disk's @n sectors unused
@@ -178,8 +412,9 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
                        uint64_t min_gain, unsigned free_percent, QgTablePlan *p,
                        GError **error)
 {
-    struct fdisk_partition *pa = NULL;
-    uint64_t n = fdisk_get_nsectors(cxt), max_end, old_end;
+    __attribute__((cleanup(layout_clear))) Layout lo = { 0 };
+    uint64_t n = fdisk_get_nsectors(cxt), disk_end, limit, max_end, old_end;
+    gboolean disk_capped = FALSE;
 
     memset(p, 0, sizeof(*p));
     if (!fdisk_is_label(cxt, GPT) && !fdisk_is_label(cxt, DOS)) {
@@ -189,45 +424,90 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
                     fdisk_label_get_name(fdisk_get_label(cxt, NULL)));
         return FALSE;
     }
-    if (!choose_partition(cxt, node, wanted, &pa, error))
+    if (!read_layout(cxt, node, wanted, &lo, error))
         return FALSE;
-    p->index = fdisk_partition_get_partno(pa);
-    p->start = fdisk_partition_get_start(pa);
-    p->old_sectors = fdisk_partition_get_size(pa);
-    fdisk_unref_partition(pa);
+    const Extent *pe = EXT(&lo, lo.pick);
+    const Extent *ce = lo.cont >= 0 ? EXT(&lo, lo.cont) : NULL;
+    p->index = pe->index;
+    p->start = pe->start;
+    p->old_sectors = pe->size;
     p->sector_size = (unsigned)fdisk_get_sector_size(cxt);
     p->gpt = fdisk_is_label(cxt, GPT);
     p->nsectors = n;
 
+    if (pe->container) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "partition %zu of %s is an extended partition, a container for "
+                    "logical partitions (the kernel shows it as 1 KiB): name the logical "
+                    "partition to grow instead; nothing was changed", p->index + 1, node);
+        return FALSE;
+    }
     /* A partition that does not lie within the disk is a damaged table or a
      * disk that shrank: nothing about it is safe to change. */
-    if (p->old_sectors == 0 || p->start >= n || p->old_sectors > n - p->start) {
+    const Extent *outside = ce && (ce->size == 0 || ce->end >= n) ? ce : pe;
+    if (p->old_sectors == 0 || p->start >= n || p->old_sectors > n - p->start ||
+        outside == ce) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "partition %zu of %s (sectors %ju+%ju) does not lie within the "
                     "disk's %ju sectors (did the disk shrink, or is the table "
-                    "damaged?); nothing was changed", p->index + 1, node,
-                    (uintmax_t)p->start, (uintmax_t)p->old_sectors, (uintmax_t)n);
+                    "damaged?); nothing was changed", outside->index + 1, node,
+                    (uintmax_t)outside->start, (uintmax_t)outside->size, (uintmax_t)n);
         return FALSE;
     }
+    /* Logical partitions start relative to their EBR, which can put them
+     * past what an MBR addresses: leave such tables alone. */
+    if (!p->gpt && pe->end > MBR_MAX_LBA && pe->nested) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "logical partition %zu of %s ends past sector %ju, beyond what an "
+                    "MBR addresses; nothing was changed", p->index + 1, node,
+                    (uintmax_t)MBR_MAX_LBA);
+        return FALSE;
+    }
+    if (!check_overlaps(&lo, node, error))
+        return FALSE;
     old_end = p->start + p->old_sectors - 1;
 
+    /* The disk's usable end, and the end growpart's reserve leaves. */
     if (p->gpt) {
-        if (!gpt_max_end(cxt, node, &max_end, error))
+        if (!gpt_max_end(cxt, node, &disk_end, error))
             return FALSE;
     } else {
-        max_end = n > MBR_TAIL_RESERVE + 1 ? n - MBR_TAIL_RESERVE - 1 : 0;
-        if (max_end > MBR_MAX_LBA) {
-            max_end = MBR_MAX_LBA;
-            p->capped = TRUE;
+        disk_end = n > MBR_TAIL_RESERVE + 1 ? n - MBR_TAIL_RESERVE - 1 : 0;
+        if (disk_end > MBR_MAX_LBA) {
+            disk_end = MBR_MAX_LBA;
+            disk_capped = TRUE;
         }
-        /* the size field is 32 bits too */
-        if (max_end >= p->start && max_end - p->start + 1 > UINT32_MAX)
-            max_end = p->start + UINT32_MAX - 1;
     }
-    p->usable_end = max_end;
-    if (free_percent) {
-        max_end = reserve_end(p, n, free_percent, max_end, &p->reserved);
-        if (max_end < old_end) {
+    p->usable_end = disk_end;
+    uint64_t reserved = 0;
+    limit = free_percent ? reserve_end(p, n, free_percent, disk_end, &reserved) : disk_end;
+
+    /* What comes next: for a logical partition, the next EBR or logical
+     * one inside the extended partition, else whatever follows that. */
+    const Extent *next = next_after(&lo, pe, ce, FALSE), *blocker = NULL;
+    const Extent *grows_with = NULL;  /* the extended partition to grow first */
+    if (ce && next && next->start <= ce->end) {
+        max_end = next->start - 1;
+        blocker = next;
+    } else if (ce) {
+        const Extent *after = next_after(&lo, ce, NULL, TRUE);
+        max_end = after ? after->start - 1 : limit;
+        blocker = after;
+        grows_with = ce;
+        /* the size field is 32 bits */
+        if (max_end >= ce->start && max_end - ce->start + 1 > UINT32_MAX)
+            max_end = ce->start + UINT32_MAX - 1;
+    } else {
+        max_end = next ? next->start - 1 : limit;
+        blocker = next;
+    }
+    if (!p->gpt && max_end >= p->start && max_end - p->start + 1 > UINT32_MAX)
+        max_end = p->start + UINT32_MAX - 1;
+    p->last = !blocker;
+    if (p->last) {
+        p->capped = disk_capped;
+        p->reserved = reserved;
+        if (free_percent && max_end < old_end) {
             p->reserve_blocks = TRUE;
             max_end = old_end;
         }
@@ -238,7 +518,147 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
         p->new_sectors = max_end - p->start + 1;
         p->table_grows = TRUE;
     }
+    if (grows_with) {
+        p->container_index = grows_with->index;
+        p->container_start = grows_with->start;
+        p->container_old_sectors = p->container_new_sectors = grows_with->size;
+        if (p->table_grows && max_end > grows_with->end) {
+            p->container_new_sectors = max_end - grows_with->start + 1;
+            p->container_grows = TRUE;
+        }
+    }
+
+    /* Not a sector between it and what follows, while the disk has free
+     * space beyond: say why it cannot grow (growpart would only say it
+     * cannot).  A disk with no free space has nothing to grow into anyway. */
+    if (blocker && max_end == old_end) {
+        uint64_t used_end = 0;
+        for (guint i = 0; i < lo.ext->len; i++)
+            used_end = MAX(used_end, EXT(&lo, i)->end);
+        if (limit > used_end && (limit - used_end) * p->sector_size >= min_gain) {
+            const Extent *b = blocker;
+            p->blocked = TRUE;
+            p->blocker_index = b->index;
+            p->blocker_start = b->start;
+            p->blocker_ebr = b->ebr;
+            /* the swap partition is the disk's last: moving it would free
+             * the space in front of the disk's end */
+            p->blocker_swap = !b->ebr && !b->container && b->end == used_end &&
+                              (b->swap_type || holds_swap(cxt, b));
+        }
+    }
     return TRUE;
+}
+
+char *qg_table_blocked_message(const QgTablePlan *p, const char *node)
+{
+    if (!p->blocked)
+        return NULL;
+    if (p->blocker_swap)
+        return g_strdup_printf(
+            "partition %zu of %s cannot grow: swap partition %zu starts right after it "
+            "at sector %ju, and the free space lies past the swap partition "
+            "(--move-swap would move it there)", p->index + 1, node, p->blocker_index + 1,
+            (uintmax_t)p->blocker_start);
+    if (p->blocker_ebr && p->blocker_index != SIZE_MAX)
+        return g_strdup_printf(
+            "partition %zu of %s cannot grow: the extended boot record of partition %zu "
+            "lies right after it at sector %ju", p->index + 1, node, p->blocker_index + 1,
+            (uintmax_t)p->blocker_start);
+    if (p->blocker_ebr)
+        return g_strdup_printf(
+            "partition %zu of %s cannot grow: an extended boot record lies right after "
+            "it at sector %ju", p->index + 1, node, (uintmax_t)p->blocker_start);
+    return g_strdup_printf("partition %zu of %s cannot grow: partition %zu starts right "
+                           "after it at sector %ju", p->index + 1, node,
+                           p->blocker_index + 1, (uintmax_t)p->blocker_start);
+}
+
+/* Does the table as it is now (@now) still allow what @planned writes: the
+ * same partition (and extended partition) where they were, and the new end
+ * within what may be reached now?  (The disk may have grown meanwhile.) */
+static gboolean plan_still_fits(const QgTablePlan *planned, const QgTablePlan *now)
+{
+    uint64_t end = planned->start + planned->new_sectors - 1;
+    return planned->index == now->index && planned->start == now->start &&
+           planned->old_sectors == now->old_sectors && planned->gpt == now->gpt &&
+           planned->sector_size == now->sector_size &&
+           planned->container_index == now->container_index &&
+           planned->container_start == now->container_start &&
+           planned->container_old_sectors == now->container_old_sectors &&
+           (planned->new_sectors == planned->old_sectors ||
+            end <= MAX(now->max_end, now->start + now->old_sectors - 1));
+}
+
+static gboolean set_size(struct fdisk_context *cxt, const char *node, size_t index,
+                         uint64_t sectors, GError **error)
+{
+    struct fdisk_partition *pa = fdisk_new_partition();
+    int r;
+
+    if (!pa) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "out of memory");
+        return FALSE;
+    }
+    r = fdisk_partition_set_size(pa, sectors);
+    if (r == 0)
+        r = fdisk_set_partition(cxt, index, pa);
+    fdisk_unref_partition(pa);
+    if (r < 0)
+        return qg_set_errno_error(error, -r, "%s: cannot set the new size of partition %zu",
+                                  node, index + 1);
+    return TRUE;
+}
+
+gboolean qg_table_write(int fd, const char *node, const QgTablePlan *planned,
+                        uint64_t min_gain, unsigned free_percent, GError **error)
+{
+    struct fdisk_context *cxt;
+    QgTablePlan now;
+    gboolean ok = FALSE;
+    int r;
+
+    if (!(cxt = qg_table_open(fd, node, FALSE, error)))
+        return FALSE;
+    /* libfdisk mends some MBR oddities (an EBR without its signature, an
+     * empty logical entry) as it reads them, and would write that too. */
+    if (fdisk_is_label(cxt, DOS) && fdisk_label_is_changed(fdisk_get_label(cxt, NULL))) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: libfdisk would rewrite parts of the MBR table that this grow "
+                    "does not touch (check it with fdisk); nothing was written", node);
+        goto out;
+    }
+    /* The table as it is now must give the very plan that was made. */
+    if (!qg_table_plan(cxt, node, (uint32_t)planned->index + 1, min_gain, free_percent,
+                       &now, error))
+        goto out;
+    if (!plan_still_fits(planned, &now) ||
+        (now.gpt && fdisk_get_last_lba(cxt) != planned->usable_end)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: the partition table changed while planning; nothing was "
+                    "written, run again", node);
+        goto out;
+    }
+    /* The extended partition first: the logical one must fit in it. */
+    if (planned->container_grows &&
+        !set_size(cxt, node, planned->container_index, planned->container_new_sectors, error))
+        goto out;
+    if (!set_size(cxt, node, planned->index, planned->new_sectors, error))
+        goto out;
+    r = fdisk_write_disklabel(cxt);
+    if (r < 0) {
+        qg_set_errno_error(error, -r, "%s: cannot write the partition table", node);
+        goto out;
+    }
+    if (fsync(fd) != 0) {
+        qg_set_errno_error(error, errno, "%s: cannot flush the partition table", node);
+        goto out;
+    }
+    ok = TRUE;
+out:
+    fdisk_deassign_device(cxt, 1);  /* nosync: fsync above is enough */
+    fdisk_unref_context(cxt);
+    return ok;
 }
 
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
@@ -255,6 +675,62 @@ gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
                         path);
         else
             ok = qg_table_plan(cxt, path, wanted, QG_DEFAULT_MIN_GAIN, 0, p, error);
+        fdisk_deassign_device(cxt, 1);
+        fdisk_unref_context(cxt);
+    }
+    close(fd);
+    return ok;
+}
+
+gboolean qg_table_grow_image(const char *path, uint32_t wanted, uint64_t min_gain,
+                             unsigned free_percent, gboolean dry_run, QgTablePlan *p,
+                             GError **error)
+{
+    struct fdisk_context *cxt = NULL;
+    g_autofree char *blocked = NULL;
+    gboolean ok = FALSE;
+    int fd;
+
+    fd = open(path, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0)
+        return qg_set_errno_error(error, errno, "cannot open %s", path);
+    /* not needed for a file nobody else knows of, but cheap: two growers
+     * on one image wait for each other */
+    if (flock(fd, dry_run ? LOCK_SH : LOCK_EX) != 0) {
+        qg_set_errno_error(error, errno, "cannot lock %s", path);
+        goto out;
+    }
+    if (!(cxt = qg_table_open(fd, path, TRUE, error)))
+        goto out;
+    if (!fdisk_has_label(cxt)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s has no partition table; nothing was changed", path);
+        goto out;
+    }
+    if (!qg_table_plan(cxt, path, wanted, min_gain ? min_gain : QG_DEFAULT_MIN_GAIN,
+                       free_percent, p, error))
+        goto out;
+    if (p->gpt && !p->table_grows &&
+        !qg_gpt_damage(fd, p->sector_size, p->nsectors, &p->damage, error))
+        goto out;
+    blocked = qg_table_blocked_message(p, path);
+    if (blocked && !p->table_grows && !p->damage) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED, "%s, nothing was changed", blocked);
+        goto out;
+    }
+    if (p->capped && !p->table_grows && !p->damage) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: an MBR partition table cannot address the disk past 2 TiB; "
+                    "convert it to GPT to use that space, nothing was changed", path);
+        goto out;
+    }
+    if (!dry_run && (p->table_grows || p->damage) &&
+        !qg_table_write(fd, path, p, min_gain ? min_gain : QG_DEFAULT_MIN_GAIN,
+                        free_percent, error))
+        goto out;
+    ok = TRUE;
+out:
+    if (cxt) {
         fdisk_deassign_device(cxt, 1);
         fdisk_unref_context(cxt);
     }

@@ -10,8 +10,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 start_agent
 
-# Two partitions, btrfs mounted on the first: it is not the last, so it
-# cannot grow, however large the disk becomes.
+# Two partitions, btrfs mounted on the first: partition 2 starts right
+# after it, so it cannot grow, however large the disk becomes.
 mounted_disk 512M 512 "label: gpt
 ,128M
 ,128M" 1 btrfs
@@ -63,10 +63,12 @@ refuse '^empty disk serial$' '{"serial": ""}'
 refuse "$WORK.* is not a mountpoint" "$(jq -nc --arg m "$WORK" '{mountpoint: $m}')"
 refuse "not backed by a block device" '{"mountpoint": "/proc"}'
 
-# The partition is not the last: refused, also as a dry run.
-refuse "partition 1 of $d is not the last" "$(dev "$p1")"
-refuse "partition 1 of $d is not the last" "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')"
-refuse "partition 1 of $d is not the last" "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')"
+# Partition 2 right after the partition, the free space past it: refused,
+# also as a dry run.
+blocked="partition 1 of $d cannot grow: partition 2 starts right after it at sector"
+refuse "$blocked" "$(dev "$p1")"
+refuse "$blocked" "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')"
+refuse "$blocked" "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')"
 
 assert_eq "$(fingerprint "$d")" "$before" "disk image after every refusal"
 thaw_fs

@@ -1,9 +1,11 @@
 /* Fuzz target: reading and planning a partition table from an image file
  * (libfdisk underneath, our choice of partition and new end on top, and on
- * GPT our own check of the primary copy's CRCs and the protective MBR).  The
- * input is the image.  Whatever the table says, a plan must never move the
- * start, never shrink, and never end past the disk (or, on GPT, past the
- * last usable sector). */
+ * GPT our own check of the primary copy's CRCs and the protective MBR; on
+ * MBR our own walk of the extended partition's chain of EBRs).  The input is
+ * the image.  Whatever the table says, a plan must never move the start,
+ * never shrink, and never end past the disk (or, on GPT, past the last
+ * usable sector); an extended partition grown first must still hold the
+ * logical one, and a blocked partition must not grow. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -21,6 +23,15 @@ static void check(const QgTablePlan *p)
         abort();
     if (!p->gpt && (p->new_sectors > UINT32_MAX || p->start > UINT32_MAX))
         abort();
+    if (p->blocked && p->table_grows)
+        abort();
+    if (p->container_grows) {
+        uint64_t cend = p->container_start + p->container_new_sectors - 1;
+        if (p->gpt || !p->table_grows || p->container_new_sectors <= p->container_old_sectors ||
+            p->container_start >= p->start || cend != end || cend >= p->nsectors ||
+            p->container_new_sectors > UINT32_MAX)
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -17,7 +17,11 @@ expect_refusal() {
   note "refused as expected: $(cat "$WORK/out.err")"
 }
 
-# Partition not last: growing partition 1 would run into partition 2.
+# sha256 of the image too, for the refusals this file has them for.
+image_sha() { sha256sum <"$(image_of "$1")"; }
+
+# No gap: partition 2 starts right after partition 1, the disk's new space
+# lies past partition 2.  Partition 1 cannot grow; the refusal names 2.
 make_disk 512M; d=$DISK
 partition "$d" "label: gpt
 ,128M
@@ -26,16 +30,51 @@ make_fs btrfs "$(part_dev "$d" 1)"
 mount_fs "$(part_dev "$d" 1)"
 enlarge "$d" 1G
 freeze_fs "$MNT"   # no background writes by the mounted btrfs meanwhile
-expect_refusal "$d" "partition 1 of $d is not the last" "$(part_dev "$d" 1)"
-expect_refusal "$d" "is not the last" "$MNT"
+sha=$(image_sha "$d")
+p2_start=$(part_field "$d" 2 start)
+msg="partition 1 of $d cannot grow: partition 2 starts right after it at sector $p2_start, nothing was changed"
+expect_refusal "$d" "$msg" "$(part_dev "$d" 1)"
+expect_refusal "$d" "$msg" "$MNT"
+expect_refusal "$d" "$msg" --dry-run "$MNT"
 # growpart mode names the partition by number: same refusal.
 before=$(fingerprint "$d")
 rc=0; "$QG" growpart "$d" 1 >"$WORK/gp" 2>&1 || rc=$?
-assert_eq "$rc" 2 "growpart mode exit on a partition that is not last"
-grep -q "^FAILED: .*not the last" "$WORK/gp" || fail "growpart mode said: $(cat "$WORK/gp")"
+assert_eq "$rc" 2 "growpart mode exit on a partition with another right after it"
+grep -qF "FAILED: $msg" "$WORK/gp" || fail "growpart mode said: $(cat "$WORK/gp")"
 assert_eq "$(fingerprint "$d")" "$before" "disk after refused growpart"
+assert_eq "$(image_sha "$d")" "$sha" "sha256 of the image after the refusals"
 thaw_fs
 umount "$MNT"
+
+# A swap partition right after it, the disk's last: refused, naming the swap
+# partition and --move-swap.  Swap told by its type (GPT) or by its
+# signature in a partition of Linux type (MBR).
+for label in gpt dos; do
+  make_disk 512M; d=$DISK
+  if [ "$label" = gpt ]; then
+    partition "$d" "label: gpt
+,128M
+,64M,S"
+  else
+    partition "$d" "label: dos
+,128M
+,64M,L"
+  fi
+  mkswap -q "$(part_dev "$d" 2)"
+  make_fs btrfs "$(part_dev "$d" 1)"
+  mount_fs "$(part_dev "$d" 1)"
+  enlarge "$d" 1G
+  freeze_fs "$MNT"
+  sha=$(image_sha "$d")
+  expect_refusal "$d" "partition 1 of $d cannot grow: swap partition 2 starts right after it at sector $(part_field "$d" 2 start), and the free space lies past the swap partition \\(--move-swap would move it there\\), nothing was changed" "$MNT"
+  rc=0; "$QG" growpart "$d" 1 >"$WORK/gp" 2>&1 || rc=$?
+  assert_eq "$rc" 2 "growpart mode exit with swap after the partition ($label)"
+  grep -q "^FAILED: .*swap partition 2 starts right after it" "$WORK/gp" ||
+    fail "growpart mode said: $(cat "$WORK/gp")"
+  assert_eq "$(image_sha "$d")" "$sha" "sha256 of the image after the swap refusals ($label)"
+  thaw_fs
+  umount "$MNT"
+done
 
 # A table shrunk behind the kernel's back (the mounted filesystem still
 # fills the kernel's larger partition): whoever did it meant something that
@@ -80,7 +119,8 @@ make_fs xfs "$(part_dev "$d" 1)"
 enlarge "$d" 2G
 expect_refusal "$d" "holds xfs, which grows only while mounted" "$d"
 
-# MBR logical partition last on the disk.
+# An MBR extended partition named as the target: it is a container, the
+# kernel shows it as a 1 KiB stub.  Refused; its logical partition grows.
 make_disk 64M; d=$DISK
 partition "$d" "label: dos
 ,16M
@@ -88,8 +128,12 @@ partition "$d" "label: dos
 ,16M"
 make_fs ext4 "$(part_dev "$d" 5)"
 enlarge "$d" 128M
-expect_refusal "$d" "extended or logical MBR partition" "$d"
-expect_refusal "$d" "extended or logical MBR partition" "$(part_dev "$d" 5)"
+expect_refusal "$d" "partition 2 of $d is an extended partition, a container for logical partitions" \
+  "$(part_dev "$d" 2)"
+rc=0; "$QG" growpart "$d" 2 >"$WORK/gp" 2>&1 || rc=$?
+assert_eq "$rc" 2 "growpart mode on an extended partition"
+grep -q "^FAILED: partition 2 of $d is an extended partition" "$WORK/gp" ||
+  fail "growpart mode said: $(cat "$WORK/gp")"
 
 # A disk that shrank under its GPT: the backup header lies past the end.
 make_disk 256M; d=$DISK

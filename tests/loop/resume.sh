@@ -102,4 +102,38 @@ sha_before=$(head -c 1M "$d" | sha256sum)
 run_qg 1 "$WORK/hybrid.json" --json "$d"
 assert_eq "$(jq -c .warnings "$WORK/hybrid.json")" "[]" "hybrid MBR: warnings"
 assert_eq "$(head -c 1M "$d" | sha256sum)" "$sha_before" "hybrid MBR: the table's bytes"
+# A partition grown into the gap before the next one: the table written,
+# the kernel not told, and the disk grown meanwhile (free space past
+# partition 2).  The rerun completes the grow (kernel, filesystem); only
+# the one after it, with nothing left to do, is refused for partition 2.
+for label in gpt dos; do
+  make_disk 1G; d=$DISK
+  partition "$d" "label: $label
+start=1MiB, size=320MiB
+start=768MiB"
+  p=$(part_dev "$d" 1)
+  make_fs xfs "$p"
+  mount_fs "$p"
+  write_data "$MNT"
+  p2_start=$(part_field "$d" 2 start)
+  echo ", $((p2_start - $(part_field "$d" 1 start)))" |
+    sfdisk -q --no-reread --no-tell-kernel -N 1 "$d" >/dev/null 2>&1
+  enlarge "$d" 2G
+  table_bytes=$(( $(part_field "$d" 1 size) * 512 ))
+  [ "$(blockdev --getsize64 "$p")" -lt "$table_bytes" ] || fail "setup ($label gap): kernel grown"
+  run_qg 0 "$WORK/gap.json" --json "$MNT"
+  assert_eq "$(jget "$WORK/gap.json" '.layers[0].changed')" true "$label gap: partition layer (kernel told)"
+  assert_eq "$(blockdev --getsize64 "$p")" "$table_bytes" "$label gap: kernel's size after the rerun"
+  assert_eq "$(jget "$WORK/gap.json" '.layers[1].size')" "$(fs_size xfs "$p" "$MNT")" "$label gap: xfs size"
+  [ "$(jget "$WORK/gap.json" '.layers[1].size')" -gt $((700 << 20)) ] || fail "$label gap: xfs did not grow"
+  run_qg 2 "$WORK/gap2" "$MNT"
+  grep -q "partition 1 of $d cannot grow: partition 2 starts right after it at sector $p2_start" \
+    "$WORK/gap2.err" || fail "$label gap, third run: $(cat "$WORK/gap2.err")"
+  check_data "$MNT"
+  umount "$MNT"
+  check_fs xfs "$p"
+  # (no table write happened here, so a GPT backup stays where it was,
+  # short of the disk's new end, which sgdisk -v calls a problem)
+  sfdisk --verify "$d" >"$WORK/verify.log" 2>&1 || { cat "$WORK/verify.log" >&2; fail "$label gap: table"; }
+done
 echo "ok: interrupted grows are completed"
