@@ -40,6 +40,9 @@ done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
   cp "$ko" "$stage/$rel"
   echo "/$rel" >>"$stage/etc/modules-order"
 done
+# where guest-init.sh's modprobe finds the guest kernel's modules (the
+# cache holding this image; the guest sees it through the shared root)
+echo "$kdir" >"$stage/etc/qg-kdir"
 cp "$HERE/guest-init.sh" "$stage/init"
 chmod 755 "$stage/init"
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"

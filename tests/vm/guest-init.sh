@@ -42,6 +42,19 @@ fi
 mkdir -p $R/run/qg-job $R/run/lock
 mount -o move /job $R/run/qg-job
 
+# modprobe for the guest kernel, whose modules live in the VM cache (the
+# host's /lib/modules has none of them): /run/qg-bin/modprobe, first in the
+# job's PATH (vm_write_job), and the kernel's own module loader
+# (request_module: dm-crypt asking for a cipher, say).  The kernel runs its
+# helper in PID 1's root: this initramfs here, the host root after
+# switch_root (systemd mode).
+kdir=$(cat /etc/qg-kdir)
+mkdir -p $R/run/qg-bin
+printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$kdir" >$R/run/qg-bin/modprobe
+printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe -d %s "$@"\n' $R "$kdir" >/bin/qg-modprobe
+chmod 755 $R/run/qg-bin/modprobe /bin/qg-modprobe
+echo /bin/qg-modprobe >/proc/sys/kernel/modprobe
+
 # qg.mode=systemd: systemd becomes PID 1 on this root and runs the job as
 # a unit: the job directory brings the units (systemd/) and the udev rule.
 for w in $(cat /proc/cmdline); do
@@ -49,6 +62,7 @@ for w in $(cat /proc/cmdline); do
     mkdir -p $R/run/systemd/system $R/run/udev/rules.d
     cp -a $R/run/qg-job/systemd/. $R/run/systemd/system/
     cp $R/run/qg-job/*.rules $R/run/udev/rules.d/
+    echo /run/qg-bin/modprobe >/proc/sys/kernel/modprobe
     # the unit goes on its command line: systemd takes the host root's
     # /.dockerenv for a container and then ignores the kernel's
     exec switch_root $R /lib/systemd/systemd --unit=qg-e2e.target --show-status=false ;;

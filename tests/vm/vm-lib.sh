@@ -69,6 +69,8 @@ vm_kill() {
 # vm_write_job JOB-DIR COMMAND...: the job's run script: the caller's
 # environment (PATH, LC_ALL, QG_*), working directory and COMMAND, whose
 # output goes to JOB-DIR/stdout and stderr, its exit status to JOB-DIR/rc.
+# In the guest, PATH starts with /run/qg-bin, whose modprobe loads the
+# guest kernel's modules from the VM cache (guest-init.sh).
 vm_write_job() {
   local job=$1 v
   shift
@@ -77,13 +79,15 @@ vm_write_job() {
     for v in PATH LC_ALL $(compgen -v QG_); do
       [ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
     done
+    # guest-init.sh's modprobe for the guest kernel's modules comes first
+    echo '[ -d /run/qg-bin ] && export PATH=/run/qg-bin:$PATH'
     printf 'cd %q || exit 2\n' "$PWD"
     printf '%q ' "$@"
     echo '>/run/qg-job/stdout 2>/run/qg-job/stderr'
     echo 'echo $? >/run/qg-job/rc'
   } >"$job/run"
   chmod 755 "$job/run"
-  vm_keep "$job" "$PWD" "$VM_HERE/../.."
+  vm_keep "$job" "$PWD" "$VM_HERE/../.." "$VM_CACHE"
 }
 
 # vm_keep JOB-DIR PATH...: host directories the guest must see although they
