@@ -1,6 +1,7 @@
 /*
- * QEMU Guest Agent command guest-grow-disk: grow the last partition of a
- * disk and the filesystem on it online, through libqga-grow.
+ * QEMU Guest Agent command guest-grow-disk: grow a disk's storage stack
+ * online (the partition, dm-crypt, LVM, md and the filesystem on top),
+ * through libqga-grow.
  *
  * A thin wrapper: the QAPI arguments become a QgRequest, qg_grow() does all
  * the work and all the checks, and its QgResult becomes the QAPI return
@@ -19,12 +20,50 @@
 
 #include <qga-grow.h>
 
+/*
+ * Every kind the library has, one for one; a kind added there and not here
+ * is a compiler warning (-Wswitch), which the build turns into an error.
+ */
+static GuestGrowDiskLayerKind kind_to_qapi(QgLayerKind kind)
+{
+    switch (kind) {
+    case QG_LAYER_PARTITION:
+        return GUEST_GROW_DISK_LAYER_KIND_PARTITION;
+    case QG_LAYER_FILESYSTEM:
+        return GUEST_GROW_DISK_LAYER_KIND_FILESYSTEM;
+    case QG_LAYER_CRYPT:
+        return GUEST_GROW_DISK_LAYER_KIND_CRYPT;
+    case QG_LAYER_LVM_PV:
+        return GUEST_GROW_DISK_LAYER_KIND_LVM_PV;
+    case QG_LAYER_LVM_LV:
+        return GUEST_GROW_DISK_LAYER_KIND_LVM_LV;
+    case QG_LAYER_MD:
+        return GUEST_GROW_DISK_LAYER_KIND_MD;
+    }
+    g_assert_not_reached();
+}
+
+static QgLvmMode lvm_from_qapi(bool has_lvm, GuestGrowDiskLvm lvm)
+{
+    if (!has_lvm) {
+        return QG_LVM_AUTO;
+    }
+    switch (lvm) {
+    case GUEST_GROW_DISK_LVM_PV:
+        return QG_LVM_PV;
+    case GUEST_GROW_DISK_LVM_LV:
+        return QG_LVM_LV;
+    case GUEST_GROW_DISK_LVM_AUTO:
+    default:    /* GUEST_GROW_DISK_LVM__MAX: QAPI never hands it over */
+        return QG_LVM_AUTO;
+    }
+}
+
 static GuestGrowDiskLayer *layer_to_qapi(const QgLayer *l)
 {
     GuestGrowDiskLayer *q = g_new0(GuestGrowDiskLayer, 1);
 
-    q->kind = l->kind == QG_LAYER_PARTITION ? GUEST_GROW_DISK_LAYER_KIND_PARTITION
-                                            : GUEST_GROW_DISK_LAYER_KIND_FILESYSTEM;
+    q->kind = kind_to_qapi(l->kind);
     q->device = g_strdup(l->device);
     q->type = g_strdup(l->type);
     q->mountpoint = g_strdup(l->mountpoint);
@@ -61,7 +100,8 @@ static GuestGrowDiskResult *result_to_qapi(const QgResult *res)
 
 static GuestGrowDiskResult *grow_disk(const char *device, const char *serial,
                                       const char *mountpoint, bool dry_run,
-                                      uint64_t expect_size, Error **errp)
+                                      uint64_t expect_size, const char *key_file,
+                                      const char *lv, QgLvmMode lvm, Error **errp)
 {
     QgRequest req = {
         .device = device,
@@ -69,6 +109,9 @@ static GuestGrowDiskResult *grow_disk(const char *device, const char *serial,
         .mountpoint = mountpoint,
         .dry_run = dry_run,
         .expect_size = expect_size,
+        .key_file = key_file,
+        .lv = lv,
+        .lvm = lvm,
     };
     g_autoptr(GError) err = NULL;
     g_autoptr(QgResult) res = NULL;
@@ -103,20 +146,27 @@ GuestGrowDiskResult *qmp_guest_grow_disk(bool has_device, const char *device,
                                          bool has_mountpoint, const char *mountpoint,
                                          bool has_dry_run, bool dry_run,
                                          bool has_expect_size, uint64_t expect_size,
+                                         bool has_key_file, const char *key_file,
+                                         bool has_lv, const char *lv,
+                                         bool has_lvm, GuestGrowDiskLvm lvm,
                                          Error **errp)
 {
     return grow_disk(has_device ? device : NULL, has_serial ? serial : NULL,
                      has_mountpoint ? mountpoint : NULL, has_dry_run && dry_run,
-                     has_expect_size ? expect_size : 0, errp);
+                     has_expect_size ? expect_size : 0, has_key_file ? key_file : NULL,
+                     has_lv ? lv : NULL, lvm_from_qapi(has_lvm, lvm), errp);
 }
 #else
 GuestGrowDiskResult *qmp_guest_grow_disk(const char *device, const char *serial,
                                          const char *mountpoint,
                                          bool has_dry_run, bool dry_run,
                                          bool has_expect_size, uint64_t expect_size,
+                                         const char *key_file, const char *lv,
+                                         bool has_lvm, GuestGrowDiskLvm lvm,
                                          Error **errp)
 {
     return grow_disk(device, serial, mountpoint, has_dry_run && dry_run,
-                     has_expect_size ? expect_size : 0, errp);
+                     has_expect_size ? expect_size : 0, key_file, lv,
+                     lvm_from_qapi(has_lvm, lvm), errp);
 }
 #endif

@@ -3,7 +3,8 @@
 # member for member, what "qga-grow --dry-run --json" prints for the same
 # target, and not one byte of the disk changes.  A mounted filesystem on
 # the last of two partitions, an unmounted one, a disk with no partition
-# table.
+# table.  The stack's arguments (key-file, lvm) on a plain partition change
+# nothing of that.
 #   dry-run.sh QGA-GROW QEMU-GA
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
@@ -60,6 +61,28 @@ mirror "$d" "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true}')" "$d"
 assert_eq "$(keys '.layers[1]')" '["changed","device","kind","old-size","size","type"]' \
   "members of an unmounted filesystem layer"
 assert_eq "$(jget "$WORK/agent.json" '.["sector-size"]')" 4096 "sector-size"
+
+# The stack's arguments (key-file, lvm) on a stack with neither LUKS nor
+# LVM: accepted, and without effect: the same reply as qga-grow's above,
+# without them (a key file that is not there is never opened; there is no
+# PV to grow alone), and nothing written.
+before=$(fingerprint "$d")
+for extra in '{"lvm": "pv"}' '{"lvm": "lv"}' '{"lvm": "auto"}' \
+    '{"key-file": "/nonexistent/qga-grow-test.key"}' \
+    '{"key-file": "/nonexistent/qga-grow-test.key", "lvm": "pv"}'; do
+  expect_return "$WORK/agent.json" \
+    "$(grow_cmd "$(jq -nc --arg d "$d" --argjson x "$extra" '{device: $d, "dry-run": true} + $x')")"
+  assert_eq "$(jq -S . "$WORK/agent.json")" "$(jq -S . "$WORK/cli.json")" \
+    "guest-grow-disk reply with $extra vs qga-grow --dry-run --json $d"
+done
+after=$(fingerprint "$d")
+if [ "$after" != "$before" ]; then
+  # readahead the dry runs started may still be reading the image: pages
+  # cached over its unwritten extents count as data until dropped again
+  sleep 2
+  after=$(fingerprint "$d")
+fi
+assert_eq "$after" "$before" "disk image after the dry runs with key-file and lvm"
 
 # btrfs on a disk with no partition table: one layer, the filesystem.
 make_disk 256M; d=$DISK

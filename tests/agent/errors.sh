@@ -1,9 +1,10 @@
 #!/bin/bash
 # What guest-grow-disk must refuse, through the patched qemu-ga: bad
 # arguments (no target, two targets, wrong types, unknown members, negative
-# and huge expect-size), targets that do not exist or are not disks, a
-# partition that is not the last.  Each is an error reply with a clear
-# message, the disk is byte-identical afterwards, and the agent lives on.
+# and huge expect-size, an lvm that is not pv, lv or auto), targets that do
+# not exist or are not disks, a partition with another right after it.
+# Each is an error reply with a clear message, the disk is byte-identical
+# afterwards, and the agent lives on.
 #   errors.sh QGA-GROW QEMU-GA
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
@@ -40,6 +41,14 @@ refuse "'dry-run'.*expected: bool" "$(dev "$d" | jq -c '. + {"dry-run": "yes"}')
 refuse "'expect-size'.*expect" "$(size_arg '"1G"')"
 refuse "'expect-size'.*expect" "$(size_arg 1.5)"
 refuse "'disk'.*unexpected" "$(jq -nc --arg d "$d" '{disk: $d}')"
+# The stack's arguments: key-file and lv are strings, lvm one of pv, lv
+# and auto; a bad one is refused before the command runs.
+refuse "^Parameter 'lvm' does not accept value 'vg'$" "$(dev "$d" | jq -c '. + {lvm: "vg"}')"
+refuse "^Parameter 'lvm' does not accept value 'PV'$" "$(dev "$d" | jq -c '. + {lvm: "PV"}')"
+refuse "'lvm'.*expected: string" "$(dev "$d" | jq -c '. + {lvm: 1}')"
+refuse "'key-file'.*expected: string" "$(dev "$d" | jq -c '. + {"key-file": ["/k"]}')"
+refuse "'lv'.*expected: string" "$(dev "$d" | jq -c '. + {lv: true}')"
+refuse "'key_file'.*unexpected" "$(dev "$d" | jq -c '. + {key_file: "/k"}')"
 expect_error GenericError "'arguments'.*(object|dict)" \
   '{"execute": "guest-grow-disk", "arguments": ["/dev/vda"]}'
 
