@@ -260,7 +260,7 @@ static VgGuestLayer *parse_layer(JsonNode *n, const char *where, GError **error)
     l = g_new0(VgGuestLayer, 1);
     if (!get_string(o, "kind", FALSE, VG_REPLY_MAX_NAME, &l->kind, where, error) ||
         !get_string(o, "device", FALSE, VG_REPLY_MAX_STRING, &l->device, where, error) ||
-        !get_string(o, "type", FALSE, VG_REPLY_MAX_NAME, &l->type, where, error) ||
+        !get_string(o, "type", FALSE, VG_REPLY_MAX_TYPE, &l->type, where, error) ||
         !get_string(o, "mountpoint", TRUE, VG_REPLY_MAX_STRING, &l->mountpoint, where, error) ||
         !get_uint(o, "partno", TRUE, 65535, &partno, &l->has_partno, where, error) ||
         !get_uint(o, "old-size", FALSE, G_MAXINT64, &l->old_size, NULL, where, error) ||
@@ -350,9 +350,13 @@ void vg_grow_report_check(const VgGrowReport *r, uint64_t host_size, GPtrArray *
                         g_strdup_printf("the guest sees %s at %" G_GUINT64_FORMAT
                                         " bytes, less than the %" G_GUINT64_FORMAT
                                         " the host gave it", r->disk, r->disk_size, host_size));
+    /* bottom-up: from an LV or md array on, a layer may also lie on other
+     * disks and be larger than this one */
+    gboolean spans = FALSE;
     for (guint i = 0; i < r->layers->len; i++) {
         const VgGuestLayer *l = r->layers->pdata[i];
-        if (l->size > r->disk_size || l->old_size > r->disk_size)
+        spans |= !strcmp(l->kind, "lvm-lv") || !strcmp(l->kind, "md");
+        if (!spans && (l->size > r->disk_size || l->old_size > r->disk_size))
             g_ptr_array_add(warnings,
                             g_strdup_printf("the guest reports %s %s larger than its disk",
                                             l->kind, l->device));

@@ -18,7 +18,9 @@
 #define VG_REPLY_MAX_BYTES (4u << 20)      /* whole reply */
 #define VG_REPLY_MAX_DEPTH 16              /* nesting of arrays and objects */
 #define VG_REPLY_MAX_STRING 4096           /* bytes in one string */
-#define VG_REPLY_MAX_NAME 64               /* kinds, types, bus types */
+#define VG_REPLY_MAX_NAME 64               /* kinds, bus types */
+#define VG_REPLY_MAX_TYPE 128              /* a layer's type: an LVM PV's is its
+                                            * VG's name, up to 127 bytes */
 #define VG_REPLY_MAX_ITEMS 4096            /* commands, disks, filesystems */
 #define VG_REPLY_MAX_LAYERS 16
 #define VG_REPLY_MAX_WARNINGS 64
@@ -26,9 +28,10 @@
 
 /* One layer of guest-grow-disk's "layers". */
 typedef struct {
-    char *kind;        /* "partition", "filesystem" (others accepted for later layers) */
+    char *kind;        /* "partition", "filesystem", "crypt", "lvm-pv", "lvm-lv", "md":
+                        * any lower-case word, shown as it is */
     char *device;
-    char *type;
+    char *type;        /* by kind: "gpt", "ext4", "luks2", a VG's name, "linear", "raid1" */
     char *mountpoint;  /* NULL when absent */
     gboolean has_partno;
     uint32_t partno;
@@ -57,7 +60,9 @@ VgGrowReport *vg_reply_grow_disk(const char *text, gsize len, GError **error);
 VgGrowReport *vg_grow_report_parse(const char *text, gsize len, GError **error);
 
 /* Things in a well-formed report that do not add up (a guest disk smaller
- * than the host made it, a layer bigger than its disk): as warnings. */
+ * than the host made it, a layer smaller than before, or bigger than its
+ * disk below any layer that may span other disks too: an LVM LV, an md
+ * array): as warnings. */
 void vg_grow_report_check(const VgGrowReport *r, uint64_t host_size, GPtrArray *warnings);
 
 /* guest-info: the agent's version and its enabled commands. */

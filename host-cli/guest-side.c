@@ -124,6 +124,7 @@ void vg_guest_probe(VgGuest *g, VgOutcome *o)
 
 static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, GError **error)
 {
+    const VgGuestOpts *opts = &o->req->guest;
     g_autoptr(JsonObject) args = json_object_new();
     if (g->serial)
         json_object_set_string_member(args, "serial", g->serial);
@@ -132,6 +133,14 @@ static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, G
     if (!dry_run)
         json_object_set_int_member(args, "expect-size", (gint64)o->size_after);
     json_object_set_boolean_member(args, "dry-run", dry_run);
+    /* only what was asked for: an agent patched before these arguments
+     * existed refuses members it does not know */
+    if (opts->key_file)
+        json_object_set_string_member(args, "key-file", opts->key_file);
+    if (opts->lv)
+        json_object_set_string_member(args, "lv", opts->lv);
+    if (opts->lvm == VG_LVM_PV || opts->lvm == VG_LVM_LV)
+        json_object_set_string_member(args, "lvm", vg_lvm_mode_name(opts->lvm));
 
     g_autofree char *r = vg_agent_run(g->dom, "guest-grow-disk", args, MAX(remaining_s(g), 1),
                                       error);
@@ -174,9 +183,22 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
     g_autoptr(JsonArray) argv = json_array_new();
     g_autoptr(VgExecStatus) st = NULL;
     g_autoptr(GError) e = NULL;
+    const VgGuestOpts *opts = &o->req->guest;
     int64_t pid;
 
     json_array_add_string_element(argv, "--json");
+    if (opts->key_file) {
+        json_array_add_string_element(argv, "--key-file");
+        json_array_add_string_element(argv, opts->key_file);
+    }
+    if (opts->lv) {
+        json_array_add_string_element(argv, "--lv");
+        json_array_add_string_element(argv, opts->lv);
+    }
+    if (opts->lvm == VG_LVM_PV || opts->lvm == VG_LVM_LV) {  /* auto: qga-grow's default */
+        json_array_add_string_element(argv, "--lvm");
+        json_array_add_string_element(argv, vg_lvm_mode_name(opts->lvm));
+    }
     if (dry_run) {
         json_array_add_string_element(argv, "--dry-run");
     } else {
@@ -374,6 +396,9 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
         o->method = VG_METHOD_UDEV;
         /* fall through */
     case VG_METHOD_UDEV:
+        if (o->req->guest.key_file || o->req->guest.lv || o->req->guest.lvm != VG_LVM_UNSET)
+            vg_outcome_warn(o, "the guest's udev rule grows with its own settings: key-file, lv "
+                            "and lvm do not reach it");
         if (!o->disk_resized) {
             o->exit = VG_EXIT_NOTHING;  /* nothing triggers the rule */
             vg_outcome_warn(o, "the disk already had that size: the guest side is not checked");

@@ -60,11 +60,14 @@ static GPtrArray *requests(const VgOptions *opt, GError **error)
         g_autoptr(GPtrArray) reqs = text ? vg_batch_parse(text, len, error) : NULL;
         if (!reqs || !vg_batch_check_duplicates(reqs, error))
             return NULL;
+        for (guint i = 0; i < reqs->len; i++)
+            vg_request_inherit(reqs->pdata[i], &opt->guest);
         return g_steal_pointer(&reqs);
     }
     VgRequest *req = vg_request_new(NULL, opt->domain, opt->disk, opt->size, error);
     if (!req)
         return NULL;
+    vg_request_inherit(req, &opt->guest);
     GPtrArray *reqs = g_ptr_array_new_with_free_func((GDestroyNotify)vg_request_free);
     g_ptr_array_add(reqs, req);
     return reqs;

@@ -27,10 +27,18 @@ const char vg_usage_text[] =
     "  -t, --timeout SEC   how long the guest side may take (default 120)\n"
     "  -b, --batch FILE    read requests from FILE (\"-\": stdin), one a line:\n"
     "                      DOMAIN DISK SIZE, or a JSON object with domain,\n"
-    "                      disk, size and optional uri\n"
+    "                      disk, size and optional uri, key-file, lv, lvm\n"
     "  -J, --jobs N        run up to N batch requests at once (default 4)\n"
     "      --qga-grow PATH where qga-grow is in the guest, for agents without\n"
     "                      guest-grow-disk (default: qga-grow, in the agent's PATH)\n"
+    "      --key-file PATH a key file inside the guest (an absolute path, never\n"
+    "                      the key) for a LUKS2 mapping on the disk, which needs\n"
+    "                      its key again to grow\n"
+    "      --lv VG/LV      the logical volume that takes its volume group's new\n"
+    "                      space (default: the only one on the physical volume;\n"
+    "                      with several, the space stays free)\n"
+    "      --lvm pv|lv     pv: grow the LVM physical volume only and leave the new\n"
+    "                      space free; lv: grow a logical volume too (default)\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
     "\n"
@@ -51,6 +59,7 @@ void vg_options_clear(VgOptions *o)
     g_free(o->domain);
     g_free(o->disk);
     g_free(o->size);
+    vg_guest_opts_clear(&o->guest);
     memset(o, 0, sizeof(*o));
 }
 
@@ -123,6 +132,25 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
                 goto needs_value;
             g_free(o->qga_grow);
             o->qga_grow = g_strdup(v);
+        } else if (qg_opt_is(a, NULL, "--key-file")) {
+            if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
+                goto needs_value;
+            if (!vg_key_file_check("--key-file", v, error))
+                return FALSE;
+            g_free(o->guest.key_file);
+            o->guest.key_file = g_strdup(v);
+        } else if (qg_opt_is(a, NULL, "--lv")) {
+            if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
+                goto needs_value;
+            if (!vg_lv_check("--lv", v, error))
+                return FALSE;
+            g_free(o->guest.lv);
+            o->guest.lv = g_strdup(v);
+        } else if (qg_opt_is(a, NULL, "--lvm")) {
+            if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
+                goto needs_value;
+            if (!vg_lvm_mode_parse("--lvm", v, &o->guest.lvm, error))
+                return FALSE;
         } else if (qg_opt_is(a, "-t", "--timeout")) {
             if (!parse_uint("--timeout", qg_opt_value(argc, argv, &i), 1, VG_MAX_TIMEOUT_S,
                             &o->timeout_s, error))
@@ -141,6 +169,8 @@ needs_value:
         return FALSE;
     }
 
+    if (!vg_guest_opts_check(&o->guest, "--lv", "--lvm", error))
+        return FALSE;
     if (o->batch && nwords) {
         g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
                     "--batch takes its requests from the file: no DOMAIN DISK SIZE too");

@@ -2,6 +2,8 @@
 #ifndef VG_OPTIONS_H
 #define VG_OPTIONS_H
 
+#include "request.h"
+
 #include <glib.h>
 
 #define VG_DEFAULT_TIMEOUT_S 120
@@ -18,6 +20,7 @@ typedef struct {
     unsigned jobs;        /* concurrent requests */
     char *batch;          /* --batch FILE, "-" for stdin */
     char *qga_grow;       /* qga-grow's path in the guest; NULL: "qga-grow" */
+    VgGuestOpts guest;    /* --key-file, --lv, --lvm: every request's defaults */
     char *domain, *disk, *size;  /* the single request's words */
     gboolean help, version;
 } VgOptions;

@@ -7,6 +7,118 @@
 
 #define VG_BATCH_MAX_LINE 4096
 #define VG_BATCH_MAX_REQUESTS 10000
+#define VG_KEY_FILE_MAX 4095  /* PATH_MAX less its NUL */
+#define VG_LVM_NAME_MAX 127   /* LVM's NAME_LEN less its NUL */
+
+/* ---- the guest's options ---- */
+
+void vg_guest_opts_clear(VgGuestOpts *g)
+{
+    g_free(g->key_file);
+    g_free(g->lv);
+    memset(g, 0, sizeof(*g));
+}
+
+/* @text, quoted and escaped for a message (it may hold anything). */
+static char *quoted(const char *text)
+{
+    g_autofree char *esc = g_strescape(text, NULL);
+    return g_strdup_printf("\"%s\"", esc);
+}
+
+static gboolean invalid(GError **error, const char *what, const char *text, const char *why)
+{
+    g_autofree char *q = quoted(text);
+    g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "%s %s: %s", what, q, why);
+    return FALSE;
+}
+
+gboolean vg_key_file_check(const char *what, const char *path, GError **error)
+{
+    const char *why = NULL;
+
+    if (!g_utf8_validate(path, -1, NULL))
+        why = "not UTF-8 text";
+    else if (path[0] != '/')
+        why = "not an absolute path (a key file's path inside the guest, never the key)";
+    else if (strlen(path) > VG_KEY_FILE_MAX)
+        why = "longer than a path can be";
+    else if (path[strlen(path) - 1] == '/')
+        why = "names a directory, not a key file";
+    else
+        for (const char *p = path; *p && !why; p = g_utf8_next_char(p))
+            if (g_unichar_iscntrl(g_utf8_get_char(p)))
+                why = "holds control characters";
+    return why ? invalid(error, what, path, why) : TRUE;
+}
+
+/* A VG or LV name as LVM allows it (lvm(8), VALID NAMES). */
+static const char *lvm_name_problem(const char *name, size_t len)
+{
+    if (len == 0)
+        return "VG/LV with both names not empty";
+    if (len > VG_LVM_NAME_MAX)
+        return "a VG or LV name is longer than LVM's 127 characters";
+    if (name[0] == '-')
+        return "a VG or LV name cannot start with '-'";
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return "a VG or LV name cannot be \".\" or \"..\"";
+    for (size_t i = 0; i < len; i++)
+        if (!g_ascii_isalnum(name[i]) && !strchr("+_.-", name[i]))
+            return "VG and LV names hold only a-z A-Z 0-9 + _ . -";
+    return NULL;
+}
+
+gboolean vg_lv_check(const char *what, const char *lv, GError **error)
+{
+    const char *slash = strchr(lv, '/');
+    const char *why;
+
+    if (!slash || strchr(slash + 1, '/'))
+        why = "not VG/LV (a volume group's name, '/', a logical volume's name)";
+    else if (!(why = lvm_name_problem(lv, (size_t)(slash - lv))))
+        why = lvm_name_problem(slash + 1, strlen(slash + 1));
+    return why ? invalid(error, what, lv, why) : TRUE;
+}
+
+gboolean vg_lvm_mode_parse(const char *what, const char *text, VgLvmMode *out,
+                           GError **error)
+{
+    if (!strcmp(text, "pv"))
+        *out = VG_LVM_PV;
+    else if (!strcmp(text, "lv"))
+        *out = VG_LVM_LV;
+    else if (!strcmp(text, "auto"))
+        *out = VG_LVM_AUTO;
+    else
+        return invalid(error, what, text, "not pv, lv or auto");
+    return TRUE;
+}
+
+const char *vg_lvm_mode_name(VgLvmMode mode)
+{
+    switch (mode) {
+    case VG_LVM_AUTO: return "auto";
+    case VG_LVM_PV: return "pv";
+    case VG_LVM_LV: return "lv";
+    default: return NULL;
+    }
+}
+
+gboolean vg_guest_opts_check(const VgGuestOpts *g, const char *lv_what, const char *lvm_what,
+                             GError **error)
+{
+    if (g->lv && g->lvm == VG_LVM_PV) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                    "%s %s and %s pv contradict each other: pv leaves the volume group's new "
+                    "space free, %s names the logical volume to take it", lv_what, g->lv,
+                    lvm_what, lv_what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- requests ---- */
 
 void vg_request_free(VgRequest *req)
 {
@@ -16,7 +128,18 @@ void vg_request_free(VgRequest *req)
     g_free(req->domain);
     g_free(req->disk);
     g_free(req->size_text);
+    vg_guest_opts_clear(&req->guest);
     g_free(req);
+}
+
+void vg_request_inherit(VgRequest *req, const VgGuestOpts *defaults)
+{
+    if (!req->guest.key_file)
+        req->guest.key_file = g_strdup(defaults->key_file);
+    if (!req->guest.lv && req->guest.lvm == VG_LVM_UNSET) {
+        req->guest.lv = g_strdup(defaults->lv);
+        req->guest.lvm = defaults->lvm;
+    }
 }
 
 VgRequest *vg_request_new(const char *uri, const char *domain, const char *disk,
@@ -69,6 +192,23 @@ static gboolean get_string(JsonObject *o, const char *name, gboolean optional,
     return TRUE;
 }
 
+/* The optional members for the guest, checked as the options are. */
+static gboolean guest_from_json(JsonObject *o, VgGuestOpts *g, GError **error)
+{
+    const char *key_file, *lv, *lvm;
+
+    if (!get_string(o, "key-file", TRUE, &key_file, error) ||
+        !get_string(o, "lv", TRUE, &lv, error) || !get_string(o, "lvm", TRUE, &lvm, error))
+        return FALSE;
+    if ((key_file && !vg_key_file_check("\"key-file\"", key_file, error)) ||
+        (lv && !vg_lv_check("\"lv\"", lv, error)) ||
+        (lvm && !vg_lvm_mode_parse("\"lvm\"", lvm, &g->lvm, error)))
+        return FALSE;
+    g->key_file = g_strdup(key_file);
+    g->lv = g_strdup(lv);
+    return vg_guest_opts_check(g, "\"lv\"", "\"lvm\"", error);
+}
+
 static VgRequest *request_from_json(const char *line, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -87,9 +227,11 @@ static VgRequest *request_from_json(const char *line, GError **error)
     for (GList *l = members; l; l = l->next) {
         const char *name = l->data;
         if (strcmp(name, "uri") && strcmp(name, "domain") && strcmp(name, "disk") &&
-            strcmp(name, "size")) {
+            strcmp(name, "size") && strcmp(name, "key-file") && strcmp(name, "lv") &&
+            strcmp(name, "lvm")) {
             g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
-                        "unknown member \"%s\" (known: domain, disk, size, uri)", name);
+                        "unknown member \"%s\" (known: domain, disk, size, uri, key-file, lv, "
+                        "lvm)", name);
             return NULL;
         }
     }
@@ -107,7 +249,10 @@ static VgRequest *request_from_json(const char *line, GError **error)
     } else if (!get_string(o, "size", FALSE, &size, error)) {
         return NULL;
     }
-    return vg_request_new(uri, domain, disk, size, error);
+    g_autoptr(VgRequest) req = vg_request_new(uri, domain, disk, size, error);
+    if (!req || !guest_from_json(o, &req->guest, error))
+        return NULL;
+    return g_steal_pointer(&req);
 }
 
 static VgRequest *request_from_words(const char *line, GError **error)

@@ -1,8 +1,45 @@
-/* One growth request: which domain, which disk, what size. */
+/* One growth request: which domain, which disk, what size, and what the
+ * guest is told about the layers above the disk. */
 #ifndef VG_REQUEST_H
 #define VG_REQUEST_H
 
 #include "size-spec.h"
+
+/* What the guest does with an LVM volume group's new space (guest-grow-disk's
+ * "lvm", qga-grow's --lvm). */
+typedef enum {
+    VG_LVM_UNSET,  /* not given: the guest's default (auto) */
+    VG_LVM_AUTO,   /* given as "auto": the same, said explicitly */
+    VG_LVM_PV,     /* grow the PV only, leave the space free */
+    VG_LVM_LV,     /* grow an LV: the one in lv, else as auto */
+} VgLvmMode;
+
+/* The options passed on to the guest for its layers above the disk. */
+typedef struct {
+    char *key_file;  /* a key file's absolute path inside the guest, for a LUKS2
+                      * mapping (a path, never key material); NULL: none */
+    char *lv;        /* "VG/LV": the LV that takes the VG's new space; NULL: none */
+    VgLvmMode lvm;
+} VgGuestOpts;
+
+void vg_guest_opts_clear(VgGuestOpts *g);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VgGuestOpts, vg_guest_opts_clear)
+
+/* The checks, each naming @what (the option or member) in its
+ * VG_ERROR_INVALID: a key file's path is absolute, UTF-8, without control
+ * characters, at most 4095 bytes and not a directory's ("/" at its end);
+ * an LV is VG/LV, each name 1 to 127 of LVM's characters (a-z A-Z 0-9 + _ .
+ * -), not starting with '-', not "." or ".."; lvm is "pv", "lv" or "auto". */
+gboolean vg_key_file_check(const char *what, const char *path, GError **error);
+gboolean vg_lv_check(const char *what, const char *lv, GError **error);
+gboolean vg_lvm_mode_parse(const char *what, const char *text, VgLvmMode *out,
+                           GError **error);
+/* "pv", "lv", "auto"; NULL for VG_LVM_UNSET. */
+const char *vg_lvm_mode_name(VgLvmMode mode);
+/* lv with lvm pv contradicts itself (pv leaves the new space free); the
+ * error names them @lv_what and @lvm_what. */
+gboolean vg_guest_opts_check(const VgGuestOpts *g, const char *lv_what, const char *lvm_what,
+                             GError **error);
 
 typedef struct {
     char *uri;        /* libvirt URI; NULL: the command line's or libvirt's default */
@@ -11,6 +48,7 @@ typedef struct {
     char *size_text;  /* as written, for messages */
     VgSizeSpec size;
     unsigned line;    /* batch line number; 0 on the command line */
+    VgGuestOpts guest;
 } VgRequest;
 
 /* Check and copy the three fields; VG_ERROR_INVALID naming what is wrong. */
@@ -19,9 +57,16 @@ VgRequest *vg_request_new(const char *uri, const char *domain, const char *disk,
 void vg_request_free(VgRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgRequest, vg_request_free)
 
+/* The command line's guest options, for what @req does not say itself: its
+ * key file when it names none; its lv and lvm when it names neither (a
+ * request's own lv or lvm replaces both, so that they never contradict). */
+void vg_request_inherit(VgRequest *req, const VgGuestOpts *defaults);
+
 /* Batch input: one request a line, either a JSON object
  *   {"domain": "web1", "disk": "vdb", "size": "+10G", "uri": "qemu:///system"}
- * ("uri" optional; "size" a string or a number of bytes) or three words
+ * ("uri" optional; "size" a string or a number of bytes; optional too, for
+ * the guest: "key-file", "lv", "lvm" as the options --key-file, --lv and
+ * --lvm take them) or three words
  *   web1 vdb +10G
  * Blank lines and lines starting with '#' are skipped.  Returns an array of
  * VgRequest*, or NULL with VG_ERROR_INVALID naming the line. */

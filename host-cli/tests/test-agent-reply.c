@@ -78,6 +78,113 @@ static void test_grow_disk(void)
     g_assert_nonnull(strstr(w->pdata[0], "less than"));
 }
 
+static char *read_data(const char *name, gsize *len)
+{
+    g_autofree char *path = g_test_build_filename(G_TEST_DIST, "data", name, NULL);
+    g_autoptr(GError) e = NULL;
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, len, &e));
+    g_assert_no_error(e);
+    return text;
+}
+
+/* LVM on LUKS on a GPT partition: every layer kind of that stack, bottom-up,
+ * with the members each kind has (partno for the partition, a mountpoint
+ * for the mounted filesystem, a VG's name as the PV's type). */
+static void test_grow_disk_stack(void)
+{
+    static const char *const want[][4] = {
+        /* kind, device, type, mountpoint */
+        { "partition", "/dev/vdb2", "gpt", NULL },
+        { "crypt", "/dev/mapper/cryptdata", "luks2", NULL },
+        { "lvm-pv", "/dev/mapper/cryptdata", "vg0", NULL },
+        { "lvm-lv", "/dev/vg0/srv", "linear", NULL },
+        { "filesystem", "/dev/vg0/srv", "ext4", "/srv" },
+    };
+    g_autoptr(GError) e = NULL;
+    gsize len;
+    g_autofree char *text = read_data("guest-grow-disk-lvm-on-luks.json", &len);
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(text, len, &e);
+
+    g_assert_no_error(e);
+    g_assert_cmpstr(r->disk, ==, "/dev/vdb");
+    g_assert_true(r->changed);
+    g_assert_cmpuint(r->layers->len, ==, G_N_ELEMENTS(want));
+    for (guint i = 0; i < r->layers->len; i++) {
+        const VgGuestLayer *l = r->layers->pdata[i];
+        g_assert_cmpstr(l->kind, ==, want[i][0]);
+        g_assert_cmpstr(l->device, ==, want[i][1]);
+        g_assert_cmpstr(l->type, ==, want[i][2]);
+        g_assert_cmpstr(l->mountpoint, ==, want[i][3]);
+        g_assert_true(l->has_partno == (i == 0));
+        g_assert_true(l->changed);
+        g_assert_cmpuint(l->size, >, l->old_size);
+    }
+    g_assert_cmpuint(((VgGuestLayer *)r->layers->pdata[0])->partno, ==, 2);
+    g_assert_cmpuint(((VgGuestLayer *)r->layers->pdata[3])->size, ==, 4273995776ULL);
+
+    /* it adds up: no warnings against the size the host set */
+    g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+    vg_grow_report_check(r, 4294967296ULL, w);
+    g_assert_cmpuint(w->len, ==, 0);
+}
+
+/* An LV or md array may lie on other disks too and be larger than this
+ * one, and so may what is on it; a layer below them may not. */
+static void test_grow_disk_spanning(void)
+{
+    static const char reply[] =
+        "{\"return\": {\"disk\": \"/dev/vdc\", \"disk-size\": 2147483648, \"sector-size\": 512,"
+        " \"changed\": true, \"dry-run\": false, \"warnings\": [], \"layers\": ["
+        "{\"kind\": \"md\", \"device\": \"/dev/md0\", \"type\": \"raid0\","
+        " \"old-size\": 2145386496, \"size\": 4290772992, \"changed\": true},"
+        "{\"kind\": \"lvm-pv\", \"device\": \"/dev/md0\", \"type\": \"big\","
+        " \"old-size\": 2143289344, \"size\": 4286578688, \"changed\": true},"
+        "{\"kind\": \"lvm-lv\", \"device\": \"/dev/big/all\", \"type\": \"striped\","
+        " \"old-size\": 6438256640, \"size\": 8581545984, \"changed\": true},"
+        "{\"kind\": \"filesystem\", \"device\": \"/dev/big/all\", \"type\": \"xfs\","
+        " \"mountpoint\": \"/big\", \"old-size\": 6438256640, \"size\": 8581545984,"
+        " \"changed\": true}]}}";
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(reply, strlen(reply), &e);
+    g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+
+    g_assert_no_error(e);
+    g_assert_cmpstr(((VgGuestLayer *)r->layers->pdata[0])->type, ==, "raid0");
+    vg_grow_report_check(r, 2147483648ULL, w);
+    g_assert_cmpuint(w->len, ==, 0);
+
+    /* a crypt mapping larger than its disk does not add up */
+    g_autofree char *text = read_data("guest-grow-disk-lvm-on-luks.json", NULL);
+    g_autoptr(VgGrowReport) r2 = vg_reply_grow_disk(text, strlen(text), &e);
+    g_assert_no_error(e);
+    ((VgGuestLayer *)r2->layers->pdata[1])->size = 8589934592ULL;
+    vg_grow_report_check(r2, 4294967296ULL, w);
+    g_assert_cmpuint(w->len, ==, 1);
+    g_assert_cmpstr(w->pdata[0], ==,
+                    "the guest reports crypt /dev/mapper/cryptdata larger than its disk");
+}
+
+/* An LVM PV's type is its VG's name: up to LVM's 127 bytes. */
+static void test_grow_disk_vg_name(void)
+{
+    g_autoptr(GError) e = NULL;
+    gsize len;
+    g_autofree char *text = read_data("guest-grow-disk-lvm-on-luks.json", &len);
+    g_autofree char *vg127 = g_strnfill(127, 'v');
+    g_autofree char *vg129 = g_strnfill(129, 'v');
+    g_auto(GStrv) parts = g_strsplit(text, "\"vg0\"", 2);
+    g_autofree char *ok = g_strdup_printf("%s\"%s\"%s", parts[0], vg127, parts[1]);
+    g_autofree char *bad = g_strdup_printf("%s\"%s\"%s", parts[0], vg129, parts[1]);
+
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(ok, strlen(ok), &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(((VgGuestLayer *)r->layers->pdata[2])->type, ==, vg127);
+    g_assert_null(vg_reply_grow_disk(bad, strlen(bad), &e));
+    g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+    g_assert_nonnull(strstr(e->message, "layers[2].type: longer than 128"));
+}
+
 static void test_guest_info(void)
 {
     g_autoptr(GError) e = NULL;
@@ -209,6 +316,8 @@ static void test_hostile_values(void)
         { "partno", "70000", "out of range" },
         { "kind", "\"Partition; rm\"", "kind is not a lower-case word" },
         { "kind", "\"\"", "kind is not a lower-case word" },
+        { "kind", "\"LVM-PV\"", "kind is not a lower-case word" },
+        { "kind", "\"lvm pv\"", "kind is not a lower-case word" },
         { "warnings", "[1]", "warnings[0]: not a string" },
         { "warnings", "\"x\"", "not an array" },
         { "mountpoint", "[]", "not a string" },
@@ -261,7 +370,7 @@ static void test_hostile_sizes(void)
     g_autofree char *many = g_strnfill(1000, '[');
     g_autofree char *quoted_many = g_strdup_printf("\"%s\"", many);
     g_autofree char *t = with_member("type", quoted_many);
-    expect_grow_refused(t, strlen(t), "layers[0].type: longer than 64");
+    expect_grow_refused(t, strlen(t), "layers[0].type: longer than 128");
 
     /* more than the whole-reply limit */
     g_autofree char *huge = g_strnfill(VG_REPLY_MAX_BYTES + 1, ' ');
@@ -442,6 +551,9 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/agent-reply/grow-disk", test_grow_disk);
+    g_test_add_func("/agent-reply/grow-disk/lvm-on-luks", test_grow_disk_stack);
+    g_test_add_func("/agent-reply/grow-disk/spanning", test_grow_disk_spanning);
+    g_test_add_func("/agent-reply/grow-disk/vg-name", test_grow_disk_vg_name);
     g_test_add_func("/agent-reply/guest-info", test_guest_info);
     g_test_add_func("/agent-reply/get-disks", test_disks);
     g_test_add_func("/agent-reply/get-fsinfo", test_fsinfo);

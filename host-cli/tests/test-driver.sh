@@ -59,7 +59,10 @@ expect_in "cannot connect to test:///nonexistent/node.xml" err "connection error
 
 # usage errors: exit 2 before libvirt is touched
 for args in "vg-disks vda" "vg-disks vda 0" "vg-disks vda -1G" "vg-disks vda 1.5G" \
-            "vg-disks vda 20Q" "vg-disks vda +0" "--timeout 0 vg-disks vda 1G"; do
+            "vg-disks vda 20Q" "vg-disks vda +0" "--timeout 0 vg-disks vda 1G" \
+            "--key-file luks.key vg-disks vda 1G" "--lv vg0 vg-disks vda 1G" \
+            "--lv vg0/-x vg-disks vda 1G" "--lvm both vg-disks vda 1G" \
+            "--lv vg0/srv --lvm pv vg-disks vda 1G"; do
   # shellcheck disable=SC2086
   run_vg -c "$URI" $args
   expect_rc 2 "usage error: $args"
@@ -69,6 +72,13 @@ done
 run_vg --help
 expect_rc 0 "--help"
 expect_in "Exit status: 0 grown" out "--help lists the exit codes"
+expect_in "--key-file PATH" out "--help lists --key-file"
+expect_in "--lvm pv|lv" out "--help lists --lvm"
+
+# the guest's options: checked, then (no agent here) the guest side is none
+run_vg -c "$URI" --dry-run --key-file /etc/luks/data.key --lv vg0/srv --lvm lv vg-disks vda +1G
+expect_rc 0 "dry run with --key-file, --lv, --lvm"
+expect_in "guest side: none" out "guest options with no agent"
 
 # batches: words and JSON lines, concurrently, results in input order
 batch=$(mktemp)
@@ -79,7 +89,7 @@ vg-disks vda +1G
 {"domain": "vg-disks", "disk": "serial:ROOT-0001", "size": "$TB"}
 vg-disks sda +1G
 {"domain": "vg-off", "disk": "vda", "size": 1, "uri": "$URI"}
-vg-disks vdb +1M
+{"domain": "vg-disks", "disk": "vdb", "size": "+1M", "key-file": "/k", "lv": "vg/lv", "lvm": "lv"}
 EOB
 run_vg -c "$URI" --dry-run --json --jobs 3 --batch "$batch"
 expect_rc 2 "batch: highest status (2) of the requests"
@@ -95,6 +105,12 @@ run_vg -c "$URI" --dry-run --batch - <<<"vg-disks vda +1G
 vg-disks vdb +1G"
 expect_rc 0 "batch from stdin, tables"
 expect_in "2 requests: 2 grown, 0 nothing to do" out "batch summary"
+
+printf '%s\n' '{"domain": "vg-disks", "disk": "vda", "size": "+1G", "lvm": "pv", "lv": "a/b"}' \
+  >"$batch"
+run_vg -c "$URI" --dry-run --batch "$batch"
+expect_rc 2 "batch: lv with lvm pv is refused"
+expect_in 'batch line 1: "lv" a/b and "lvm" pv contradict' err "contradiction named"
 
 printf 'vg-disks vda +1G\nvg-disks vda +2G\n' >"$batch"
 run_vg -c "$URI" --dry-run --batch "$batch"
@@ -114,5 +130,11 @@ out=$(complete_words -c "$URI" vg-disks vd)
   not_ok "completion of disks: $out"
 out=$(complete_words --dr)
 [ "$out" = --dry-run ] && ok "completion: options" || not_ok "completion of options: $out"
+out=$(complete_words --lvm "")
+[ "$(echo $out)" = "pv lv auto" ] && ok "completion: --lvm's values" ||
+  not_ok "completion of --lvm: $out"
+out=$(complete_words --key-file /k -c "$URI" --lv vg/lv "")
+[ "$out" = vg-disks ] && ok "completion: --key-file and --lv values skipped" ||
+  not_ok "completion after --key-file, --lv: $out"
 
 finish

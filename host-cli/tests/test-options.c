@@ -42,6 +42,105 @@ static void test_single(void)
     g_assert_cmpstr(o.size, ==, "-10G");
 }
 
+/* --key-file, --lv, --lvm: checked, kept for every request. */
+static void test_guest_opts(void)
+{
+    g_auto(VgOptions) o = { 0 };
+    g_autoptr(GError) e = NULL;
+
+    g_assert_true(parse(&o, &e, "--key-file", "/etc/luks/data.key", "--lv=vg0/srv", "web1",
+                        "vdb", "+10G", NULL));
+    g_assert_no_error(e);
+    g_assert_cmpstr(o.guest.key_file, ==, "/etc/luks/data.key");
+    g_assert_cmpstr(o.guest.lv, ==, "vg0/srv");
+    g_assert_cmpint(o.guest.lvm, ==, VG_LVM_UNSET);
+    vg_options_clear(&o);
+
+    g_assert_true(parse(&o, &e, "--lvm", "pv", "d", "vdb", "1G", NULL));
+    g_assert_cmpint(o.guest.lvm, ==, VG_LVM_PV);
+    g_assert_null(o.guest.lv);
+    g_assert_null(o.guest.key_file);
+    vg_options_clear(&o);
+    g_assert_true(parse(&o, &e, "--lvm=lv", "--lv", "VG_1.x+/lv-2_a.b", "d", "vdb", "1G", NULL));
+    g_assert_cmpint(o.guest.lvm, ==, VG_LVM_LV);
+    g_assert_cmpstr(o.guest.lv, ==, "VG_1.x+/lv-2_a.b");
+    vg_options_clear(&o);
+    g_assert_true(parse(&o, &e, "--lvm", "auto", "--batch", "-", NULL));
+    g_assert_cmpint(o.guest.lvm, ==, VG_LVM_AUTO);
+    g_assert_cmpstr(vg_lvm_mode_name(o.guest.lvm), ==, "auto");
+    g_assert_null(vg_lvm_mode_name(VG_LVM_UNSET));
+    vg_options_clear(&o);
+
+    /* the longest names LVM allows */
+    g_autofree char *n127 = g_strnfill(127, 'a');
+    g_autofree char *lv = g_strdup_printf("%s/%s", n127, n127);
+    g_assert_true(parse(&o, &e, "--lv", lv, "d", "vdb", "1G", NULL));
+    g_assert_no_error(e);
+}
+
+/* Each refused with a message holding the option and why, escaped. */
+static void test_guest_opts_bad(void)
+{
+    g_autofree char *n128 = g_strnfill(128, 'a');
+    g_autofree char *lv128 = g_strdup_printf("vg/%s", n128);
+    g_autofree char *path4096 = g_strnfill(4096, 'k');
+    static const char *const cases[][3] = {
+        /* option, value, part of the message */
+        { "--key-file", "etc/luks.key", "not an absolute path" },
+        { "--key-file", "./luks.key", "not an absolute path" },
+        { "--key-file", "/etc/luks\n.key", "holds control characters" },
+        { "--key-file", "/etc/\xc2\x9bluks.key", "holds control characters" },
+        { "--key-file", "/etc/luks/", "names a directory" },
+        { "--key-file", "/etc/\xff.key", "not UTF-8" },
+        { "--lv", "vg0", "not VG/LV" },
+        { "--lv", "vg0/srv/x", "not VG/LV" },
+        { "--lv", "/srv", "both names not empty" },
+        { "--lv", "vg0/", "both names not empty" },
+        { "--lv", "-vg/srv", "cannot start with '-'" },
+        { "--lv", "vg/-srv", "cannot start with '-'" },
+        { "--lv", "./srv", "cannot be" },
+        { "--lv", "vg/..", "cannot be" },
+        { "--lv", "vg 0/srv", "only a-z A-Z 0-9" },
+        { "--lv", "vg0/sr$v", "only a-z A-Z 0-9" },
+        { "--lv", "vg0/s\u00e9rv", "only a-z A-Z 0-9" },
+        { "--lvm", "PV", "not pv, lv or auto" },
+        { "--lvm", "both", "not pv, lv or auto" },
+    };
+    path4096[0] = '/';
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(VgOptions) o = { 0 };
+        g_autoptr(GError) e = NULL;
+        g_assert_false(parse(&o, &e, cases[i][0], cases[i][1], "d", "vdb", "1G", NULL));
+        g_assert_error(e, VG_ERROR, VG_ERROR_INVALID);
+        if (!strstr(e->message, cases[i][0]) || !strstr(e->message, cases[i][2]))
+            g_error("%s %s: \"%s\" lacks \"%s\"", cases[i][0], cases[i][1], e->message,
+                    cases[i][2]);
+        g_assert_null(strchr(e->message, '\n'));  /* escaped for the terminal */
+    }
+    static const char *const more[][3] = {
+        { "--lv", NULL, "longer than LVM's 127" },
+        { "--key-file", NULL, "longer than a path" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(more); i++) {
+        g_auto(VgOptions) o = { 0 };
+        g_autoptr(GError) e = NULL;
+        g_assert_false(parse(&o, &e, more[i][0], i ? path4096 : lv128, "d", "vdb", "1G", NULL));
+        g_assert_nonnull(strstr(e->message, more[i][2]));
+    }
+
+    /* no value, an empty value, and lv with lvm pv */
+    g_auto(VgOptions) o = { 0 };
+    g_autoptr(GError) e = NULL;
+    g_assert_false(parse(&o, &e, "d", "vdb", "1G", "--key-file", NULL));
+    g_assert_nonnull(strstr(e->message, "--key-file needs a value"));
+    g_clear_error(&e);
+    g_assert_false(parse(&o, &e, "--lv=", "d", "vdb", "1G", NULL));
+    g_assert_nonnull(strstr(e->message, "needs a value"));
+    g_clear_error(&e);
+    g_assert_false(parse(&o, &e, "--lv", "vg0/srv", "--lvm", "pv", "d", "vdb", "1G", NULL));
+    g_assert_nonnull(strstr(e->message, "--lv vg0/srv and --lvm pv contradict"));
+}
+
 static void test_batch_opts(void)
 {
     g_auto(VgOptions) o = { 0 };
@@ -132,6 +231,44 @@ static void test_batch(void)
     g_assert_true(vg_batch_check_duplicates(reqs, &e));
 }
 
+/* key-file, lv and lvm per batch line, the command line's for the rest. */
+static void test_batch_guest(void)
+{
+    static const char text[] =
+        "web1 vdb +10G\n"
+        "{\"domain\": \"web2\", \"disk\": \"vdb\", \"size\": \"+1G\", \"key-file\": \"/k2\","
+        " \"lv\": \"vg2/data\"}\n"
+        "{\"domain\": \"web3\", \"disk\": \"vdb\", \"size\": \"+1G\", \"lvm\": \"auto\"}\n"
+        "{\"domain\": \"web4\", \"disk\": \"vdb\", \"size\": \"+1G\", \"lvm\": \"lv\"}\n";
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) reqs = vg_batch_parse(text, strlen(text), &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(reqs->len, ==, 4);
+    VgRequest *a = reqs->pdata[0], *b = reqs->pdata[1], *c = reqs->pdata[2], *d = reqs->pdata[3];
+    g_assert_null(a->guest.key_file);
+    g_assert_cmpstr(b->guest.key_file, ==, "/k2");
+    g_assert_cmpstr(b->guest.lv, ==, "vg2/data");
+    g_assert_cmpint(b->guest.lvm, ==, VG_LVM_UNSET);
+    g_assert_cmpint(c->guest.lvm, ==, VG_LVM_AUTO);
+
+    /* the command line's --key-file --lvm pv, for what a line leaves out */
+    VgGuestOpts cli = { .key_file = (char *)"/k1", .lvm = VG_LVM_PV };
+    for (guint i = 0; i < reqs->len; i++)
+        vg_request_inherit(reqs->pdata[i], &cli);
+    g_assert_cmpstr(a->guest.key_file, ==, "/k1");
+    g_assert_cmpint(a->guest.lvm, ==, VG_LVM_PV);
+    g_assert_null(a->guest.lv);
+    g_assert_cmpstr(b->guest.key_file, ==, "/k2");
+    /* a line's own lv or lvm replaces both: never lv with pv */
+    g_assert_cmpstr(b->guest.lv, ==, "vg2/data");
+    g_assert_cmpint(b->guest.lvm, ==, VG_LVM_UNSET);
+    g_assert_cmpint(c->guest.lvm, ==, VG_LVM_AUTO);
+    g_assert_cmpint(d->guest.lvm, ==, VG_LVM_LV);
+    g_assert_cmpstr(d->guest.key_file, ==, "/k1");
+    /* the defaults are copied, not shared */
+    g_assert_true(a->guest.key_file != cli.key_file);
+}
+
 static void test_batch_bad(void)
 {
     static const struct {
@@ -151,6 +288,20 @@ static void test_batch_bad(void)
         { "[1, 2]", "line 1" },
         { "d vdb 0\n", "is zero" },
         { "d vdb \xff\xfe\n", "not UTF-8" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"key-file\": \"k\"}",
+          "line 1: \"key-file\" \"k\": not an absolute path" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"key-file\": \"/k\\u001b\"}",
+          "\"key-file\" \"/k\\033\": holds control characters" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"key-file\": 5}",
+          "\"key-file\" is not a string" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lv\": \"srv\"}",
+          "\"lv\" \"srv\": not VG/LV" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lvm\": \"pvs\"}",
+          "\"lvm\" \"pvs\": not pv, lv or auto" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lvm\": \"pv\","
+          " \"lv\": \"a/b\"}", "\"lv\" a/b and \"lvm\" pv contradict" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"key_file\": \"/k\"}",
+          "unknown member \"key_file\"" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) e = NULL;
@@ -184,10 +335,13 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/options/single", test_single);
     g_test_add_func("/options/batch", test_batch_opts);
+    g_test_add_func("/options/guest", test_guest_opts);
+    g_test_add_func("/options/guest-bad", test_guest_opts_bad);
     g_test_add_func("/options/bad", test_bad);
     g_test_add_func("/options/help", test_help_wins);
     g_test_add_func("/request/new", test_request);
     g_test_add_func("/batch/good", test_batch);
+    g_test_add_func("/batch/guest", test_batch_guest);
     g_test_add_func("/batch/bad", test_batch_bad);
     g_test_add_func("/batch/duplicates", test_batch_duplicates);
     return g_test_run();
