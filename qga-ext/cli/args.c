@@ -80,6 +80,8 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
             if (!val || !parse_timeout(val, &out->req.expect_timeout_ms))
                 return invalid(error, "--wait-timeout needs seconds from 0 to 3600, not \"%s\"",
                                val ? val : "");
+        } else if (!strcmp(a, "--move-swap")) {
+            out->req.move_swap = TRUE;
         } else if (qg_opt_is(a, "-k", "--key-file")) {
             if (!(val = qg_opt_value(argc, argv, &i)) || !*val)
                 return invalid(error, "%s needs the path of a key file", a);

@@ -33,6 +33,8 @@ static const char usage_text[] =
     "                           new space (default: the one the target is on, or\n"
     "                           the group's only one)\n"
     "      --lvm pv|lv|auto     pv: grow the physical volume only\n"
+    "      --move-swap          move a swap partition that sits right after the\n"
+    "                           partition at the disk's end to the new end\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"

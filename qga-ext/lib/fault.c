@@ -12,6 +12,7 @@
 static const char *const points[] = {
     "locked",          /* the whole-disk lock is held, nothing planned */
     "planned",         /* every layer planned, nothing written */
+    "swap-off",        /* --move-swap: the swap is off, nothing written */
     "table-written",   /* the new table is on disk, the kernel not told */
     "kernel-told",     /* BLKPG done, the filesystem not grown */
     "crypt-resizing",  /* just before a crypt mapping's resize */

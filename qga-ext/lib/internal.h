@@ -144,6 +144,11 @@ typedef struct {
     uint64_t blocker_start;
     gboolean blocker_ebr;  /* ... an EBR in front of that logical partition */
     gboolean blocker_swap; /* ... a swap partition, the disk's last */
+    uint64_t blocker_sectors;
+    /* --move-swap (qg_table_plan_swap_move): that swap partition moves to
+     * the disk's new end, keeping its size */
+    gboolean swap_moves;
+    uint64_t swap_new_start;
 } QgTablePlan;
 
 /* A libfdisk context on @fd that never asks questions.  Read-only contexts
@@ -174,6 +179,33 @@ gboolean qg_table_write(int fd, const char *node, const QgTablePlan *planned,
 gboolean qg_table_grow_image(const char *path, uint32_t wanted, uint64_t min_gain,
                              unsigned free_percent, gboolean dry_run, QgTablePlan *p,
                              GError **error);
+
+/* A plan blocked by a swap partition at the disk's end (blocker_swap):
+ * move it to the disk's new end (aligned down to 1 MiB) and let the
+ * partition grow up to it.  FALSE when the disk has not grown enough for
+ * the move to gain @min_gain. */
+gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain);
+
+/* swap-move.c: a swap partition that --move-swap moves. */
+typedef struct {
+    char *node;
+    char *uuid, *label;  /* kept by the new swap area */
+    gboolean active;     /* on, in /proc/swaps */
+    int priority;
+    uint64_t used_bytes;
+} QgSwapInfo;
+void qg_swap_info_clear(QgSwapInfo *s);
+/* Its signature (Linux swap, else a refusal), UUID, label and state. */
+gboolean qg_swap_probe(const char *node, QgSwapInfo *s, GError **error);
+/* Can it be turned off: does what is swapped out fit in memory? */
+gboolean qg_swap_check_off(const QgSwapInfo *s, GError **error);
+gboolean qg_swap_off(const QgSwapInfo *s, GError **error);
+/* On again, now at @node, with its old priority (only if it was on). */
+gboolean qg_swap_on(const QgSwapInfo *s, const char *node, GError **error);
+/* A swap header for @bytes of swap at byte @offset of the disk @fd, with
+ * the UUID and label of @s. */
+gboolean qg_swap_write_header(int fd, const char *disk, uint64_t offset, uint64_t bytes,
+                              const QgSwapInfo *s, GError **error);
 
 /* gpt-check.c: is a GPT table whole, as a finished write leaves it?  FALSE
  * on a read error; else TRUE, with *why NULL, or saying what a rewrite of

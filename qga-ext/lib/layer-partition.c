@@ -21,6 +21,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* A partition the kernel still shows where an interrupted --move-swap took
+ * it from: the kernel learns where the table has it now. */
+typedef struct {
+    uint32_t partno;
+    uint64_t start, length;  /* bytes, as the table has it */
+} StalePart;
+
 struct QgPartPlan {
     struct fdisk_context *cxt;
     QgTablePlan table;
@@ -29,6 +36,11 @@ struct QgPartPlan {
     char *at_limit;  /* why nothing more can grow here although the disk
                       * did: MBR past 2 TiB with the partition at the limit,
                       * or the next partition right after it */
+    GArray *stale;   /* of StalePart: partitions the kernel has where the
+                      * table no longer has them, in the way of the grow */
+    QgSwapInfo swap; /* --move-swap: the swap partition that moves */
+    uint32_t swap_partno;
+    char *swap_name; /* its kernel name (the same after the move) */
 };
 
 const char *qg_part_plan_at_limit(const QgPartPlan *plan)
@@ -45,9 +57,102 @@ void qg_part_plan_free(QgPartPlan *plan)
         fdisk_unref_context(plan->cxt);
     }
     g_free(plan->at_limit);
+    if (plan->stale)
+        g_array_unref(plan->stale);
+    qg_swap_info_clear(&plan->swap);
+    g_free(plan->swap_name);
     g_free(plan);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgPartPlan, qg_part_plan_free)
+
+/* Is the partition (kernel name) used: held, mounted or swapped on? */
+static gboolean partition_busy(const char *name, dev_t dev)
+{
+    g_autoptr(GPtrArray) holders = qg_node_links(name, "holders");
+    __attribute__((cleanup(qg_mount_clear))) QgMount m = { 0 };
+    g_autofree char *swaps = NULL;
+    g_autofree char *node = g_strdup_printf("/dev/%s ", name);
+    if (holders->len || qg_mount_find_by_dev(dev, &m, NULL))
+        return TRUE;
+    return g_file_get_contents("/proc/swaps", &swaps, NULL, NULL) && strstr(swaps, node);
+}
+
+/* Partitions the kernel has in the way of [from, to) (bytes) that the table
+ * has elsewhere: after a --move-swap cut short between the table write and
+ * the kernel's update.  Idle ones are re-added where the table has them;
+ * one in use is a refusal. */
+static gboolean plan_stale(QgPartPlan *plan, const QgTarget *t, uint64_t from, uint64_t to,
+                           GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GPtrArray) names = NULL;
+    g_autofree char *dir = g_strdup_printf("/sys/class/block/%s", t->disk_name);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    uint64_t ss = plan->table.sector_size;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *base = g_strdup_printf("%s/%s", dir, name);
+        g_autofree char *pf = g_strdup_printf("%s/partition", base);
+        g_autofree char *sf = g_strdup_printf("%s/start", base);
+        g_autofree char *zf = g_strdup_printf("%s/size", base);
+        uint64_t no, ks, kz;
+        if (!qg_sysfs_read_u64(pf, &no, NULL) || no == t->partno ||
+            !qg_sysfs_read_u64(sf, &ks, NULL) || !qg_sysfs_read_u64(zf, &kz, NULL))
+            continue;
+        ks *= 512, kz *= 512;
+        if (ks + kz <= from || ks >= to)
+            continue;  /* not in the way */
+        struct fdisk_partition *pa = NULL;
+        gboolean listed = fdisk_get_partition(plan->cxt, (size_t)no - 1, &pa) == 0 &&
+                          fdisk_partition_has_start(pa) && fdisk_partition_has_size(pa);
+        StalePart sp = { (uint32_t)no, listed ? fdisk_partition_get_start(pa) * ss : 0,
+                         listed ? fdisk_partition_get_size(pa) * ss : 0 };
+        if (pa)
+            fdisk_unref_partition(pa);
+        g_autoptr(QgNode) n = qg_node_new(name, NULL);
+        if (!listed || (sp.start < to && sp.start + sp.length > from) || !n ||
+            partition_busy(name, n->dev)) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: the kernel has /dev/%s in the space %s would grow into%s; "
+                        "re-read the table first, nothing was changed", t->disk_node, name,
+                        t->part_node, listed ? " (and it is in use)" : "");
+            return FALSE;
+        }
+        if (!plan->stale)
+            plan->stale = g_array_new(FALSE, FALSE, sizeof(StalePart));
+        g_array_append_val(plan->stale, sp);
+        g_ptr_array_add(warnings, g_strdup_printf(
+            "/dev/%s: the kernel still has it where an interrupted run moved it from; it is "
+            "re-added where the table has it%s", name,
+            plan->table.swap_moves ? "" : " (a moved swap stays off: turn it on with swapon)"));
+    }
+    return TRUE;
+}
+
+/* --move-swap: the swap partition after it must be Linux swap, and able to
+ * go off for the move. */
+static gboolean plan_swap_move(QgPartPlan *plan, const QgTarget *t, const QgRequest *req,
+                               GPtrArray *warnings, GError **error)
+{
+    const QgTablePlan *tp = &plan->table;
+    QgTarget sw = { .disk_name = t->disk_name, .disk_node = t->disk_node };
+
+    plan->swap_partno = (uint32_t)tp->blocker_index + 1;
+    if (!qg_target_set_partition(&sw, plan->swap_partno, error))
+        return FALSE;
+    plan->swap_name = g_steal_pointer(&sw.part_name);
+    g_free(sw.part_node);
+    g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
+    if (!qg_swap_probe(node, &plan->swap, error) || !qg_swap_check_off(&plan->swap, error))
+        return FALSE;
+    g_ptr_array_add(warnings, g_strdup_printf(
+        "swap partition %u (%s, UUID %s) %s from sector %ju to sector %ju, the disk's end%s",
+        plan->swap_partno, node, plan->swap.uuid ? plan->swap.uuid : "none",
+        req->dry_run ? "would move" : "moves", (uintmax_t)tp->blocker_start,
+        (uintmax_t)tp->swap_new_start,
+        plan->swap.active ? ", turned off meanwhile" : ""));
+    return TRUE;
+}
 
 gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **out,
                       QgLayer **out_layer, GPtrArray *warnings, GError **error)
@@ -84,11 +189,14 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     if (!qg_table_plan(plan->cxt, t->disk_node, t->partno ? t->partno : req->partno,
                        min_gain, req->free_percent, tp, error))
         return FALSE;
+    if (!t->part_name && !qg_target_set_partition(t, (uint32_t)tp->index + 1, error))
+        return FALSE;
+    if (req->move_swap && tp->blocker_swap && qg_table_plan_swap_move(tp, min_gain) &&
+        !plan_swap_move(plan, t, req, warnings, error))
+        return FALSE;
     /* qg_grow refuses if no layer has anything to do either (a filesystem
      * may still lag behind a partition grown up to the next one) */
     plan->at_limit = qg_table_blocked_message(tp, t->disk_node);
-    if (!t->part_name && !qg_target_set_partition(t, (uint32_t)tp->index + 1, error))
-        return FALSE;
     /* libfdisk reads whichever GPT copy is valid: a write cut short may have
      * grown the backup but not the primary, which then needs the rewrite
      * that the growth alone would no longer trigger. */
@@ -127,6 +235,10 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
 
     uint64_t new_bytes = tp->new_sectors * tp->sector_size;
     gboolean kernel_lags = k_size * 512 < new_bytes;
+    if (kernel_lags && !tp->swap_moves &&
+        !plan_stale(plan, t, k_start * 512 + k_size * 512, k_start * 512 + new_bytes, warnings,
+                    error))
+        return FALSE;
     if (tp->capped) {
         g_autofree char *unused = qg_format_bytes(
             (tp->nsectors - ((uint64_t)UINT32_MAX + 1)) * tp->sector_size);
@@ -191,14 +303,69 @@ static gboolean tell_kernel(int fd, QgPartPlan *plan, const QgTarget *t, GError 
     return TRUE;
 }
 
+static gboolean blkpg(int fd, int op, int pno, uint64_t start, uint64_t length)
+{
+    struct blkpg_partition part = {
+        .start = (long long)start, .length = (long long)length, .pno = pno,
+    };
+    struct blkpg_ioctl_arg arg = { .op = op, .datalen = sizeof(part), .data = &part };
+    return ioctl(fd, BLKPG, &arg) == 0;
+}
+
+/* The swap's new header, before the table says where it is (see
+ * swap-move.c for why this order). */
+static gboolean swap_move_prepare(QgPartPlan *plan, const QgTarget *t, GError **error)
+{
+    const QgTablePlan *tp = &plan->table;
+    if (!qg_swap_off(&plan->swap, error))
+        return FALSE;
+    qg_fault_point("swap-off");
+    int fd = open(t->disk_node, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return qg_set_errno_error(error, errno, "cannot open %s for writing", t->disk_node);
+    gboolean ok = qg_swap_write_header(fd, t->disk_node, tp->swap_new_start * tp->sector_size,
+                                       tp->blocker_sectors * tp->sector_size, &plan->swap,
+                                       error);
+    close(fd);
+    return ok;
+}
+
+/* The kernel's swap partition where the table now has it; on again. */
+static gboolean swap_move_finish(int fd, QgPartPlan *plan, const QgTarget *t, GError **error)
+{
+    const QgTablePlan *tp = &plan->table;
+    uint64_t ss = tp->sector_size;
+    if (!blkpg(fd, BLKPG_DEL_PARTITION, (int)plan->swap_partno, 0, 0) && errno != ENXIO)
+        return qg_set_errno_error(error, errno, "%s: the kernel keeps the old swap partition "
+                                  "%u (re-read the table)", t->disk_node, plan->swap_partno);
+    if (!blkpg(fd, BLKPG_ADD_PARTITION, (int)plan->swap_partno, tp->swap_new_start * ss,
+               tp->blocker_sectors * ss))
+        return qg_set_errno_error(error, errno, "%s: the kernel refused the moved swap "
+                                  "partition %u (re-read the table)", t->disk_node,
+                                  plan->swap_partno);
+    g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
+    return qg_swap_on(&plan->swap, node, error);
+}
+
 gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *layer,
                        GError **error)
 {
     uint64_t k_size;
 
+    if (plan->table.swap_moves && !swap_move_prepare(plan, t, error))
+        return FALSE;
     if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error))
         return FALSE;
     qg_fault_point("table-written");
+    if (plan->table.swap_moves && !swap_move_finish(fd, plan, t, error))
+        return FALSE;
+    for (guint i = 0; plan->stale && i < plan->stale->len; i++) {
+        const StalePart *sp = &g_array_index(plan->stale, StalePart, i);
+        if ((!blkpg(fd, BLKPG_DEL_PARTITION, (int)sp->partno, 0, 0) && errno != ENXIO) ||
+            !blkpg(fd, BLKPG_ADD_PARTITION, (int)sp->partno, sp->start, sp->length))
+            return qg_set_errno_error(error, errno, "%s: the kernel refused to move partition "
+                                      "%u where the table has it", t->disk_node, sp->partno);
+    }
     if (!qg_block_size_bytes(t->part_name, &k_size, error))
         return FALSE;
     if (k_size < plan->table.new_sectors * plan->table.sector_size &&

@@ -541,12 +541,32 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
             p->blocker_index = b->index;
             p->blocker_start = b->start;
             p->blocker_ebr = b->ebr;
+            p->blocker_sectors = b->size;
             /* the swap partition is the disk's last: moving it would free
              * the space in front of the disk's end */
             p->blocker_swap = !b->ebr && !b->container && b->end == used_end &&
                               (b->swap_type || holds_swap(cxt, b));
         }
     }
+    return TRUE;
+}
+
+gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain)
+{
+    uint64_t align = MAX(1, (1024 * 1024) / p->sector_size);
+    uint64_t old_end = p->start + p->old_sectors - 1;
+
+    if (!p->blocked || !p->blocker_swap || p->usable_end + 1 < p->blocker_sectors)
+        return FALSE;
+    uint64_t start = (p->usable_end + 1 - p->blocker_sectors) / align * align;
+    if (start <= p->blocker_start || (start - 1 - old_end) * p->sector_size < min_gain)
+        return FALSE;
+    p->swap_moves = TRUE;
+    p->swap_new_start = start;
+    p->max_end = start - 1;
+    p->new_sectors = p->max_end - p->start + 1;
+    p->table_grows = TRUE;
+    p->blocked = FALSE;
     return TRUE;
 }
 
@@ -632,12 +652,38 @@ gboolean qg_table_write(int fd, const char *node, const QgTablePlan *planned,
     if (!qg_table_plan(cxt, node, (uint32_t)planned->index + 1, min_gain, free_percent,
                        &now, error))
         goto out;
+    if (planned->swap_moves &&
+        (!now.blocker_swap || now.blocker_index != planned->blocker_index ||
+         now.blocker_start != planned->blocker_start ||
+         now.blocker_sectors != planned->blocker_sectors ||
+         !qg_table_plan_swap_move(&now, 1) || now.swap_new_start != planned->swap_new_start)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: the swap partition changed while planning; nothing was written, "
+                    "run again", node);
+        goto out;
+    }
     if (!plan_still_fits(planned, &now) ||
         (now.gpt && fdisk_get_last_lba(cxt) != planned->usable_end)) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s: the partition table changed while planning; nothing was "
                     "written, run again", node);
         goto out;
+    }
+    /* The swap partition first, out of the way: same size, new start. */
+    if (planned->swap_moves) {
+        struct fdisk_partition *sw = fdisk_new_partition();
+        r = sw ? fdisk_partition_set_start(sw, planned->swap_new_start) : -ENOMEM;
+        if (r == 0)
+            r = fdisk_partition_set_size(sw, planned->blocker_sectors);
+        if (r == 0)
+            r = fdisk_set_partition(cxt, planned->blocker_index, sw);
+        if (sw)
+            fdisk_unref_partition(sw);
+        if (r < 0) {
+            qg_set_errno_error(error, -r, "%s: cannot move swap partition %zu", node,
+                               planned->blocker_index + 1);
+            goto out;
+        }
     }
     /* The extended partition first: the logical one must fit in it. */
     if (planned->container_grows &&

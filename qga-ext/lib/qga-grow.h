@@ -104,6 +104,11 @@ typedef struct {
     /* LVM: which LV takes the VG's new space, "VG/LV" (NULL: see lvm). */
     const char *lv;
     QgLvmMode lvm;
+    /* A swap partition right after the partition, at the disk's end: turn it
+     * off, move it to the disk's new end (same size, UUID and label), turn
+     * it on again, and grow the partition into the space it left.  Without
+     * this, such a partition cannot grow. */
+    gboolean move_swap;
 } QgRequest;
 
 /* Grow.  Returns NULL and sets @error on failure; on a refusal nothing has
