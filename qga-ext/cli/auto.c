@@ -49,6 +49,7 @@ typedef struct {
     char *key_file;
     char *lv;
     QgLvmMode lvm;
+    gboolean move_swap;
 } StackConfig;
 
 typedef struct {
@@ -88,6 +89,15 @@ static gboolean load_stack(GKeyFile *kf, const char *path, const char *group, St
         }
         g_free(out->key_file);
         out->key_file = g_steal_pointer(&key);
+    }
+    if (g_key_file_has_key(kf, group, "move-swap", NULL)) {
+        g_autoptr(GError) e = NULL;
+        out->move_swap = g_key_file_get_boolean(kf, group, "move-swap", &e);
+        if (e) {
+            g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                        "%s: [%s] move-swap must be true or false", path, group);
+            return FALSE;
+        }
     }
     if (lvm && !qg_cli_parse_lvm_mode(g_strstrip(lvm), &out->lvm)) {
         g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
@@ -247,6 +257,7 @@ static void stack_for(const AutoConfig *cfg, const char *node, StackConfig *out)
     out->key_file = g_strdup(cfg->stack.key_file);
     out->lv = g_strdup(cfg->stack.lv);
     out->lvm = cfg->stack.lvm;
+    out->move_swap = cfg->stack.move_swap;
     if (!cfg->kf || !disk)
         return;
     g_auto(GStrv) groups = g_key_file_get_groups(cfg->kf, NULL);
@@ -366,7 +377,7 @@ int qg_cmd_auto(int argc, char **argv)
         StackConfig st = { 0 };
         stack_for(&cfg, node, &st);
         QgRequest req = { .device = node, .key_file = st.key_file, .lv = st.lv,
-                          .lvm = st.lvm };
+                          .lvm = st.lvm, .move_swap = st.move_swap };
         if (req.lv && req.lvm == QG_LVM_AUTO)
             req.lvm = QG_LVM_LV;
         g_autoptr(QgResult) res = qg_grow(&req, &error);
