@@ -113,8 +113,11 @@ tb=$(fs_total /mnt/ext4)
 run_vg 0 vg-e2e vdc 1536M
 grown vg-noserial /dev/vdb pci $((1536 * M))
 
-# SCSI, by serial (the guest's ID_SERIAL has vendor and model before it)
-run_vg 0 vg-e2e serial:vg-xfs +512M
+# SCSI, by serial (the guest's ID_SERIAL has vendor and model before it);
+# with the storage stack's options, which reach the guest (guest-grow-disk's
+# key-file and lvm, qga-grow's --key-file and --lvm) and change nothing on
+# a stack without LUKS or LVM
+run_vg 0 --key-file /nonexistent/vg-e2e.key --lvm lv vg-e2e serial:vg-xfs +512M
 grown vg-xfs /dev/sda serial $((1536 * M))
 
 # the root-like disk, by its image's path: its last partition is "/"
@@ -168,7 +171,7 @@ vg-e2e vdb 1792M
 vg-e2e vdc 1792M
 vg-e2e serial:vg-xfs 1792M
 {"domain": "vg-e2e", "disk": "vda", "size": "1792M"}
-{"domain": "vg-e2e", "disk": "serial:vg-btrfs", "size": 1879048192}
+{"domain": "vg-e2e", "disk": "serial:vg-btrfs", "size": 1879048192, "lvm": "pv"}
 EOB
 assert_eq "$(jq -sr '[.[].outcome] | join(" ")' "$WORK/out.json")" \
   "grown grown grown grown grown" "batch outcomes"
