@@ -39,14 +39,26 @@ set_conf enabled=maybe
 run_auto 2 "enabled must be true or false" "$name"
 set_conf disks=
 run_auto 2 "disks is empty" "$name"
+# ... also in the stack's settings, in [auto] or a [disk NAME] group,
+# checked when the file loads, whichever disk grows
+set_conf key-file=relative/key
+run_auto 2 "key-file must be an absolute path" "$name"
+set_conf lvm=vg
+run_auto 2 "lvm must be pv, lv or auto" "$name"
+printf '[auto]\n[disk vdz]\nlv=no-slash\n' >"$conf"
+run_auto 2 "\\[disk vdz\\] lv must be VG/LV" "$name"
+printf '[auto]\n[disk vdz]\nmove-swap=perhaps\n' >"$conf"
+run_auto 2 "move-swap must be true or false" "$name"
 rm -f "$conf"
 run_auto 2 "$conf: .*No such file" "$name"
 run_qg 2 "$WORK/auto.out" auto
 grep -q "name the disk" "$WORK/auto.out.err" || fail "auto with no disk: $(cat "$WORK/auto.out.err")"
 run_qg 2 "$WORK/auto.out" auto --frobnicate "$name"
 
-# Named in the list (by kernel name among others): grows.
-set_conf "disks=vdz $name"
+# Named in the list (by kernel name among others): grows; the stack's
+# settings of its own group and of others' are read, and harmless here.
+printf '[auto]\ndisks=vdz %s\nlvm=pv\n[disk %s]\nkey-file=/nonexistent.key\nlvm=auto\n[disk vdz]\nlv=vg/lv\n' \
+  "$name" "$name" >"$conf"
 run_auto 0 "$d: grown: partition $p \(gpt\) .* -> .*; filesystem $p \(xfs\)" "$name"
 new=$(fs_size xfs "$p" "$MNT")
 [ "$new" -gt "$old" ] || fail "xfs did not grow ($old -> $new)"
