@@ -7,7 +7,7 @@
 # cryptsetup status and mdadm --detail are fine.  Refusals leave the disk
 # byte-identical.
 #   grow-stacks.sh QGA-GROW [CASE...]   (default: all of them)
-# CASE: lvm luks1 luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm
+# CASE: lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm
 #       raid1 thin two-lvs growpart-pv refusals
 QG=$(readlink -f "${1:?usage: $0 QGA-GROW [CASE...]}")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -98,6 +98,27 @@ case_luks1() {
   rerun_nothing "$disk"
   check_crypt "$CRYPT_NAME" LUKS1; check_table "$disk"
   check_fs_end ext4 "$CRYPT" "$MNT"
+}
+
+case_plain() {   # plain dm-crypt: no header, its key in the table
+  local disk name=qgplain
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk"
+  stack_modules dm crypt
+  head -c 64 /dev/urandom >"$WORK/plain.key"
+  on_teardown _crypt_close "$name"
+  cryptsetup open --type plain --cipher aes-xts-plain64 --key-size 512 \
+    --key-file "$WORK/plain.key" "$PART" "$name"
+  fs_with_data ext4 "/dev/mapper/$name"
+  local b; b=$(crypt_size "$name")
+  enlarge "$disk" 224M
+  grow_json 0 "$MNT"
+  assert_eq "$(kinds)" "partition crypt filesystem" "layers"
+  assert_eq "$(jq -r '.layers[1].type' "$WORK/report.json")" plain "crypt type"
+  check_grew "plain mapping" "$b" "$(crypt_size "$name")" "$MIN"
+  rerun_nothing "$MNT"
+  check_crypt "$name" PLAIN
+  check_fs_end ext4 "/dev/mapper/$name" "$MNT"
 }
 
 case_luks2_keyfile() {   # xfs: at least 300 MiB
@@ -292,7 +313,7 @@ case_refusals() {
   check_lvm "$vg"
 }
 
-all="lvm luks1 luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm raid1 thin two-lvs
+all="lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm raid1 thin two-lvs
      growpart-pv refusals"
 for c in ${*:-$all}; do
   note "case $c"
