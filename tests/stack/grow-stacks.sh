@@ -8,7 +8,7 @@
 # byte-identical.
 #   grow-stacks.sh QGA-GROW [CASE...]   (default: all of them)
 # CASE: lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm
-#       raid1 thin two-lvs growpart-pv refusals
+#       raid1 raid5-mountpoint thin two-lvs growpart-pv refusals
 QG=$(readlink -f "${1:?usage: $0 QGA-GROW [CASE...]}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -231,6 +231,32 @@ case_raid1() {
   check_fs_end ext4 "$md" "$MNT"
 }
 
+case_raid5_mountpoint() {   # all three disks enlarged, one call by mountpoint
+  local disks=() parts=() md=/dev/md/qgraid5 i
+  for i in 1 2 3; do
+    make_disk 96M; disks+=("$DISK"); partition_disk "$DISK" "" raid; parts+=("$PART")
+  done
+  stack_modules raid
+  on_teardown _md_stop "$md"
+  mdadm --create "$md" --run --quiet --level=5 --raid-devices=3 --metadata=1.0 \
+    --assume-clean "${parts[@]}" </dev/null
+  wait_node "$md"
+  fs_with_data ext4 "$md"
+  local b; b=$(md_size "$md")
+  for i in 0 1 2; do enlarge "${disks[i]}" 192M; done
+  grow_json 0 "$MNT"
+  assert_eq "$(kinds)" "partition partition partition md filesystem" "layers"
+  assert_eq "$(jq -r '[.layers[] | select(.kind == "partition") | .changed] | all' \
+    "$WORK/report.json")" true "every member's partition grew"
+  md_wait "$md"
+  check_grew "RAID5 array" "$b" "$(md_size "$md")" "$((2 * MIN))"
+  assert_eq "$(jq -r '.layers[3].type' "$WORK/report.json")" raid5 "md type"
+  rerun_nothing "$MNT"
+  check_md "$md"
+  for i in 0 1 2; do check_table "${disks[i]}"; done
+  check_fs_end ext4 "$md" "$MNT"
+}
+
 case_thin() {
   local disk vg
   make_disk 128M; disk=$DISK
@@ -313,8 +339,8 @@ case_refusals() {
   check_lvm "$vg"
 }
 
-all="lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm raid1 thin two-lvs
-     growpart-pv refusals"
+all="lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm raid1 raid5-mountpoint thin
+     two-lvs growpart-pv refusals"
 for c in ${*:-$all}; do
   note "case $c"
   "case_${c//-/_}"
