@@ -501,6 +501,10 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
         max_end = next ? next->start - 1 : limit;
         blocker = next;
     }
+    /* what follows may itself lie past the disk (a damaged entry of no
+     * size): never past the disk's usable end, whatever the table says */
+    if (max_end > disk_end)
+        max_end = disk_end;
     if (!p->gpt && max_end >= p->start && max_end - p->start + 1 > UINT32_MAX)
         max_end = p->start + UINT32_MAX - 1;
     p->last = !blocker;
