@@ -26,14 +26,7 @@ static gboolean parse_timeout(const char *text, unsigned *ms)
 
 gboolean qg_cli_valid_lv(const char *text)
 {
-    /* LVM's names: letters, digits and "+_.-", not starting with "-" */
-    const char *slash = strchr(text, '/');
-    if (!slash || slash == text || !slash[1] || strchr(slash + 1, '/'))
-        return FALSE;
-    for (const char *p = text; *p; p++)
-        if (p != slash && !g_ascii_isalnum(*p) && !strchr("+_.-", *p))
-            return FALSE;
-    return text[0] != '-' && slash[1] != '-';
+    return qg_lv_name_valid(text);
 }
 
 gboolean qg_cli_parse_lvm_mode(const char *text, QgLvmMode *out)

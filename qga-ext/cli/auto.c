@@ -55,7 +55,7 @@ typedef struct {
 typedef struct {
     gboolean enabled;
     char **disks;  /* NULL: all */
-    gboolean root_only;
+    gboolean root_only;  /* the root disk (with those in disks, if any) */
     StackConfig stack;
     GKeyFile *kf;  /* for the [disk NAME] groups */
     char *path;
@@ -196,10 +196,21 @@ static gboolean load_config(const char *path, gboolean must_exist, AutoConfig *c
         }
         if (list->len == 1 && strcmp(list->pdata[0], "all") == 0)
             return TRUE;
-        if (list->len == 1 && strcmp(list->pdata[0], "root") == 0) {
-            cfg->root_only = TRUE;
-            return TRUE;
+        /* "root" among named disks: the root disk, and those */
+        for (guint i = 0; i < list->len; i++) {
+            if (strcmp(list->pdata[i], "all") == 0) {
+                g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                            "%s: disks=all means every disk; it cannot be combined with "
+                            "other names", path);
+                return FALSE;
+            }
+            if (strcmp(list->pdata[i], "root") == 0) {
+                cfg->root_only = TRUE;
+                g_ptr_array_remove_index(list, i--);
+            }
         }
+        if (list->len == 0)
+            return TRUE;
         g_ptr_array_add(list, NULL);
         cfg->disks = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
     }
@@ -236,7 +247,10 @@ static gboolean disk_allowed(const AutoConfig *cfg, const char *node)
         QgRequest root = { .mountpoint = "/" };
         g_autoptr(GError) e = NULL;
         g_autofree char *root_disk = qg_target_disk(&root, &e);
-        return root_disk && strcmp(root_disk, disk) == 0;
+        if (root_disk && strcmp(root_disk, disk) == 0)
+            return TRUE;
+        if (!cfg->disks)
+            return FALSE;
     }
     if (!cfg->disks)
         return TRUE;

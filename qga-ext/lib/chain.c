@@ -5,6 +5,7 @@
  * no choice the chain ends at the PV and its new space stays free. */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
@@ -56,6 +57,54 @@ static char *holder_of_lv(const char *name, GPtrArray *holders, const char *lv, 
     g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
                 "logical volume %s is not active on /dev/%s; nothing was changed", lv, name);
     return NULL;
+}
+
+/* Is LV "VG/LV" @lv the chain's LV, or the thin pool on its top PV? */
+static gboolean lv_in_chain(const QgChain *c, const char *lv, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", "lv_kernel_major,lv_kernel_minor,lv_layout",
+                                              lv, error);
+    uint64_t ma, mi;
+    if (!rows)
+        return FALSE;
+    if (rows->len != 1 || !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_major", &ma, NULL) ||
+        !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_minor", &mi, NULL)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
+                    "logical volume %s is not active; nothing was changed", lv);
+        return FALSE;
+    }
+    const char *layout = g_hash_table_lookup(rows->pdata[0], "lv_layout");
+    if (c->thin_part && layout && strstr(layout, "pool")) {
+        /* the pool's device (its -tpool) holds the data volume on this PV */
+        g_autofree char *link = g_strdup_printf("/sys/dev/block/%u:%u", major(c->thin_part),
+                                                minor(c->thin_part));
+        g_autofree char *real = realpath(link, NULL);
+        g_autofree char *part = real ? g_path_get_basename(real) : NULL;
+        g_autoptr(GPtrArray) up = part ? qg_node_links(part, "holders") : NULL;
+        for (guint i = 0; up && i < up->len; i++) {
+            g_autoptr(QgNode) h = qg_node_new(up->pdata[i], NULL);
+            if (h && major(h->dev) == ma && minor(h->dev) == mi)
+                return TRUE;
+        }
+    }
+    for (guint i = 1; i < c->nodes->len; i++) {
+        const QgNode *n = c->nodes->pdata[i];
+        if (major(n->dev) == ma && minor(n->dev) == mi)
+            return TRUE;
+    }
+    const QgNode *base = c->nodes->pdata[0];
+    for (guint i = 1; i < c->nodes->len; i++) {
+        const QgNode *n = c->nodes->pdata[i];
+        if (is_lv(n)) {
+            g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                        "--lv %s: the stack on %s holds %s, not that LV; nothing was "
+                        "changed", lv, base->node, n->node);
+            return FALSE;
+        }
+    }
+    g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                "--lv %s: that LV does not rest on %s; nothing was changed", lv, base->node);
+    return FALSE;
 }
 
 gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GError **error)
@@ -121,6 +170,11 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
             cur = g_strdup(next);
         }
     }
+
+    /* --lv names the LV to grow: it must be the one in this chain (or the
+     * thin pool on it), never another one quietly */
+    if (req->lv && req->lvm != QG_LVM_PV && !lv_in_chain(c, req->lv, error))
+        return FALSE;
 
     /* lvm=pv: the chain ends at the first PV, whatever LV sits on it */
     if (req->lvm == QG_LVM_PV) {

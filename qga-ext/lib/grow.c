@@ -116,11 +116,15 @@ static gboolean plan_top_pv(const QgChain *chain, QgStepCtx *ctx, GPtrArray *ste
 }
 
 /* An md array the target sits on, walked down through its first member:
- * the other members' partitions grow first, each under its own disk's lock
- * (one lock at a time, so growers never wait for each other in a circle).
- * Their layers join the result; their sizes go into @planned. */
-static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, GPtrArray *layers,
-                                   GHashTable *planned, GPtrArray *warnings, GError **error)
+ * the other members' partitions grow too, each under its own disk's lock.
+ * Planned first as dry runs (@dry_run: their layers join the result, their
+ * sizes go into @planned), and grown for real (@layers then updated) only
+ * once the whole stack is planned, right before it is applied.  Locks: the
+ * members' disks are only ever taken after the first member's, which every
+ * grower through the array takes first, so none waits in a circle. */
+static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, gboolean dry_run,
+                                   GPtrArray *layers, GHashTable *planned, GPtrArray *warnings,
+                                   GError **error)
 {
     for (guint i = 0; t->md_members && i < t->md_members->len; i++) {
         const char *m = t->md_members->pdata[i];
@@ -129,7 +133,7 @@ static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, GPtr
             return FALSE;
         if (n->kind != QG_NODE_PART)
             continue;  /* a whole-disk member grows with its disk */
-        QgRequest sub = { .device = n->node, .dry_run = req->dry_run,
+        QgRequest sub = { .device = n->node, .dry_run = dry_run,
                           .min_gain = req->min_gain, .partition_only = TRUE };
         g_autoptr(GError) e = NULL;
         g_autoptr(QgResult) r = qg_grow(&sub, &e);
@@ -140,6 +144,20 @@ static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, GPtr
             }
             /* the array waits for this one; its planning says so */
             g_ptr_array_add(warnings, g_strdup(e->message));
+            continue;
+        }
+        if (!dry_run) {
+            /* the real grow: what the plan's layers of it say now */
+            for (guint j = 0; j < r->layers->len; j++) {
+                const QgLayer *got = r->layers->pdata[j];
+                for (guint k = 0; k < layers->len; k++) {
+                    QgLayer *l = layers->pdata[k];
+                    if (l->kind == got->kind && !g_strcmp0(l->device, got->device)) {
+                        l->size = got->size;
+                        l->changed = got->size != l->old_size;
+                    }
+                }
+            }
             continue;
         }
         for (guint j = 0; j < r->layers->len; j++) {
@@ -171,9 +189,14 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     g_autoptr(GPtrArray) member_layers = g_ptr_array_new_with_free_func((GDestroyNotify)qg_layer_free);
     g_autoptr(GPtrArray) member_warnings = g_ptr_array_new_with_free_func(g_free);
 
+    if (req->lv && !qg_lv_name_valid(req->lv)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                    "\"%s\" is no logical volume name: give it as VG/LV", req->lv);
+        return NULL;
+    }
     if (!qg_resolve_target(req, &t, error))
         return NULL;
-    if (!grow_other_members(&t, req, member_layers, planned, member_warnings, error))
+    if (!grow_other_members(&t, req, TRUE, member_layers, planned, member_warnings, error))
         return NULL;
     if (req->expect_size &&
         !qg_wait_disk_size(&t, req->expect_size,
@@ -231,6 +254,7 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
         if (pv) {
             g_ptr_array_set_size(chain.nodes, 1);
             g_clear_pointer(&chain.pv_note, g_free);
+            chain.thin_part = 0;  /* growpart resizes the PV, no LV on it */
             if (!plan_top_pv(&chain, &ctx, steps, res, error))
                 goto out;
         }
@@ -268,6 +292,9 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
 
     /* Apply, bottom-up; each layer re-reads what is below it now. */
     qg_fault_point("planned");
+    if (t.md_members &&
+        !grow_other_members(&t, req, FALSE, res->layers, planned, res->warnings, error))
+        goto out;
     if (part && !qg_part_apply(fd, part_plan, &t, part, error))
         goto out;
     for (guint i = 0; i < steps->len; i++) {

@@ -106,6 +106,18 @@ static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
                     "only, nothing was changed", ctx->above->node, crypt_get_type(c->cd));
         return FALSE;
     }
+    uint32_t req_flags = 0;
+    struct crypt_params_integrity ip = { 0 };
+    if ((crypt_persistent_flags_get(c->cd, CRYPT_FLAGS_REQUIREMENTS, &req_flags) == 0 &&
+         req_flags) ||
+        (crypt_get_integrity_info(c->cd, &ip) == 0 && ip.tag_size > 0)) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s is a LUKS2 mapping with %s; qga-grow does not grow it, nothing was "
+                    "changed", ctx->above->node,
+                    req_flags ? "requirements of its own (a reencryption in progress?)"
+                              : "integrity protection");
+        return FALSE;
+    }
     if (cad.flags & CRYPT_ACTIVATE_READONLY) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s is a read-only mapping; nothing was changed", ctx->above->node);
@@ -125,6 +137,13 @@ static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     layer->changed = layer->size > layer->old_size;
 
     c->in_keyring = (cad.flags & CRYPT_ACTIVATE_KEYRING_KEY) != 0;
+    if (c->in_keyring && layer->changed && c->key_file &&
+        !g_file_test(c->key_file, G_FILE_TEST_IS_REGULAR)) {
+        /* a FIFO or a device would block or read forever */
+        g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                    "the key file %s is not a regular file; nothing was changed", c->key_file);
+        return FALSE;
+    }
     if (c->in_keyring && layer->changed) {
         const char *how;
         if ((r = unlock(c, FALSE, &how)) < 0) {
@@ -146,11 +165,31 @@ static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     return TRUE;
 }
 
+typedef struct {
+    CryptPriv *c;
+    uint64_t sectors;  /* the new size: whole encryption sectors (libcryptsetup
+                        * refuses a device not a multiple of them, and with 0
+                        * it would not round) */
+    int r;
+    const char *how;   /* set when the key could not be loaded */
+} ResizeJob;
+
+static gpointer resize_thread(gpointer data)
+{
+    ResizeJob *job = data;
+    const char *how;
+    if (job->c->in_keyring && (job->r = unlock(job->c, TRUE, &how)) < 0) {
+        job->how = how;
+        return NULL;
+    }
+    job->r = crypt_resize(job->c->cd, job->c->name, job->sectors);
+    return NULL;
+}
+
 static gboolean crypt_apply(QgStep *step, GError **error)
 {
     CryptPriv *c = step->priv;
     struct crypt_active_device cad;
-    const char *how;
     uint64_t below;
     int r;
 
@@ -166,14 +205,22 @@ static gboolean crypt_apply(QgStep *step, GError **error)
         step->layer->changed = step->layer->size != step->layer->old_size;
         return TRUE;
     }
-    if (c->in_keyring && (r = unlock(c, TRUE, &how)) < 0)
-        return qg_set_errno_error(error, -r, "%s: %s no longer unlocks the volume key",
-                                  step->layer->device, how);
     qg_fault_point("crypt-resizing");
-    if ((r = crypt_resize(c->cd, c->name, 0)) < 0)
-        return qg_set_errno_error(error, -r, "%s: cannot grow the crypt mapping%s%s",
+    /* In a thread of its own: libcryptsetup puts the volume key into the
+     * calling thread's keyring for the table reload and leaves it there;
+     * the thread's keyring goes with the thread, so the key does not stay
+     * in a long-lived caller (qemu-ga's main thread). */
+    ResizeJob job = { c, crypt_reach(c, below) / 512, 0, NULL };
+    g_autoptr(GThread) th = g_thread_new("qg-crypt-resize", resize_thread, &job);
+    g_thread_join(g_steal_pointer(&th));
+    if (job.r < 0) {
+        if (job.how)
+            return qg_set_errno_error(error, -job.r, "%s: %s no longer unlocks the volume key",
+                                      step->layer->device, job.how);
+        return qg_set_errno_error(error, -job.r, "%s: cannot grow the crypt mapping%s%s",
                                   step->layer->device, c->last_error ? ": " : "",
                                   c->last_error ? c->last_error : "");
+    }
     if ((r = crypt_get_active_device(c->cd, c->name, &cad)) < 0)
         return qg_set_errno_error(error, -r, "%s: cannot read the grown crypt mapping",
                                   step->layer->device);

@@ -1,7 +1,8 @@
 /* The LVM layers: a physical volume grows to fill its device (pvresize), then
- * one logical volume takes the volume group's free extents (lvextend), as
- * the classic "pvresize; lvextend -l +100%FREE" does.  Only linear and
- * striped LVs grow; snapshots, thin volumes, caches, mirrors and RAID LVs are
+ * one logical volume takes that PV's free extents (lvextend ... PV), as the
+ * classic "pvresize; lvextend -l +100%FREE" does on a one-disk group, but
+ * never space the group keeps free on other disks.  Only linear LVs grow;
+ * striped ones, snapshots, thin volumes, caches, mirrors and RAID LVs are
  * refused by name (a thin volume is never grown behind its user's back). */
 #include "internal.h"
 
@@ -9,8 +10,8 @@
 #include <sys/sysmacros.h>
 
 #define PV_FIELDS "pv_name,pv_size,dev_size,pe_start,pv_pe_count,vg_name,vg_extent_size"
-#define LV_FIELDS "lv_full_name,lv_path,lv_size,segtype,lv_role,lv_attr,vg_free," \
-                  "vg_free_count,vg_extent_size,lv_kernel_major,lv_kernel_minor"
+#define LV_FIELDS "lv_full_name,lv_path,lv_size,lv_layout,lv_role,lv_kernel_major," \
+                  "lv_kernel_minor"
 
 typedef struct {
     char *pv;       /* the PV's device node */
@@ -136,28 +137,57 @@ static GHashTable *lv_row(const char *vg, dev_t dev, GError **error)
     return NULL;
 }
 
-/* Why an LV of this kind is not grown, or NULL. */
+/* Why an LV of this layout (lv_layout: one value per LV, where segtype has
+ * one per segment) is not grown, or NULL. */
 static const char *lv_refusal(GHashTable *row)
 {
-    const char *seg = g_hash_table_lookup(row, "segtype");
+    const char *layout = g_hash_table_lookup(row, "lv_layout");
     const char *role = g_hash_table_lookup(row, "lv_role");
     if (role && strstr(role, "snapshot"))
         return "is a snapshot";
     if (role && strstr(role, "origin"))
         return "has snapshots (an origin grows only with them in mind)";
-    if (!seg || (strcmp(seg, "linear") && strcmp(seg, "striped"))) {
-        if (seg && !strcmp(seg, "thin"))
-            return "is a thin volume (its virtual size is its owner's choice)";
-        return NULL;  /* the caller names the segment type */
+    if (!layout)
+        return "has no layout LVM reports";
+    if (!strcmp(layout, "linear"))
+        return NULL;
+    if (!strcmp(layout, "striped"))
+        return "is striped over several PVs (its stripes need room on all of them; "
+               "grow it with lvextend)";
+    if (strstr(layout, "thin"))
+        return "is a thin volume (its virtual size is its owner's choice)";
+    return "is not a linear LV";
+}
+
+/* The PV's free extents once it is @pv_bytes large, and its extent size. */
+static gboolean pv_free_after(const char *pv, uint64_t pv_bytes, uint64_t *free_bytes,
+                              uint64_t *count_now, GError **error)
+{
+    g_autoptr(GPtrArray) rows = qg_lvm_report("pvs", "pv_pe_count,pv_pe_alloc_count,"
+                                              "vg_extent_size", pv, error);
+    uint64_t count, alloc, extent;
+    if (!rows)
+        return FALSE;
+    if (rows->len != 1) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                    "lvm pvs reported %u physical volumes for %s", rows->len, pv);
+        return FALSE;
     }
-    return "";
+    if (!qg_lvm_field_u64(rows->pdata[0], "pv_pe_count", &count, error) ||
+        !qg_lvm_field_u64(rows->pdata[0], "pv_pe_alloc_count", &alloc, error) ||
+        !qg_lvm_field_u64(rows->pdata[0], "vg_extent_size", &extent, error) || !extent)
+        return FALSE;
+    uint64_t after = MAX(count, pv_bytes / extent);
+    *free_bytes = after > alloc ? (after - alloc) * extent : 0;
+    *count_now = count > alloc ? count - alloc : 0;
+    return TRUE;
 }
 
 static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
 {
     LvmPriv *l = g_new0(LvmPriv, 1);
     const QgLayer *pv = ctx->below_layer;
-    uint64_t size, vg_free;
+    uint64_t size, free_bytes, now;
 
     step->priv = l;
     if (!pv || pv->kind != QG_LAYER_LVM_PV) {
@@ -165,40 +195,36 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
                     ctx->above->node);
         return FALSE;
     }
+    l->pv = g_strdup(pv->device);
     g_autoptr(GHashTable) row = lv_row(pv->type, ctx->above->dev, error);
     if (!row)
         return FALSE;
     l->lv = g_strdup(g_hash_table_lookup(row, "lv_full_name"));
     const char *why = lv_refusal(row);
-    if (!why || *why) {
-        const char *seg = g_hash_table_lookup(row, "segtype");
-        if (why)
-            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                        "logical volume %s %s; qga-grow does not grow it, nothing was "
-                        "changed", l->lv, why);
-        else
-            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                        "logical volume %s is of type %s; qga-grow grows linear and "
-                        "striped LVs only, nothing was changed", l->lv, seg ? seg : "?");
+    if (why) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "logical volume %s %s; qga-grow does not grow it, nothing was changed",
+                    l->lv, why);
         return FALSE;
     }
     if (!qg_lvm_field_u64(row, "lv_size", &size, error) ||
-        !qg_lvm_field_u64(row, "vg_free", &vg_free, error))
+        !pv_free_after(l->pv, pv->size, &free_bytes, &now, error))
         return FALSE;
     const char *path = g_hash_table_lookup(row, "lv_path");
     QgLayer *layer = qg_layer_new(QG_LAYER_LVM_LV, path && *path ? path : ctx->above->node,
-                                  g_hash_table_lookup(row, "segtype"));
+                                  "linear");
     step->layer = layer;
     layer->old_size = size;
-    /* all of the VG's free space, the PV's new extents with it */
-    layer->size = size + vg_free + (pv->size - pv->old_size);
+    /* the free extents of this PV, its new ones with them: never space the
+     * volume group has on other disks, which may be kept free on purpose */
+    layer->size = size + free_bytes;
     layer->changed = layer->size > size;
     return TRUE;
 }
 
-static gboolean lv_read(LvmPriv *l, uint64_t *size, uint64_t *free_count, GError **error)
+static gboolean lv_read(LvmPriv *l, uint64_t *size, GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", LV_FIELDS, l->lv, error);
+    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", "lv_full_name,lv_size", l->lv, error);
     if (!rows)
         return FALSE;
     if (rows->len != 1) {
@@ -206,25 +232,25 @@ static gboolean lv_read(LvmPriv *l, uint64_t *size, uint64_t *free_count, GError
                     rows->len, l->lv);
         return FALSE;
     }
-    return qg_lvm_field_u64(rows->pdata[0], "lv_size", size, error) &&
-           qg_lvm_field_u64(rows->pdata[0], "vg_free_count", free_count, error);
+    return qg_lvm_field_u64(rows->pdata[0], "lv_size", size, error);
 }
 
 static gboolean lv_apply(QgStep *step, GError **error)
 {
     LvmPriv *l = step->priv;
-    uint64_t size, free_count;
+    uint64_t free_bytes, free_count;
 
-    if (!lv_read(l, &size, &free_count, error))
+    if (!pv_free_after(l->pv, 0, &free_bytes, &free_count, error))
         return FALSE;
     qg_fault_point("lv-extending");
     if (free_count > 0) {
+        /* from this PV only (the PV named last): its free extents */
         g_autofree char *extents = g_strdup_printf("+%" G_GUINT64_FORMAT, free_count);
-        const char *const args[] = { "lvextend", "-l", extents, l->lv, NULL };
+        const char *const args[] = { "lvextend", "-l", extents, l->lv, l->pv, NULL };
         if (!qg_lvm_run(args, error))
             return FALSE;
     }
-    if (!lv_read(l, &step->layer->size, &free_count, error))
+    if (!lv_read(l, &step->layer->size, error))
         return FALSE;
     step->layer->changed = step->layer->size != step->layer->old_size;
     return TRUE;
@@ -242,8 +268,8 @@ const QgStepOps qg_step_lvm_lv = {
  * with it), up to LVM's limit for thin metadata.  The thin volumes in it
  * keep their virtual sizes: those are their owners' choice. */
 #define THIN_META_MAX (UINT64_C(16) * 1024 * 1024 * 1024 - UINT64_C(196) * 1024 * 1024)
-#define POOL_FIELDS "lv_full_name,lv_size,lv_metadata_size,lv_role,segtype,vg_free," \
-                    "vg_free_count,vg_extent_size,lv_kernel_major,lv_kernel_minor"
+#define POOL_FIELDS "lv_full_name,lv_size,lv_metadata_size,chunk_size,vg_free," \
+                    "vg_extent_size"
 
 typedef struct {
     char *pool;       /* "VG/POOL" */
@@ -260,7 +286,7 @@ static void pool_priv_free(void *p)
 }
 
 typedef struct {
-    uint64_t data, meta, free_bytes, extent;
+    uint64_t data, meta, free_bytes, extent, chunk;
 } PoolSizes;
 
 static gboolean pool_read(PoolPriv *l, PoolSizes *z, GError **error)
@@ -276,23 +302,32 @@ static gboolean pool_read(PoolPriv *l, PoolSizes *z, GError **error)
     return qg_lvm_field_u64(rows->pdata[0], "lv_size", &z->data, error) &&
            qg_lvm_field_u64(rows->pdata[0], "lv_metadata_size", &z->meta, error) &&
            qg_lvm_field_u64(rows->pdata[0], "vg_free", &z->free_bytes, error) &&
-           qg_lvm_field_u64(rows->pdata[0], "vg_extent_size", &z->extent, error);
+           qg_lvm_field_u64(rows->pdata[0], "vg_extent_size", &z->extent, error) &&
+           qg_lvm_field_u64(rows->pdata[0], "chunk_size", &z->chunk, error);
 }
 
-/* How much the metadata grows when the data grows by what is free. */
+/* Thin metadata a pool of @data bytes wants: LVM's estimate (64 bytes per
+ * data chunk) twice over, in whole extents, within LVM's limit. */
+static uint64_t pool_meta_for(uint64_t data, const PoolSizes *z)
+{
+    uint64_t chunk = z->chunk ? z->chunk : 64 * 1024;
+    uint64_t want = data / chunk * 64 * 2;
+    want = (want + z->extent - 1) / z->extent * z->extent;
+    return MIN(want, THIN_META_MAX);
+}
+
+/* How much the metadata grows: a function of the data's final size only,
+ * so that a rerun after a crash between the two lvextends finds the
+ * metadata done and gives the data the rest. */
 static uint64_t pool_meta_gain(const PoolPriv *l, const PoolSizes *z)
 {
-    if (!z->data || !z->extent || !z->free_bytes)
-        return 0;
-    long double ratio = (long double)z->meta / z->data;
     uint64_t per = l->spare ? 2 : 1;
-    /* data + gain_d with meta + gain_m in the same ratio, all from what is free */
-    uint64_t want = (uint64_t)(ratio * (z->data + z->free_bytes + per * z->meta) /
-                               (1 + per * ratio));
-    want = MIN(want, THIN_META_MAX);
-    if (want <= z->meta)
+    if (!z->extent || z->free_bytes < z->extent)
         return 0;
-    uint64_t gain = (want - z->meta + z->extent - 1) / z->extent * z->extent;
+    uint64_t target = pool_meta_for(z->data + z->free_bytes, z);
+    if (target <= z->meta)
+        return 0;
+    uint64_t gain = target - z->meta;
     while (gain && gain * per >= z->free_bytes)
         gain -= z->extent;
     return gain;

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char *name;    /* kernel name, "md0" */
@@ -145,7 +146,22 @@ static gboolean md_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean md_apply_locked(QgStep *step, GError **error);
+
 static gboolean md_apply(QgStep *step, GError **error)
+{
+    MdPriv *m = step->priv;
+    /* growers of several members' disks hold different disk locks: the
+     * array's own node serialises them here */
+    int lock = qg_lock_disk(m->node, TRUE, error);
+    if (lock < 0)
+        return FALSE;
+    gboolean ok = md_apply_locked(step, error);
+    close(lock);
+    return ok;
+}
+
+static gboolean md_apply_locked(QgStep *step, GError **error)
 {
     MdPriv *m = step->priv;
     uint64_t component;
@@ -156,7 +172,9 @@ static gboolean md_apply(QgStep *step, GError **error)
     md_u64(m->name, "chunk_size", &chunk, NULL);
     g_autoptr(GString) short_of = g_string_new(NULL);
     g_autofree char *sync = md_str(m->name, "sync_action");
-    if (step->layer->changed && (!sync || g_str_equal(sync, "idle")) &&
+    /* from the sizes now, not the plan's: a grower of another member's
+     * disk may have planned "wait" while this one's partition grew */
+    if ((!sync || g_str_equal(sync, "idle")) &&
         reachable_kib(m->name, NULL, 0, NULL, component, short_of) >=
             component + MAX(1024, chunk / 1024)) {
         const char *argv[] = { "mdadm", "--grow", m->node, "--size=max", NULL };

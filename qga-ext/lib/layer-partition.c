@@ -343,8 +343,7 @@ static gboolean swap_move_finish(int fd, QgPartPlan *plan, const QgTarget *t, GE
         return qg_set_errno_error(error, errno, "%s: the kernel refused the moved swap "
                                   "partition %u (re-read the table)", t->disk_node,
                                   plan->swap_partno);
-    g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
-    return qg_swap_on(&plan->swap, node, error);
+    return TRUE;
 }
 
 gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *layer,
@@ -352,10 +351,18 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
 {
     uint64_t k_size;
 
-    if (plan->table.swap_moves && !swap_move_prepare(plan, t, error))
+    if (plan->table.swap_moves && !swap_move_prepare(plan, t, error)) {
+        g_autofree char *old = g_strdup_printf("/dev/%s", plan->swap_name);
+        qg_swap_on(&plan->swap, old, NULL);  /* as it was: nothing moved */
         return FALSE;
-    if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error))
+    }
+    if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error)) {
+        if (plan->table.swap_moves) {  /* the table was not written: as it was */
+            g_autofree char *old = g_strdup_printf("/dev/%s", plan->swap_name);
+            qg_swap_on(&plan->swap, old, NULL);
+        }
         return FALSE;
+    }
     qg_fault_point("table-written");
     if (plan->table.swap_moves && !swap_move_finish(fd, plan, t, error))
         return FALSE;
@@ -376,5 +383,10 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
         return FALSE;
     layer->changed = plan->table.table_grows || plan->table.damage ||
                      layer->size != layer->old_size;
+    if (plan->table.swap_moves) {  /* on again, last: the grow is done */
+        g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
+        if (!qg_swap_on(&plan->swap, node, error))
+            return FALSE;
+    }
     return TRUE;
 }

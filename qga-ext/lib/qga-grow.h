@@ -131,6 +131,10 @@ const char *qg_layer_kind_name(QgLayerKind kind);
  * trailing junk. */
 gboolean qg_parse_size(const char *text, uint64_t *out, GError **error);
 
+/* Is @text a logical volume named as "VG/LV", with LVM's name characters
+ * (letters, digits, "+_.-"; not starting with "-"; not "." or "..")? */
+gboolean qg_lv_name_valid(const char *text);
+
 /* "2.0 GiB", "512 B": for people. */
 char *qg_format_bytes(uint64_t bytes);
 

@@ -125,3 +125,21 @@ int qg_open_mount(const char *mountpoint, GError **error)
         qg_set_errno_error(error, errno, "cannot open %s", mountpoint);
     return fd;
 }
+
+static gboolean lvm_name_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > 127 || s[0] == '-' || (n == 1 && s[0] == '.') ||
+        (n == 2 && s[0] == '.' && s[1] == '.'))
+        return FALSE;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(s[i]) && !strchr("+_.-", s[i]))
+            return FALSE;
+    return TRUE;
+}
+
+gboolean qg_lv_name_valid(const char *text)
+{
+    const char *slash = text ? strchr(text, '/') : NULL;
+    return slash && lvm_name_valid(text, (size_t)(slash - text)) &&
+           lvm_name_valid(slash + 1, strlen(slash + 1));
+}

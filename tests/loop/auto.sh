@@ -41,6 +41,8 @@ set_conf disks=
 run_auto 2 "disks is empty" "$name"
 # ... also in the stack's settings, in [auto] or a [disk NAME] group,
 # checked when the file loads, whichever disk grows
+set_conf "disks=all $name"
+run_auto 2 "disks=all means every disk" "$name"
 set_conf key-file=relative/key
 run_auto 2 "key-file must be an absolute path" "$name"
 set_conf lvm=vg
@@ -55,9 +57,9 @@ run_qg 2 "$WORK/auto.out" auto
 grep -q "name the disk" "$WORK/auto.out.err" || fail "auto with no disk: $(cat "$WORK/auto.out.err")"
 run_qg 2 "$WORK/auto.out" auto --frobnicate "$name"
 
-# Named in the list (by kernel name among others): grows; the stack's
+# Named in the list (by kernel name, beside root and others): grows; the stack's
 # settings of its own group and of others' are read, and harmless here.
-printf '[auto]\ndisks=vdz %s\nlvm=pv\n[disk %s]\nkey-file=/nonexistent.key\nlvm=auto\n[disk vdz]\nlv=vg/lv\n' \
+printf '[auto]\ndisks=root vdz %s\nlvm=pv\n[disk %s]\nkey-file=/nonexistent.key\nlvm=auto\n[disk vdz]\nlv=vg/lv\n' \
   "$name" "$name" >"$conf"
 run_auto 0 "$d: grown: partition $p \(gpt\) .* -> .*; filesystem $p \(xfs\)" "$name"
 new=$(fs_size xfs "$p" "$MNT")

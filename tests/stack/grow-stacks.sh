@@ -8,7 +8,7 @@
 # byte-identical.
 #   grow-stacks.sh QGA-GROW [CASE...]   (default: all of them)
 # CASE: lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm
-#       raid1 raid5-mountpoint thin two-lvs growpart-pv refusals
+#       raid1 raid5-mountpoint thin two-lvs growpart-pv refusals review
 QG=$(readlink -f "${1:?usage: $0 QGA-GROW [CASE...]}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -339,8 +339,90 @@ case_refusals() {
   check_lvm "$vg"
 }
 
+# Regressions found in review: an LV of two segments; --lv naming an LV that
+# is not on the stack; a LUKS2 mapping with 4096-byte sectors on a partition
+# whose new size is no multiple of them; growpart mode beside a thin pool;
+# a striped LV; an md array with nothing on it (refused: no member grows).
+case_review() {
+  local disk vg out b
+  # two LVs, "a" first: "a" grows into two segments, then again
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_lvm "$PART" 20M; vg=$VG
+  lvcreate -q -y -L 20M -n b "$vg" >/dev/null
+  wait_node "/dev/$vg/b"
+  fs_with_data ext4 "/dev/$vg/lv"
+  enlarge "$disk" 192M
+  grow_json 2 --lv "$vg/b" "$MNT"     # the stack under MNT holds lv, not b
+  grep -q "not that LV" "$WORK/report.err" || fail "--lv b said: $(cat "$WORK/report.err")"
+  grow_json 0 "$MNT"
+  enlarge "$disk" 224M
+  grow_json 0 "$MNT"                   # lv has two segments now
+  check_grew "LV of two segments" $((20 << 20)) "$(lv_size "$vg/lv")" "$((150 << 20))"
+  assert_eq "$(lv_size "$vg/b")" $((20 << 20)) "the other LV"
+  rerun_nothing "$MNT"
+  stack_release
+  # LUKS2 with 4096-byte encryption sectors, the partition's new end odd
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk"
+  _crypt_new qg4k
+  cryptsetup luksFormat -q --type luks2 --sector-size 4096 --pbkdf pbkdf2 \
+    --pbkdf-force-iterations 1000 --key-file "$KEYFILE" "$PART"
+  on_teardown _crypt_close "$CRYPT_NAME"
+  cryptsetup open --key-file "$KEYFILE" "$PART" "$CRYPT_NAME"
+  fs_with_data ext4 "$CRYPT"
+  b=$(crypt_size "$CRYPT_NAME")
+  truncate -s $(( (224 << 20) + 3 * 512 )) "${DISK_IMG[$disk]}"; losetup -c "$disk"
+  grow_json 0 --key-file "$KEYFILE" "$MNT"
+  check_grew "LUKS2 4096-byte sectors" "$b" "$(crypt_size "$CRYPT_NAME")" "$MIN"
+  assert_eq $(( $(crypt_size "$CRYPT_NAME") % 4096 )) 0 "mapping in whole sectors"
+  rerun_nothing --key-file "$KEYFILE" "$MNT"
+  check_fs_end ext4 "$CRYPT" "$MNT"
+  stack_release
+  # growpart mode beside a thin pool: the PV grows, the pool does not
+  make_disk 128M; disk=$DISK
+  partition_disk "$disk" "" lvm
+  make_thin "$PART" 64M 256M
+  b=$(lv_size "$POOL")
+  enlarge "$disk" 224M
+  out=$("$QG" growpart "$disk" 1) || fail "growpart mode: $out"
+  assert_eq "$(lv_size "$POOL")" "$b" "the thin pool after growpart mode"
+  stack_release
+  # a striped LV: refused before anything is written
+  local d2
+  make_disk 128M; disk=$DISK; partition_disk "$disk" "" lvm; local p1=$PART
+  make_disk 128M; d2=$DISK; partition_disk "$d2" "" lvm
+  make_lvm "$p1" 8M; vg=$VG
+  vgextend -q "$vg" "$PART" >/dev/null
+  lvcreate -q -y -i 2 -L 64M -n striped "$vg" >/dev/null
+  wait_node "/dev/$vg/striped"
+  make_fs ext4 "/dev/$vg/striped"
+  enlarge "$disk" 224M
+  disk_record "$disk"
+  grow_json 2 --lv "$vg/striped" "$disk"
+  grep -q "striped" "$WORK/report.err" || fail "striped refusal said: $(cat "$WORK/report.err")"
+  check_disk_identical "$disk"
+  stack_release
+  # an md array holding nothing, by its node: refused, no member grown
+  local m1 m2 md=/dev/md/qgempty
+  make_disk 96M; m1=$DISK; partition_disk "$m1" "" raid; p1=$PART
+  make_disk 96M; m2=$DISK; partition_disk "$m2" "" raid
+  stack_modules raid
+  on_teardown _md_stop "$md"
+  mdadm --create "$md" --run --quiet --level=1 --raid-devices=2 --metadata=1.2 \
+    --assume-clean "$p1" "$PART" </dev/null
+  wait_node "$md"
+  enlarge "$m1" 160M; enlarge "$m2" 160M
+  md_wait "$md"
+  disk_record "$m1"; disk_record "$m2"
+  grow_json 2 "$(readlink -f "$md")"
+  grep -q "holds no filesystem" "$WORK/report.err" || fail "empty md said: $(cat "$WORK/report.err")"
+  mdadm --stop "$md" >/dev/null
+  check_disk_identical "$m1"; check_disk_identical "$m2"
+}
+
 all="lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm raid1 raid5-mountpoint thin
-     two-lvs growpart-pv refusals"
+     two-lvs growpart-pv refusals review"
 for c in ${*:-$all}; do
   note "case $c"
   "case_${c//-/_}"
