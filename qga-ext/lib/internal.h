@@ -86,6 +86,8 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
 gboolean qg_resolve_target(const QgRequest *req, QgTarget *t, GError **error);
 /* target.c: fill part_* from a kernel partition number of t's disk. */
 gboolean qg_target_set_partition(QgTarget *t, uint32_t partno, GError **error);
+/* The device number of a block device, by kernel name (sysfs). */
+gboolean qg_dev_of_name(const char *name, dev_t *dev, GError **error);
 /* Kernel's view of a block device's size in bytes, by kernel name. */
 gboolean qg_block_size_bytes(const char *name, uint64_t *out, GError **error);
 /* Wait until the disk is at least @want bytes (rescanning SCSI disks). */

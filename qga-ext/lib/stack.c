@@ -29,17 +29,10 @@ static gboolean sysfs_exists(const char *name, const char *what)
 QgNode *qg_node_new(const char *name, GError **error)
 {
     g_autoptr(QgNode) n = g_new0(QgNode, 1);
-    g_autofree char *devp = g_strdup_printf("/sys/class/block/%s/dev", name);
-    g_autofree char *devs = qg_sysfs_read_str(devp);
-    unsigned ma, mi;
 
-    if (!devs || sscanf(devs, "%u:%u", &ma, &mi) != 2) {
-        g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
-                    "block device %s has no device number in sysfs", name);
+    if (!qg_dev_of_name(name, &n->dev, error))
         return NULL;
-    }
     n->name = g_strdup(name);
-    n->dev = makedev(ma, mi);
     if (sysfs_exists(name, "dm")) {
         g_autofree char *u = g_strdup_printf("/sys/class/block/%s/dm/uuid", name);
         g_autofree char *nm = g_strdup_printf("/sys/class/block/%s/dm/name", name);

@@ -27,7 +27,7 @@ static char *sysfs_of_dev(dev_t dev)
     return g_strdup_printf("/sys/dev/block/%u:%u", major(dev), minor(dev));
 }
 
-static gboolean dev_of_name(const char *name, dev_t *dev, GError **error)
+gboolean qg_dev_of_name(const char *name, dev_t *dev, GError **error)
 {
     g_autofree char *path = g_strdup_printf("/sys/class/block/%s/dev", name);
     g_autofree char *text = qg_sysfs_read_str(path);
@@ -78,7 +78,7 @@ static gboolean target_from_dev(dev_t dev, const char *what, QgTarget *t, GError
                         what, base);
             return FALSE;
         }
-        if (!dev_of_name(base, &dev, error))
+        if (!qg_dev_of_name(base, &dev, error))
             return FALSE;
     }
     partfile = g_build_filename(real, "partition", NULL);
@@ -92,7 +92,7 @@ static gboolean target_from_dev(dev_t dev, const char *what, QgTarget *t, GError
         t->part_dev = dev;
         t->partno = (uint32_t)partno;
         t->disk_name = g_path_get_basename(parent);
-        if (!dev_of_name(t->disk_name, &t->disk_dev, error))
+        if (!qg_dev_of_name(t->disk_name, &t->disk_dev, error))
             return FALSE;
     } else {
         t->disk_name = g_path_get_basename(real);
@@ -118,7 +118,7 @@ gboolean qg_target_set_partition(QgTarget *t, uint32_t partno, GError **error)
         t->part_name = g_strdup(name);
         t->part_node = g_strdup_printf("/dev/%s", name);
         t->partno = partno;
-        return dev_of_name(name, &t->part_dev, error);
+        return qg_dev_of_name(name, &t->part_dev, error);
     }
     g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                 "%s: the kernel does not know partition %u (table not re-read?); "
@@ -180,7 +180,7 @@ static gboolean find_by_serial(const char *serial, QgTarget *t, GError **error)
         goto out;
     }
     dev_t dev;
-    ok = dev_of_name(found, &dev, error) &&
+    ok = qg_dev_of_name(found, &dev, error) &&
          target_from_dev(dev, serial, t, error);
 out:
     if (udev)
