@@ -101,7 +101,8 @@ static GuestGrowDiskResult *result_to_qapi(const QgResult *res)
 static GuestGrowDiskResult *grow_disk(const char *device, const char *serial,
                                       const char *mountpoint, bool dry_run,
                                       uint64_t expect_size, const char *key_file,
-                                      const char *lv, QgLvmMode lvm, Error **errp)
+                                      const char *lv, QgLvmMode lvm, bool move_swap,
+                                      Error **errp)
 {
     QgRequest req = {
         .device = device,
@@ -112,6 +113,7 @@ static GuestGrowDiskResult *grow_disk(const char *device, const char *serial,
         .key_file = key_file,
         .lv = lv,
         .lvm = lvm,
+        .move_swap = move_swap,
     };
     g_autoptr(GError) err = NULL;
     g_autoptr(QgResult) res = NULL;
@@ -149,12 +151,14 @@ GuestGrowDiskResult *qmp_guest_grow_disk(bool has_device, const char *device,
                                          bool has_key_file, const char *key_file,
                                          bool has_lv, const char *lv,
                                          bool has_lvm, GuestGrowDiskLvm lvm,
+                                         bool has_move_swap, bool move_swap,
                                          Error **errp)
 {
     return grow_disk(has_device ? device : NULL, has_serial ? serial : NULL,
                      has_mountpoint ? mountpoint : NULL, has_dry_run && dry_run,
                      has_expect_size ? expect_size : 0, has_key_file ? key_file : NULL,
-                     has_lv ? lv : NULL, lvm_from_qapi(has_lvm, lvm), errp);
+                     has_lv ? lv : NULL, lvm_from_qapi(has_lvm, lvm),
+                     has_move_swap && move_swap, errp);
 }
 #else
 GuestGrowDiskResult *qmp_guest_grow_disk(const char *device, const char *serial,
@@ -163,10 +167,11 @@ GuestGrowDiskResult *qmp_guest_grow_disk(const char *device, const char *serial,
                                          bool has_expect_size, uint64_t expect_size,
                                          const char *key_file, const char *lv,
                                          bool has_lvm, GuestGrowDiskLvm lvm,
+                                         bool has_move_swap, bool move_swap,
                                          Error **errp)
 {
     return grow_disk(device, serial, mountpoint, has_dry_run && dry_run,
                      has_expect_size ? expect_size : 0, key_file, lv,
-                     lvm_from_qapi(has_lvm, lvm), errp);
+                     lvm_from_qapi(has_lvm, lvm), has_move_swap && move_swap, errp);
 }
 #endif

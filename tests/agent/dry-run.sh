@@ -3,8 +3,8 @@
 # member for member, what "qga-grow --dry-run --json" prints for the same
 # target, and not one byte of the disk changes.  A mounted filesystem on
 # the last of two partitions, an unmounted one, a disk with no partition
-# table.  The stack's arguments (key-file, lvm) on a plain partition change
-# nothing of that.
+# table.  The stack's arguments (key-file, lvm) and move-swap on a plain
+# partition with no swap after it change nothing of that.
 #   dry-run.sh QGA-GROW QEMU-GA
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
@@ -63,13 +63,16 @@ assert_eq "$(keys '.layers[1]')" '["changed","device","kind","old-size","size","
 assert_eq "$(jget "$WORK/agent.json" '.["sector-size"]')" 4096 "sector-size"
 
 # The stack's arguments (key-file, lvm) on a stack with neither LUKS nor
-# LVM: accepted, and without effect: the same reply as qga-grow's above,
-# without them (a key file that is not there is never opened; there is no
-# PV to grow alone), and nothing written.
+# LVM, and move-swap with no swap partition in the way: accepted, and
+# without effect: the same reply as qga-grow's above, without them (a key
+# file that is not there is never opened; there is no PV to grow alone, no
+# swap to move), and nothing written.  (tests/agent/move-swap.sh moves one.)
 before=$(fingerprint "$d")
 for extra in '{"lvm": "pv"}' '{"lvm": "lv"}' '{"lvm": "auto"}' \
     '{"key-file": "/nonexistent/qga-grow-test.key"}' \
-    '{"key-file": "/nonexistent/qga-grow-test.key", "lvm": "pv"}'; do
+    '{"key-file": "/nonexistent/qga-grow-test.key", "lvm": "pv"}' \
+    '{"move-swap": true}' '{"move-swap": false}' \
+    '{"move-swap": true, "lvm": "pv", "key-file": "/nonexistent/qga-grow-test.key"}'; do
   expect_return "$WORK/agent.json" \
     "$(grow_cmd "$(jq -nc --arg d "$d" --argjson x "$extra" '{device: $d, "dry-run": true} + $x')")"
   assert_eq "$(jq -S . "$WORK/agent.json")" "$(jq -S . "$WORK/cli.json")" \
@@ -82,7 +85,7 @@ if [ "$after" != "$before" ]; then
   sleep 2
   after=$(fingerprint "$d")
 fi
-assert_eq "$after" "$before" "disk image after the dry runs with key-file and lvm"
+assert_eq "$after" "$before" "disk image after the dry runs with key-file, lvm and move-swap"
 
 # btrfs on a disk with no partition table: one layer, the filesystem.
 make_disk 256M; d=$DISK

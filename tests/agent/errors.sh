@@ -1,9 +1,10 @@
 #!/bin/bash
 # What guest-grow-disk must refuse, through the patched qemu-ga: bad
 # arguments (no target, two targets, wrong types, unknown members, negative
-# and huge expect-size, an lvm that is not pv, lv or auto), targets that do
-# not exist or are not disks, a partition with another right after it.
-# Each is an error reply with a clear message, the disk is byte-identical
+# and huge expect-size, an lvm that is not pv, lv or auto, a move-swap that
+# is not a bool), targets that do not exist or are not disks, a partition
+# with another right after it (also with move-swap: it is no swap).  Each
+# is an error reply with a clear message, the disk is byte-identical
 # afterwards, and the agent lives on.
 #   errors.sh QGA-GROW QEMU-GA
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +50,11 @@ refuse "'lvm'.*expected: string" "$(dev "$d" | jq -c '. + {lvm: 1}')"
 refuse "'key-file'.*expected: string" "$(dev "$d" | jq -c '. + {"key-file": ["/k"]}')"
 refuse "'lv'.*expected: string" "$(dev "$d" | jq -c '. + {lv: true}')"
 refuse "'key_file'.*unexpected" "$(dev "$d" | jq -c '. + {key_file: "/k"}')"
+# move-swap is a bool: not a string, a number or null
+refuse "'move-swap'.*expected: bool" "$(dev "$d" | jq -c '. + {"move-swap": "true"}')"
+refuse "'move-swap'.*expected: bool" "$(dev "$d" | jq -c '. + {"move-swap": 1}')"
+refuse "'move-swap'.*expected: bool" "$(dev "$d" | jq -c '. + {"move-swap": null}')"
+refuse "'move_swap'.*unexpected" "$(dev "$d" | jq -c '. + {move_swap: true}')"
 expect_error GenericError "'arguments'.*(object|dict)" \
   '{"execute": "guest-grow-disk", "arguments": ["/dev/vda"]}'
 
@@ -73,11 +79,14 @@ refuse "$WORK.* is not a mountpoint" "$(jq -nc --arg m "$WORK" '{mountpoint: $m}
 refuse "not backed by a block device" '{"mountpoint": "/proc"}'
 
 # Partition 2 right after the partition, the free space past it: refused,
-# also as a dry run.
+# also as a dry run, and with move-swap (partition 2 is no swap: it never
+# moves).
 blocked="partition 1 of $d cannot grow: partition 2 starts right after it at sector"
 refuse "$blocked" "$(dev "$p1")"
 refuse "$blocked" "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')"
 refuse "$blocked" "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')"
+refuse "$blocked" "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "move-swap": true}')"
+refuse "$blocked" "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true, "move-swap": true}')"
 
 assert_eq "$(fingerprint "$d")" "$before" "disk image after every refusal"
 thaw_fs
