@@ -141,6 +141,8 @@ static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, G
         json_object_set_string_member(args, "lv", opts->lv);
     if (opts->lvm == VG_LVM_PV || opts->lvm == VG_LVM_LV)
         json_object_set_string_member(args, "lvm", vg_lvm_mode_name(opts->lvm));
+    if (opts->move_swap)  /* false is the agent's default: not sent */
+        json_object_set_boolean_member(args, "move-swap", TRUE);
 
     g_autofree char *r = vg_agent_run(g->dom, "guest-grow-disk", args, MAX(remaining_s(g), 1),
                                       error);
@@ -199,6 +201,8 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
         json_array_add_string_element(argv, "--lvm");
         json_array_add_string_element(argv, vg_lvm_mode_name(opts->lvm));
     }
+    if (opts->move_swap)
+        json_array_add_string_element(argv, "--move-swap");
     if (dry_run) {
         json_array_add_string_element(argv, "--dry-run");
     } else {
@@ -396,9 +400,11 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
         o->method = VG_METHOD_UDEV;
         /* fall through */
     case VG_METHOD_UDEV:
-        if (o->req->guest.key_file || o->req->guest.lv || o->req->guest.lvm != VG_LVM_UNSET)
-            vg_outcome_warn(o, "the guest's udev rule grows with its own settings: key-file, lv "
-                            "and lvm do not reach it");
+        if (o->req->guest.key_file || o->req->guest.lv || o->req->guest.lvm != VG_LVM_UNSET ||
+            o->req->guest.move_swap)
+            vg_outcome_warn(o, "the guest's udev rule grows with its own settings (its "
+                            "/etc/qga-grow/auto.conf): key-file, lv, lvm and move-swap do not "
+                            "reach it");
         if (!o->disk_resized) {
             o->exit = VG_EXIT_NOTHING;  /* nothing triggers the rule */
             vg_outcome_warn(o, "the disk already had that size: the guest side is not checked");

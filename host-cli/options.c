@@ -27,7 +27,8 @@ const char vg_usage_text[] =
     "  -t, --timeout SEC   how long the guest side may take (default 120)\n"
     "  -b, --batch FILE    read requests from FILE (\"-\": stdin), one a line:\n"
     "                      DOMAIN DISK SIZE, or a JSON object with domain,\n"
-    "                      disk, size and optional uri, key-file, lv, lvm\n"
+    "                      disk, size and optional uri, key-file, lv, lvm,\n"
+    "                      move-swap\n"
     "  -J, --jobs N        run up to N batch requests at once (default 4)\n"
     "      --qga-grow PATH where qga-grow is in the guest, for agents without\n"
     "                      guest-grow-disk (default: qga-grow, in the agent's PATH)\n"
@@ -39,6 +40,10 @@ const char vg_usage_text[] =
     "                      with several, the space stays free)\n"
     "      --lvm pv|lv     pv: grow the LVM physical volume only and leave the new\n"
     "                      space free; lv: grow a logical volume too (default)\n"
+    "      --move-swap     a swap partition right after the partition, at the\n"
+    "                      disk's end: the guest moves it to the new end (off,\n"
+    "                      same size, UUID and label, on again) and grows the\n"
+    "                      partition into the space; without it that is refused\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
     "\n"
@@ -117,6 +122,8 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
             o->json = TRUE;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = TRUE;
+        } else if (!strcmp(a, "--move-swap")) {
+            o->guest.move_swap = o->guest.move_swap_set = TRUE;
         } else if (qg_opt_is(a, "-c", "--connect")) {
             if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;

@@ -20,7 +20,8 @@ typedef struct {
     unsigned jobs;        /* concurrent requests */
     char *batch;          /* --batch FILE, "-" for stdin */
     char *qga_grow;       /* qga-grow's path in the guest; NULL: "qga-grow" */
-    VgGuestOpts guest;    /* --key-file, --lv, --lvm: every request's defaults */
+    VgGuestOpts guest;    /* --key-file, --lv, --lvm, --move-swap: every request's
+                           * defaults */
     char *domain, *disk, *size;  /* the single request's words */
     gboolean help, version;
 } VgOptions;

@@ -140,6 +140,10 @@ void vg_request_inherit(VgRequest *req, const VgGuestOpts *defaults)
         req->guest.lv = g_strdup(defaults->lv);
         req->guest.lvm = defaults->lvm;
     }
+    if (!req->guest.move_swap_set) {
+        req->guest.move_swap = defaults->move_swap;
+        req->guest.move_swap_set = defaults->move_swap_set;
+    }
 }
 
 VgRequest *vg_request_new(const char *uri, const char *domain, const char *disk,
@@ -192,13 +196,32 @@ static gboolean get_string(JsonObject *o, const char *name, gboolean optional,
     return TRUE;
 }
 
+/* An optional member that must be true or false; *set tells whether it is
+ * there. */
+static gboolean get_bool(JsonObject *o, const char *name, gboolean *out, gboolean *set,
+                         GError **error)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    *out = *set = FALSE;
+    if (!n)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID, "\"%s\" is not true or false", name);
+        return FALSE;
+    }
+    *out = json_node_get_boolean(n);
+    *set = TRUE;
+    return TRUE;
+}
+
 /* The optional members for the guest, checked as the options are. */
 static gboolean guest_from_json(JsonObject *o, VgGuestOpts *g, GError **error)
 {
     const char *key_file, *lv, *lvm;
 
     if (!get_string(o, "key-file", TRUE, &key_file, error) ||
-        !get_string(o, "lv", TRUE, &lv, error) || !get_string(o, "lvm", TRUE, &lvm, error))
+        !get_string(o, "lv", TRUE, &lv, error) || !get_string(o, "lvm", TRUE, &lvm, error) ||
+        !get_bool(o, "move-swap", &g->move_swap, &g->move_swap_set, error))
         return FALSE;
     if ((key_file && !vg_key_file_check("\"key-file\"", key_file, error)) ||
         (lv && !vg_lv_check("\"lv\"", lv, error)) ||
@@ -228,10 +251,10 @@ static VgRequest *request_from_json(const char *line, GError **error)
         const char *name = l->data;
         if (strcmp(name, "uri") && strcmp(name, "domain") && strcmp(name, "disk") &&
             strcmp(name, "size") && strcmp(name, "key-file") && strcmp(name, "lv") &&
-            strcmp(name, "lvm")) {
+            strcmp(name, "lvm") && strcmp(name, "move-swap")) {
             g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
                         "unknown member \"%s\" (known: domain, disk, size, uri, key-file, lv, "
-                        "lvm)", name);
+                        "lvm, move-swap)", name);
             return NULL;
         }
     }

@@ -20,6 +20,8 @@ typedef struct {
                       * mapping (a path, never key material); NULL: none */
     char *lv;        /* "VG/LV": the LV that takes the VG's new space; NULL: none */
     VgLvmMode lvm;
+    gboolean move_swap;      /* move a swap partition in the way to the disk's new end */
+    gboolean move_swap_set;  /* move_swap was given (TRUE or FALSE), not left out */
 } VgGuestOpts;
 
 void vg_guest_opts_clear(VgGuestOpts *g);
@@ -59,14 +61,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgRequest, vg_request_free)
 
 /* The command line's guest options, for what @req does not say itself: its
  * key file when it names none; its lv and lvm when it names neither (a
- * request's own lv or lvm replaces both, so that they never contradict). */
+ * request's own lv or lvm replaces both, so that they never contradict);
+ * its move-swap when it has no "move-swap" of its own (true or false). */
 void vg_request_inherit(VgRequest *req, const VgGuestOpts *defaults);
 
 /* Batch input: one request a line, either a JSON object
  *   {"domain": "web1", "disk": "vdb", "size": "+10G", "uri": "qemu:///system"}
  * ("uri" optional; "size" a string or a number of bytes; optional too, for
  * the guest: "key-file", "lv", "lvm" as the options --key-file, --lv and
- * --lvm take them) or three words
+ * --lvm take them, and "move-swap", true or false) or three words
  *   web1 vdb +10G
  * Blank lines and lines starting with '#' are skipped.  Returns an array of
  * VgRequest*, or NULL with VG_ERROR_INVALID naming the line. */

@@ -62,7 +62,7 @@ for args in "vg-disks vda" "vg-disks vda 0" "vg-disks vda -1G" "vg-disks vda 1.5
             "vg-disks vda 20Q" "vg-disks vda +0" "--timeout 0 vg-disks vda 1G" \
             "--key-file luks.key vg-disks vda 1G" "--lv vg0 vg-disks vda 1G" \
             "--lv vg0/-x vg-disks vda 1G" "--lvm both vg-disks vda 1G" \
-            "--lv vg0/srv --lvm pv vg-disks vda 1G"; do
+            "--lv vg0/srv --lvm pv vg-disks vda 1G" "--move-swap=yes vg-disks vda 1G"; do
   # shellcheck disable=SC2086
   run_vg -c "$URI" $args
   expect_rc 2 "usage error: $args"
@@ -74,11 +74,15 @@ expect_rc 0 "--help"
 expect_in "Exit status: 0 grown" out "--help lists the exit codes"
 expect_in "--key-file PATH" out "--help lists --key-file"
 expect_in "--lvm pv|lv" out "--help lists --lvm"
+expect_in "--move-swap     a swap partition" out "--help lists --move-swap"
 
 # the guest's options: checked, then (no agent here) the guest side is none
 run_vg -c "$URI" --dry-run --key-file /etc/luks/data.key --lv vg0/srv --lvm lv vg-disks vda +1G
 expect_rc 0 "dry run with --key-file, --lv, --lvm"
 expect_in "guest side: none" out "guest options with no agent"
+run_vg -c "$URI" --dry-run --move-swap vg-disks vda +1G
+expect_rc 0 "dry run with --move-swap"
+expect_in "guest side: none" out "--move-swap with no agent"
 
 # batches: words and JSON lines, concurrently, results in input order
 batch=$(mktemp)
@@ -89,7 +93,7 @@ vg-disks vda +1G
 {"domain": "vg-disks", "disk": "serial:ROOT-0001", "size": "$TB"}
 vg-disks sda +1G
 {"domain": "vg-off", "disk": "vda", "size": 1, "uri": "$URI"}
-{"domain": "vg-disks", "disk": "vdb", "size": "+1M", "key-file": "/k", "lv": "vg/lv", "lvm": "lv"}
+{"domain": "vg-disks", "disk": "vdb", "size": "+1M", "key-file": "/k", "lv": "vg/lv", "lvm": "lv", "move-swap": true}
 EOB
 run_vg -c "$URI" --dry-run --json --jobs 3 --batch "$batch"
 expect_rc 2 "batch: highest status (2) of the requests"
@@ -111,6 +115,12 @@ printf '%s\n' '{"domain": "vg-disks", "disk": "vda", "size": "+1G", "lvm": "pv",
 run_vg -c "$URI" --dry-run --batch "$batch"
 expect_rc 2 "batch: lv with lvm pv is refused"
 expect_in 'batch line 1: "lv" a/b and "lvm" pv contradict' err "contradiction named"
+
+printf '%s\n' 'vg-disks vdb +1G' \
+  '{"domain": "vg-disks", "disk": "vda", "size": "+1G", "move-swap": "yes"}' >"$batch"
+run_vg -c "$URI" --dry-run --move-swap --batch "$batch"
+expect_rc 2 "batch: a move-swap that is not true or false is refused"
+expect_in 'batch line 2: "move-swap" is not true or false' err "bad move-swap named"
 
 printf 'vg-disks vda +1G\nvg-disks vda +2G\n' >"$batch"
 run_vg -c "$URI" --dry-run --batch "$batch"
@@ -136,5 +146,10 @@ out=$(complete_words --lvm "")
 out=$(complete_words --key-file /k -c "$URI" --lv vg/lv "")
 [ "$out" = vg-disks ] && ok "completion: --key-file and --lv values skipped" ||
   not_ok "completion after --key-file, --lv: $out"
+out=$(complete_words --mo)
+[ "$out" = --move-swap ] && ok "completion: --move-swap" || not_ok "completion of --mo: $out"
+out=$(complete_words --move-swap -c "$URI" "")
+[ "$out" = vg-disks ] && ok "completion: --move-swap takes no value" ||
+  not_ok "completion after --move-swap: $out"
 
 finish

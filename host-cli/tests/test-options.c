@@ -141,6 +141,56 @@ static void test_guest_opts_bad(void)
     g_assert_nonnull(strstr(e->message, "--lv vg0/srv and --lvm pv contradict"));
 }
 
+/* --move-swap: a flag, kept for every request; no value. */
+static void test_move_swap_opt(void)
+{
+    g_auto(VgOptions) o = { 0 };
+    g_autoptr(GError) e = NULL;
+
+    g_assert_true(parse(&o, &e, "d", "vdb", "+1G", NULL));
+    g_assert_false(o.guest.move_swap);
+    g_assert_false(o.guest.move_swap_set);
+    vg_options_clear(&o);
+
+    g_assert_true(parse(&o, &e, "--move-swap", "web1", "vda", "+10G", NULL));
+    g_assert_no_error(e);
+    g_assert_true(o.guest.move_swap);
+    g_assert_true(o.guest.move_swap_set);
+    g_assert_cmpstr(o.domain, ==, "web1");
+    g_assert_cmpstr(o.size, ==, "+10G");
+    vg_options_clear(&o);
+
+    /* anywhere, with the other guest options, and twice is once */
+    g_assert_true(parse(&o, &e, "d", "vda", "1G", "--lvm", "pv", "--move-swap", "--key-file",
+                        "/k", "--move-swap", NULL));
+    g_assert_true(o.guest.move_swap);
+    g_assert_cmpint(o.guest.lvm, ==, VG_LVM_PV);
+    g_assert_cmpstr(o.guest.key_file, ==, "/k");
+    vg_options_clear(&o);
+    g_assert_true(parse(&o, &e, "--batch", "-", "--move-swap", NULL));
+    g_assert_true(o.guest.move_swap);
+    vg_options_clear(&o);
+
+    /* after "--" it is a word, not the option */
+    g_assert_false(parse(&o, &e, "--", "--move-swap", "d", "vda", "1G", NULL));
+    g_assert_nonnull(strstr(e->message, "unexpected argument"));
+    g_clear_error(&e);
+    vg_options_clear(&o);
+    /* a flag: no value, and no other spelling */
+    static const char *const bad[] = { "--move-swap=true", "--move-swap=", "--moveswap",
+                                       "--move_swap", "--no-move-swap" };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_false(parse(&o, &e, bad[i], "d", "vda", "1G", NULL));
+        g_assert_error(e, VG_ERROR, VG_ERROR_INVALID);
+        g_autofree char *want = g_strdup_printf("unknown option \"%s\"", bad[i]);
+        g_assert_cmpstr(e->message, ==, want);
+        g_clear_error(&e);
+        vg_options_clear(&o);
+    }
+    g_assert_nonnull(strstr(vg_usage_text, "      --move-swap "));
+    g_assert_nonnull(strstr(vg_usage_text, "lvm,\n                      move-swap\n"));
+}
+
 static void test_batch_opts(void)
 {
     g_auto(VgOptions) o = { 0 };
@@ -269,6 +319,46 @@ static void test_batch_guest(void)
     g_assert_true(a->guest.key_file != cli.key_file);
 }
 
+/* "move-swap" per batch line: true or false holds for that line, the
+ * command line's --move-swap for lines without one. */
+static void test_batch_move_swap(void)
+{
+    static const char text[] =
+        "web1 vda +10G\n"
+        "{\"domain\": \"web2\", \"disk\": \"vda\", \"size\": \"+1G\", \"move-swap\": true}\n"
+        "{\"domain\": \"web3\", \"disk\": \"vda\", \"size\": \"+1G\", \"move-swap\": false}\n"
+        "{\"domain\": \"web4\", \"disk\": \"vda\", \"size\": \"+1G\", \"lvm\": \"pv\"}\n";
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) reqs = vg_batch_parse(text, strlen(text), &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(reqs->len, ==, 4);
+    VgRequest *a = reqs->pdata[0], *b = reqs->pdata[1], *c = reqs->pdata[2], *d = reqs->pdata[3];
+    g_assert_false(a->guest.move_swap || a->guest.move_swap_set);
+    g_assert_true(b->guest.move_swap && b->guest.move_swap_set);
+    g_assert_false(c->guest.move_swap);
+    g_assert_true(c->guest.move_swap_set);
+    g_assert_false(d->guest.move_swap || d->guest.move_swap_set);
+
+    /* without --move-swap on the command line: as the lines say */
+    VgGuestOpts none = { 0 };
+    for (guint i = 0; i < reqs->len; i++)
+        vg_request_inherit(reqs->pdata[i], &none);
+    g_assert_false(a->guest.move_swap);
+    g_assert_true(b->guest.move_swap);
+    g_assert_false(c->guest.move_swap);
+    g_assert_false(d->guest.move_swap);
+
+    /* with it: for the lines without "move-swap"; "move-swap": false stays */
+    VgGuestOpts cli = { .move_swap = TRUE, .move_swap_set = TRUE };
+    for (guint i = 0; i < reqs->len; i++)
+        vg_request_inherit(reqs->pdata[i], &cli);
+    g_assert_true(a->guest.move_swap);
+    g_assert_true(b->guest.move_swap);
+    g_assert_false(c->guest.move_swap);
+    g_assert_true(d->guest.move_swap);
+    g_assert_cmpint(d->guest.lvm, ==, VG_LVM_PV);  /* the rest untouched */
+}
+
 static void test_batch_bad(void)
 {
     static const struct {
@@ -302,6 +392,17 @@ static void test_batch_bad(void)
           " \"lv\": \"a/b\"}", "\"lv\" a/b and \"lvm\" pv contradict" },
         { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"key_file\": \"/k\"}",
           "unknown member \"key_file\"" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"move-swap\": \"true\"}",
+          "line 1: \"move-swap\" is not true or false" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"move-swap\": 1}",
+          "\"move-swap\" is not true or false" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"move-swap\": null}",
+          "\"move-swap\" is not true or false" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"move-swap\": [true]}",
+          "\"move-swap\" is not true or false" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"move_swap\": true}",
+          "unknown member \"move_swap\" (known: domain, disk, size, uri, key-file, lv, lvm, "
+          "move-swap)" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) e = NULL;
@@ -337,11 +438,13 @@ int main(int argc, char **argv)
     g_test_add_func("/options/batch", test_batch_opts);
     g_test_add_func("/options/guest", test_guest_opts);
     g_test_add_func("/options/guest-bad", test_guest_opts_bad);
+    g_test_add_func("/options/move-swap", test_move_swap_opt);
     g_test_add_func("/options/bad", test_bad);
     g_test_add_func("/options/help", test_help_wins);
     g_test_add_func("/request/new", test_request);
     g_test_add_func("/batch/good", test_batch);
     g_test_add_func("/batch/guest", test_batch_guest);
+    g_test_add_func("/batch/move-swap", test_batch_move_swap);
     g_test_add_func("/batch/bad", test_batch_bad);
     g_test_add_func("/batch/duplicates", test_batch_duplicates);
     return g_test_run();
