@@ -92,7 +92,7 @@ assert_eq "$(head -c 1M "$d" | sha256sum)" "$sha_before" "PMBR 0xFFFFFFFF: the t
 # Nor a hybrid MBR, as gdisk makes one: the 0xEE entry covering the
 # sectors before partition 1, which a second entry (0x83) maps.  libfdisk
 # leaves a hybrid MBR as it is, so a "rewrite" would find it on every run.
-le32() { printf "\\x%02x" $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+le32() { printf '\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 p1_start=$(part_field "$d" 1 start) p1_size=$(part_field "$d" 1 size)
 printf "$(le32 $((p1_start - 1)))" | dd of="$d" bs=1 seek=$((446 + 12)) conv=notrunc status=none
 printf "\\x00\\xff\\xff\\xff\\x83\\xff\\xff\\xff$(le32 "$p1_start")$(le32 "$p1_size")" |
