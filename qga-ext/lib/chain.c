@@ -15,11 +15,6 @@ void qg_chain_clear(QgChain *c)
     g_clear_pointer(&c->pv_note, g_free);
 }
 
-static gboolean is_lv(const QgNode *n)
-{
-    return n->kind == QG_NODE_DM && g_str_has_prefix(n->dm_uuid, "LVM-");
-}
-
 /* Are all of @holders a thin pool's data or metadata volumes?  Then the
  * pool is what grows on this PV (never a thin volume in it).  *one gets
  * one of them. */
@@ -27,7 +22,7 @@ static gboolean thin_pool_parts(GPtrArray *holders, dev_t *one)
 {
     for (guint i = 0; i < holders->len; i++) {
         g_autoptr(QgNode) h = qg_node_new(holders->pdata[i], NULL);
-        if (!h || !is_lv(h) ||
+        if (!h || !qg_node_is_lv(h) ||
             !(g_str_has_suffix(h->dm_uuid, "-tdata") || g_str_has_suffix(h->dm_uuid, "-tmeta")))
             return FALSE;
         *one = h->dev;
@@ -35,46 +30,56 @@ static gboolean thin_pool_parts(GPtrArray *holders, dev_t *one)
     return holders->len > 0;
 }
 
-/* The holder of @name that is the dm device of LV "VG/LV". */
-static char *holder_of_lv(const char *name, GPtrArray *holders, const char *lv, GError **error)
-{
-    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", "lv_kernel_major,lv_kernel_minor", lv,
-                                              error);
-    uint64_t ma, mi;
-    if (!rows)
-        return NULL;
-    if (rows->len != 1 || !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_major", &ma, error) ||
-        !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_minor", &mi, error)) {
-        if (error && !*error)
-            g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND, "no logical volume %s", lv);
-        return NULL;
-    }
-    for (guint i = 0; i < holders->len; i++) {
-        g_autoptr(QgNode) h = qg_node_new(holders->pdata[i], NULL);
-        if (h && major(h->dev) == ma && minor(h->dev) == mi)
-            return g_strdup(h->name);
-    }
-    g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
-                "logical volume %s is not active on /dev/%s; nothing was changed", lv, name);
-    return NULL;
-}
+/* The LV "VG/LV" that --lv names: its dm device and its layout. */
+typedef struct {
+    const char *name;
+    dev_t dev;
+    char *layout;
+} NamedLv;
 
-/* Is LV "VG/LV" @lv the chain's LV, or the thin pool on its top PV? */
-static gboolean lv_in_chain(const QgChain *c, const char *lv, GError **error)
+static gboolean named_lv_find(const char *lv, NamedLv *out, GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", "lv_kernel_major,lv_kernel_minor,lv_layout",
-                                              lv, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one("lvs", "lv_kernel_major,lv_kernel_minor,"
+                                                  "lv_layout", lv, error);
     uint64_t ma, mi;
-    if (!rows)
+    if (!row)
         return FALSE;
-    if (rows->len != 1 || !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_major", &ma, NULL) ||
-        !qg_lvm_field_u64(rows->pdata[0], "lv_kernel_minor", &mi, NULL)) {
+    if (!qg_lvm_field_u64(row, "lv_kernel_major", &ma, NULL) ||
+        !qg_lvm_field_u64(row, "lv_kernel_minor", &mi, NULL)) {
         g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
                     "logical volume %s is not active; nothing was changed", lv);
         return FALSE;
     }
-    const char *layout = g_hash_table_lookup(rows->pdata[0], "lv_layout");
-    if (c->thin_part && layout && strstr(layout, "pool")) {
+    out->name = lv;
+    out->dev = makedev(ma, mi);
+    out->layout = g_strdup(g_hash_table_lookup(row, "lv_layout"));
+    return TRUE;
+}
+
+static void named_lv_clear(NamedLv *l)
+{
+    g_clear_pointer(&l->layout, g_free);
+}
+
+/* The holder of @name that is the named LV's dm device. */
+static char *holder_of_lv(const char *name, GPtrArray *holders, const NamedLv *lv,
+                          GError **error)
+{
+    for (guint i = 0; i < holders->len; i++) {
+        g_autoptr(QgNode) h = qg_node_new(holders->pdata[i], NULL);
+        if (h && h->dev == lv->dev)
+            return g_strdup(h->name);
+    }
+    g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                "logical volume %s is not active on /dev/%s; nothing was changed", lv->name,
+                name);
+    return NULL;
+}
+
+/* Is the named LV the chain's LV, or the thin pool on its top PV? */
+static gboolean lv_in_chain(const QgChain *c, const NamedLv *lv, GError **error)
+{
+    if (c->thin_part && lv->layout && strstr(lv->layout, "pool")) {
         /* the pool's device (its -tpool) holds the data volume on this PV */
         g_autofree char *link = g_strdup_printf("/sys/dev/block/%u:%u", major(c->thin_part),
                                                 minor(c->thin_part));
@@ -83,36 +88,39 @@ static gboolean lv_in_chain(const QgChain *c, const char *lv, GError **error)
         g_autoptr(GPtrArray) up = part ? qg_node_links(part, "holders") : NULL;
         for (guint i = 0; up && i < up->len; i++) {
             g_autoptr(QgNode) h = qg_node_new(up->pdata[i], NULL);
-            if (h && major(h->dev) == ma && minor(h->dev) == mi)
+            if (h && h->dev == lv->dev)
                 return TRUE;
         }
     }
-    for (guint i = 1; i < c->nodes->len; i++) {
-        const QgNode *n = c->nodes->pdata[i];
-        if (major(n->dev) == ma && minor(n->dev) == mi)
+    for (guint i = 1; i < c->nodes->len; i++)
+        if (((const QgNode *)c->nodes->pdata[i])->dev == lv->dev)
             return TRUE;
-    }
     const QgNode *base = c->nodes->pdata[0];
     for (guint i = 1; i < c->nodes->len; i++) {
         const QgNode *n = c->nodes->pdata[i];
-        if (is_lv(n)) {
+        if (qg_node_is_lv(n)) {
             g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
                         "--lv %s: the stack on %s holds %s, not that LV; nothing was "
-                        "changed", lv, base->node, n->node);
+                        "changed", lv->name, base->node, n->node);
             return FALSE;
         }
     }
     g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
-                "--lv %s: that LV does not rest on %s; nothing was changed", lv, base->node);
+                "--lv %s: that LV does not rest on %s; nothing was changed", lv->name,
+                base->node);
     return FALSE;
 }
 
 gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GError **error)
 {
     const char *base = t->part_name ? t->part_name : t->disk_name;
+    __attribute__((cleanup(named_lv_clear))) NamedLv lv = { 0 };
+    gboolean use_lv = req->lv && req->lvm != QG_LVM_PV;
     QgNode *n;
 
     memset(c, 0, sizeof(*c));
+    if (use_lv && !named_lv_find(req->lv, &lv, error))
+        return FALSE;
     c->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)qg_node_free);
     if (!(n = qg_node_new(base, error)))
         return FALSE;
@@ -139,8 +147,8 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
             }
             if (holders->len == 1) {
                 next = g_strdup(holders->pdata[0]);
-            } else if (req->lv && req->lvm != QG_LVM_PV) {
-                if (!(next = holder_of_lv(cur, holders, req->lv, error)))
+            } else if (use_lv) {
+                if (!(next = holder_of_lv(cur, holders, &lv, error)))
                     return FALSE;
             } else {
                 /* several LVs on one PV (or a device held twice): the PV
@@ -148,7 +156,7 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
                 g_autoptr(QgNode) h = qg_node_new(holders->pdata[0], error);
                 if (!h)
                     return FALSE;
-                if (!is_lv(h)) {
+                if (!qg_node_is_lv(h)) {
                     g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                                 "/dev/%s is held by %u devices (%s, ...); qga-grow cannot "
                                 "tell which to grow, nothing was changed", cur,
@@ -173,13 +181,13 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
 
     /* --lv names the LV to grow: it must be the one in this chain (or the
      * thin pool on it), never another one quietly */
-    if (req->lv && req->lvm != QG_LVM_PV && !lv_in_chain(c, req->lv, error))
+    if (use_lv && !lv_in_chain(c, &lv, error))
         return FALSE;
 
     /* lvm=pv: the chain ends at the first PV, whatever LV sits on it */
     if (req->lvm == QG_LVM_PV) {
         for (guint i = 1; i < c->nodes->len; i++) {
-            if (is_lv(c->nodes->pdata[i])) {
+            if (qg_node_is_lv(c->nodes->pdata[i])) {
                 g_ptr_array_set_size(c->nodes, i);
                 c->pv_on_top = TRUE;
                 c->thin_part = 0;

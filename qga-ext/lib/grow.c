@@ -93,11 +93,6 @@ static gboolean holds_idle_pv(const QgNode *top)
     return type && !strcmp(type, "LVM2_member");
 }
 
-static gboolean is_lv_node(const QgNode *n)
-{
-    return n->kind == QG_NODE_DM && g_str_has_prefix(n->dm_uuid, "LVM-");
-}
-
 /* A PV on the top device whose LVs are left alone (or that holds none). */
 static gboolean plan_top_pv(const QgChain *chain, QgStepCtx *ctx, GPtrArray *steps,
                             QgResult *res, GError **error)
@@ -249,7 +244,7 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
     const QgNode *top = chain.nodes->pdata[0];
     if (req->partition_only) {
         /* growpart: a PV right on the partition follows (pvresize), no more */
-        gboolean pv = chain.nodes->len > 1 ? is_lv_node(chain.nodes->pdata[1])
+        gboolean pv = chain.nodes->len > 1 ? qg_node_is_lv(chain.nodes->pdata[1])
                                            : holds_idle_pv(top);
         if (pv) {
             g_ptr_array_set_size(chain.nodes, 1);

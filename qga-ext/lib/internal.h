@@ -41,12 +41,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgNode, qg_node_free)
 GPtrArray *qg_node_links(const char *name, const char *dir);
 /* Walk from block device @name down its slaves to the partition or disk it
  * rests on (*base, a kernel name); *upper gets the nodes from just above the
- * base up to @name, bottom-up (empty when @name is the base). */
-gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GError **error);
-/* ... and the md members it passed by (kernel names), when @others is
- * not NULL: an md array is walked down through its first member. */
-gboolean qg_stack_down_md(const char *name, char **base, GPtrArray **upper, GPtrArray **others,
-                          GError **error);
+ * base up to @name, bottom-up (empty when @name is the base).  An md array
+ * is walked down through its first member; with @others not NULL, the other
+ * members' kernel names go there (they grow on their own), else such an
+ * array is refused. */
+gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GPtrArray **others,
+                       GError **error);
+/* A device-mapper device of LVM's: an LV, or one of its internal volumes. */
+gboolean qg_node_is_lv(const QgNode *n);
 
 /* stack.c: why qga-grow does not grow a dm or md device of this kind
  * ("a multipath mapping", ...), or NULL for a crypt mapping or a plain LV. */
@@ -199,6 +201,8 @@ typedef struct {
 void qg_swap_info_clear(QgSwapInfo *s);
 /* Its signature (Linux swap, else a refusal), UUID, label and state. */
 gboolean qg_swap_probe(const char *node, QgSwapInfo *s, GError **error);
+/* Is the block device @node swapped on (/proc/swaps, by any of its names)? */
+gboolean qg_swap_active(const char *node);
 /* Can it be turned off: does what is swapped out fit in memory? */
 gboolean qg_swap_check_off(const QgSwapInfo *s, GError **error);
 gboolean qg_swap_off(const QgSwapInfo *s, GError **error);
@@ -305,6 +309,10 @@ gboolean qg_lvm_run(const char *const *args, GError **error);
  * [NAME]" (CMD "pvs" or "lvs"), each a GHashTable of field -> string. */
 GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
                          GError **error);
+/* The one row such a report must have for @name (a PV, an LV), or NULL with
+ * an error that says how many it had. */
+GHashTable *qg_lvm_report_one(const char *cmd, const char *fields, const char *name,
+                              GError **error);
 /* The same with LVM's hidden LVs too (-a). */
 GPtrArray *qg_lvm_report_all(const char *cmd, const char *fields, const char *name,
                              GError **error);

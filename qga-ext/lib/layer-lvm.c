@@ -9,14 +9,14 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#define PV_FIELDS "pv_name,pv_size,dev_size,pe_start,pv_pe_count,vg_name,vg_extent_size"
+#define PV_FIELDS "pv_size,dev_size,pe_start,vg_name,vg_extent_size"
 #define LV_FIELDS "lv_full_name,lv_path,lv_size,lv_layout,lv_role,lv_kernel_major," \
                   "lv_kernel_minor"
 
 typedef struct {
     char *pv;       /* the PV's device node */
     char *lv;       /* "VG/LV" */
-    uint64_t pe_start, extent, pe_count;
+    uint64_t pe_start, extent;
 } LvmPriv;
 
 static void lvm_priv_free(void *p)
@@ -27,19 +27,6 @@ static void lvm_priv_free(void *p)
     g_free(l->pv);
     g_free(l->lv);
     g_free(l);
-}
-
-static GHashTable *pv_row(const char *node, GError **error)
-{
-    g_autoptr(GPtrArray) rows = qg_lvm_report("pvs", PV_FIELDS, node, error);
-    if (!rows)
-        return NULL;
-    if (rows->len != 1) {
-        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
-                    "lvm pvs reported %u physical volumes for %s", rows->len, node);
-        return NULL;
-    }
-    return g_hash_table_ref(rows->pdata[0]);
 }
 
 /* The PV's size once it fills @dev_bytes: whole extents past its data
@@ -55,13 +42,12 @@ static uint64_t pv_reachable(const LvmPriv *l, uint64_t dev_bytes)
 static gboolean pv_read(LvmPriv *l, uint64_t *pv_size, uint64_t *dev_size, char **vg,
                         GError **error)
 {
-    g_autoptr(GHashTable) row = pv_row(l->pv, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one("pvs", PV_FIELDS, l->pv, error);
     if (!row)
         return FALSE;
     if (!qg_lvm_field_u64(row, "pv_size", pv_size, error) ||
         !qg_lvm_field_u64(row, "dev_size", dev_size, error) ||
-        !qg_lvm_field_u64(row, "pe_start", &l->pe_start, error) ||
-        !qg_lvm_field_u64(row, "pv_pe_count", &l->pe_count, error))
+        !qg_lvm_field_u64(row, "pe_start", &l->pe_start, error))
         return FALSE;
     const char *ext = g_hash_table_lookup(row, "vg_extent_size");
     l->extent = 0;
@@ -163,19 +149,12 @@ static const char *lv_refusal(GHashTable *row)
 static gboolean pv_free_after(const char *pv, uint64_t pv_bytes, uint64_t *free_bytes,
                               uint64_t *count_now, GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report("pvs", "pv_pe_count,pv_pe_alloc_count,"
-                                              "vg_extent_size", pv, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one("pvs", "pv_pe_count,pv_pe_alloc_count,"
+                                                  "vg_extent_size", pv, error);
     uint64_t count, alloc, extent;
-    if (!rows)
-        return FALSE;
-    if (rows->len != 1) {
-        g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
-                    "lvm pvs reported %u physical volumes for %s", rows->len, pv);
-        return FALSE;
-    }
-    if (!qg_lvm_field_u64(rows->pdata[0], "pv_pe_count", &count, error) ||
-        !qg_lvm_field_u64(rows->pdata[0], "pv_pe_alloc_count", &alloc, error) ||
-        !qg_lvm_field_u64(rows->pdata[0], "vg_extent_size", &extent, error) || !extent)
+    if (!row || !qg_lvm_field_u64(row, "pv_pe_count", &count, error) ||
+        !qg_lvm_field_u64(row, "pv_pe_alloc_count", &alloc, error) ||
+        !qg_lvm_field_u64(row, "vg_extent_size", &extent, error) || !extent)
         return FALSE;
     uint64_t after = MAX(count, pv_bytes / extent);
     *free_bytes = after > alloc ? (after - alloc) * extent : 0;
@@ -224,15 +203,8 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
 
 static gboolean lv_read(LvmPriv *l, uint64_t *size, GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", "lv_full_name,lv_size", l->lv, error);
-    if (!rows)
-        return FALSE;
-    if (rows->len != 1) {
-        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm lvs reported %u rows for %s",
-                    rows->len, l->lv);
-        return FALSE;
-    }
-    return qg_lvm_field_u64(rows->pdata[0], "lv_size", size, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one("lvs", "lv_size", l->lv, error);
+    return row && qg_lvm_field_u64(row, "lv_size", size, error);
 }
 
 static gboolean lv_apply(QgStep *step, GError **error)
@@ -264,17 +236,22 @@ const QgStepOps qg_step_lvm_lv = {
 };
 
 /* A thin pool: its data grows into the volume group's free extents, and its
- * metadata in proportion (LVM keeps a spare of the same size, which grows
- * with it), up to LVM's limit for thin metadata.  The thin volumes in it
+ * metadata to what the new data size wants (LVM keeps a spare of the same
+ * size, which grows with it), up to LVM's limit for thin metadata.  The thin volumes in it
  * keep their virtual sizes: those are their owners' choice. */
 #define THIN_META_MAX (UINT64_C(16) * 1024 * 1024 * 1024 - UINT64_C(196) * 1024 * 1024)
-#define POOL_FIELDS "lv_full_name,lv_size,lv_metadata_size,chunk_size,vg_free," \
-                    "vg_extent_size"
+#define POOL_FIELDS "lv_size,lv_metadata_size,chunk_size,vg_free,vg_extent_size"
 
 typedef struct {
     char *pool;       /* "VG/POOL" */
     gboolean spare;   /* the VG has a pool metadata spare */
 } PoolPriv;
+
+/* Each extent of metadata growth costs one more for the spare, if any. */
+static uint64_t pool_meta_copies(const PoolPriv *l)
+{
+    return l->spare ? 2 : 1;
+}
 
 static void pool_priv_free(void *p)
 {
@@ -291,19 +268,12 @@ typedef struct {
 
 static gboolean pool_read(PoolPriv *l, PoolSizes *z, GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", POOL_FIELDS, l->pool, error);
-    if (!rows)
-        return FALSE;
-    if (rows->len != 1) {
-        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm lvs reported %u rows for %s",
-                    rows->len, l->pool);
-        return FALSE;
-    }
-    return qg_lvm_field_u64(rows->pdata[0], "lv_size", &z->data, error) &&
-           qg_lvm_field_u64(rows->pdata[0], "lv_metadata_size", &z->meta, error) &&
-           qg_lvm_field_u64(rows->pdata[0], "vg_free", &z->free_bytes, error) &&
-           qg_lvm_field_u64(rows->pdata[0], "vg_extent_size", &z->extent, error) &&
-           qg_lvm_field_u64(rows->pdata[0], "chunk_size", &z->chunk, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one("lvs", POOL_FIELDS, l->pool, error);
+    return row && qg_lvm_field_u64(row, "lv_size", &z->data, error) &&
+           qg_lvm_field_u64(row, "lv_metadata_size", &z->meta, error) &&
+           qg_lvm_field_u64(row, "vg_free", &z->free_bytes, error) &&
+           qg_lvm_field_u64(row, "vg_extent_size", &z->extent, error) &&
+           qg_lvm_field_u64(row, "chunk_size", &z->chunk, error);
 }
 
 /* Thin metadata a pool of @data bytes wants: LVM's estimate (64 bytes per
@@ -321,7 +291,7 @@ static uint64_t pool_meta_for(uint64_t data, const PoolSizes *z)
  * metadata done and gives the data the rest. */
 static uint64_t pool_meta_gain(const PoolPriv *l, const PoolSizes *z)
 {
-    uint64_t per = l->spare ? 2 : 1;
+    uint64_t per = pool_meta_copies(l);
     if (!z->extent || z->free_bytes < z->extent)
         return 0;
     uint64_t target = pool_meta_for(z->data + z->free_bytes, z);
@@ -374,7 +344,7 @@ static gboolean pool_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     QgLayer *layer = qg_layer_new(QG_LAYER_LVM_LV, dev, "thin-pool");
     step->layer = layer;
     layer->old_size = z.data;
-    layer->size = z.data + (z.free_bytes - meta_gain * (l->spare ? 2 : 1)) / z.extent * z.extent;
+    layer->size = z.data + (z.free_bytes - meta_gain * pool_meta_copies(l)) / z.extent * z.extent;
     layer->changed = layer->size > layer->old_size;
     return TRUE;
 }

@@ -83,11 +83,36 @@ static uint64_t reachable_kib(const char *md, const char *planned_member, uint64
     return reach == G_MAXUINT64 ? component : reach;
 }
 
+/* The component size (KiB) the array can grow to, or @component when it
+ * should not grow now: a gain under 1 MiB (or a chunk) is not worth a
+ * reshape (it also absorbs the estimate of where mdadm puts an end
+ * superblock), and a resync or reshape in progress (*busy then names it)
+ * must end first.  Members as in reachable_kib(). */
+static uint64_t md_target_kib(const char *md, const char *planned_member, uint64_t planned_bytes,
+                              GHashTable *planned, uint64_t component, GString *short_of,
+                              char **busy)
+{
+    uint64_t chunk = 0;
+    md_u64(md, "chunk_size", &chunk, NULL);
+    uint64_t reach = reachable_kib(md, planned_member, planned_bytes, planned, component,
+                                   short_of);
+    if (chunk >= 1024)
+        reach = reach / (chunk / 1024) * (chunk / 1024);
+    if (reach < component + MAX(1024, chunk / 1024))
+        return component;
+    g_autofree char *sync = md_str(md, "sync_action");
+    if (sync && !g_str_equal(sync, "idle")) {
+        *busy = g_steal_pointer(&sync);
+        return component;
+    }
+    return reach;
+}
+
 static gboolean md_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
 {
     MdPriv *m = g_new0(MdPriv, 1);
     g_autofree char *level = NULL;
-    uint64_t component, chunk = 0, bytes;
+    uint64_t component, bytes;
 
     step->priv = m;
     m->name = g_strdup(ctx->above->name);
@@ -111,24 +136,15 @@ static gboolean md_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     if (!md_u64(m->name, "component_size", &component, error) ||
         !qg_block_size_bytes(m->name, &bytes, error))
         return FALSE;
-    md_u64(m->name, "chunk_size", &chunk, NULL);
 
     g_autoptr(GString) short_of = g_string_new(NULL);
-    uint64_t reach = reachable_kib(m->name, ctx->below->name, ctx->below_bytes,
-                                   ctx->planned, component, short_of);
-    if (chunk >= 1024)
-        reach = reach / (chunk / 1024) * (chunk / 1024);
-    /* a gain under 1 MiB (or a chunk) is not worth a reshape; it also
-     * absorbs the estimate of where mdadm puts an end superblock */
-    if (reach < component + MAX(1024, chunk / 1024))
-        reach = component;
-    g_autofree char *sync = md_str(m->name, "sync_action");
-    if (reach > component && sync && !g_str_equal(sync, "idle")) {
+    g_autofree char *busy = NULL;
+    uint64_t reach = md_target_kib(m->name, ctx->below->name, ctx->below_bytes, ctx->planned,
+                                   component, short_of, &busy);
+    if (busy)
         g_ptr_array_add(ctx->warnings, g_strdup_printf(
             "%s is busy (%s): it grows once that is done, when this is run again",
-            m->node, sync));
-        reach = component;
-    }
+            m->node, busy));
 
     QgLayer *layer = qg_layer_new(QG_LAYER_MD, m->node, level);
     step->layer = layer;
@@ -146,7 +162,29 @@ static gboolean md_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     return TRUE;
 }
 
-static gboolean md_apply_locked(QgStep *step, GError **error);
+static gboolean md_apply_locked(QgStep *step, GError **error)
+{
+    MdPriv *m = step->priv;
+    uint64_t component;
+
+    if (!md_u64(m->name, "component_size", &component, error))
+        return FALSE;
+    g_autoptr(GString) short_of = g_string_new(NULL);
+    g_autofree char *busy = NULL;
+    /* from the sizes now, not the plan's: a grower of another member's
+     * disk may have planned "wait" while this one's partition grew */
+    if (md_target_kib(m->name, NULL, 0, NULL, component, short_of, &busy) > component) {
+        const char *argv[] = { "mdadm", "--grow", m->node, "--size=max", NULL };
+        static const int ok[] = { 0, -1 };
+        qg_fault_point("md-growing");
+        if (!qg_run_tool(argv, ok, error))
+            return FALSE;
+    }
+    if (!qg_block_size_bytes(m->name, &step->layer->size, error))
+        return FALSE;
+    step->layer->changed = step->layer->size != step->layer->old_size;
+    return TRUE;
+}
 
 static gboolean md_apply(QgStep *step, GError **error)
 {
@@ -159,34 +197,6 @@ static gboolean md_apply(QgStep *step, GError **error)
     gboolean ok = md_apply_locked(step, error);
     close(lock);
     return ok;
-}
-
-static gboolean md_apply_locked(QgStep *step, GError **error)
-{
-    MdPriv *m = step->priv;
-    uint64_t component;
-
-    uint64_t chunk = 0;
-    if (!md_u64(m->name, "component_size", &component, error))
-        return FALSE;
-    md_u64(m->name, "chunk_size", &chunk, NULL);
-    g_autoptr(GString) short_of = g_string_new(NULL);
-    g_autofree char *sync = md_str(m->name, "sync_action");
-    /* from the sizes now, not the plan's: a grower of another member's
-     * disk may have planned "wait" while this one's partition grew */
-    if ((!sync || g_str_equal(sync, "idle")) &&
-        reachable_kib(m->name, NULL, 0, NULL, component, short_of) >=
-            component + MAX(1024, chunk / 1024)) {
-        const char *argv[] = { "mdadm", "--grow", m->node, "--size=max", NULL };
-        static const int ok[] = { 0, -1 };
-        qg_fault_point("md-growing");
-        if (!qg_run_tool(argv, ok, error))
-            return FALSE;
-    }
-    if (!qg_block_size_bytes(m->name, &step->layer->size, error))
-        return FALSE;
-    step->layer->changed = step->layer->size != step->layer->old_size;
-    return TRUE;
 }
 
 const QgStepOps qg_step_md = {

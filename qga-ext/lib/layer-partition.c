@@ -70,11 +70,8 @@ static gboolean partition_busy(const char *name, dev_t dev)
 {
     g_autoptr(GPtrArray) holders = qg_node_links(name, "holders");
     __attribute__((cleanup(qg_mount_clear))) QgMount m = { 0 };
-    g_autofree char *swaps = NULL;
-    g_autofree char *node = g_strdup_printf("/dev/%s ", name);
-    if (holders->len || qg_mount_find_by_dev(dev, &m, NULL))
-        return TRUE;
-    return g_file_get_contents("/proc/swaps", &swaps, NULL, NULL) && strstr(swaps, node);
+    g_autofree char *node = g_strdup_printf("/dev/%s", name);
+    return holders->len || qg_mount_find_by_dev(dev, &m, NULL) || qg_swap_active(node);
 }
 
 /* Partitions the kernel has in the way of [from, to) (bytes) that the table
@@ -346,23 +343,31 @@ static gboolean swap_move_finish(int fd, QgPartPlan *plan, const QgTarget *t, GE
     return TRUE;
 }
 
+/* The swap on again, if it was on: at its new place once the kernel has
+ * it there, or (the partition keeps its number) where it was. */
+static gboolean swap_on(QgPartPlan *plan, GError **error)
+{
+    g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
+    return qg_swap_on(&plan->swap, node, error);
+}
+
+/* A move that failed before the table was written: the swap as it was;
+ * the caller's error stands.  Returns FALSE for it. */
+static gboolean swap_back_on(QgPartPlan *plan)
+{
+    swap_on(plan, NULL);
+    return FALSE;
+}
+
 gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *layer,
                        GError **error)
 {
     uint64_t k_size;
 
-    if (plan->table.swap_moves && !swap_move_prepare(plan, t, error)) {
-        g_autofree char *old = g_strdup_printf("/dev/%s", plan->swap_name);
-        qg_swap_on(&plan->swap, old, NULL);  /* as it was: nothing moved */
-        return FALSE;
-    }
-    if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error)) {
-        if (plan->table.swap_moves) {  /* the table was not written: as it was */
-            g_autofree char *old = g_strdup_printf("/dev/%s", plan->swap_name);
-            qg_swap_on(&plan->swap, old, NULL);
-        }
-        return FALSE;
-    }
+    if (plan->table.swap_moves && !swap_move_prepare(plan, t, error))
+        return swap_back_on(plan);
+    if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error))
+        return plan->table.swap_moves ? swap_back_on(plan) : FALSE;
     qg_fault_point("table-written");
     if (plan->table.swap_moves && !swap_move_finish(fd, plan, t, error))
         return FALSE;
@@ -383,10 +388,6 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
         return FALSE;
     layer->changed = plan->table.table_grows || plan->table.damage ||
                      layer->size != layer->old_size;
-    if (plan->table.swap_moves) {  /* on again, last: the grow is done */
-        g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
-        if (!qg_swap_on(&plan->swap, node, error))
-            return FALSE;
-    }
-    return TRUE;
+    /* on again, last: the grow is done */
+    return !plan->table.swap_moves || swap_on(plan, error);
 }

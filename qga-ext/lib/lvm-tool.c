@@ -91,6 +91,20 @@ GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
     return report(cmd, FALSE, fields, name, error);
 }
 
+GHashTable *qg_lvm_report_one(const char *cmd, const char *fields, const char *name,
+                              GError **error)
+{
+    g_autoptr(GPtrArray) rows = report(cmd, FALSE, fields, name, error);
+    if (!rows)
+        return NULL;
+    if (rows->len != 1) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm %s reported %u rows for %s", cmd,
+                    rows->len, name);
+        return NULL;
+    }
+    return g_hash_table_ref(rows->pdata[0]);
+}
+
 GPtrArray *qg_lvm_report_all(const char *cmd, const char *fields, const char *name,
                              GError **error)
 {

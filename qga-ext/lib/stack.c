@@ -70,6 +70,11 @@ GPtrArray *qg_node_links(const char *name, const char *dir)
     return out;
 }
 
+gboolean qg_node_is_lv(const QgNode *n)
+{
+    return n->kind == QG_NODE_DM && g_str_has_prefix(n->dm_uuid, "LVM-");
+}
+
 const char *qg_node_refusal(const QgNode *n)
 {
     const char *u = n->dm_uuid;
@@ -94,12 +99,7 @@ const char *qg_node_refusal(const QgNode *n)
     return "a device-mapper device of a kind qga-grow does not know";
 }
 
-gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GError **error)
-{
-    return qg_stack_down_md(name, base, upper, NULL, error);
-}
-
-gboolean qg_stack_down_md(const char *name, char **base, GPtrArray **upper, GPtrArray **others,
+gboolean qg_stack_down(const char *name, char **base, GPtrArray **upper, GPtrArray **others,
                           GError **error)
 {
     g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func((GDestroyNotify)qg_node_free);

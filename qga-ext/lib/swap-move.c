@@ -54,6 +54,13 @@ static void swap_state(const char *node, QgSwapInfo *s)
     }
 }
 
+gboolean qg_swap_active(const char *node)
+{
+    QgSwapInfo s = { 0 };
+    swap_state(node, &s);
+    return s.active;
+}
+
 gboolean qg_swap_probe(const char *node, QgSwapInfo *s, GError **error)
 {
     blkid_probe pr = blkid_new_probe_from_filename(node);

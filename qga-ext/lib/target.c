@@ -67,7 +67,7 @@ static gboolean target_from_dev(dev_t dev, const char *what, QgTarget *t, GError
         return FALSE;
     }
     name = g_path_get_basename(real);
-    if (!qg_stack_down_md(name, &base, &t->upper, &t->md_members, error))
+    if (!qg_stack_down(name, &base, &t->upper, &t->md_members, error))
         return FALSE;
     if (t->upper->len) {
         /* the partition or disk the stack rests on */
