@@ -42,6 +42,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+. "$(dirname "${BASH_SOURCE[0]}")/image-content.sh"
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
@@ -192,31 +194,15 @@ sectors_of() {  # whole disk, in its logical sectors
 
 jget() { jq -r "$2" "$1"; }
 
-# A fingerprint of every byte a refused grow must leave alone: the image's
-# length, its map of data and holes, and the CRC of its data.  Reading only
-# the data keeps it fast on sparse images (a full read of a 2 GiB image takes
-# seconds on the host and over ten in a TCG guest), and a write into a hole
-# still shows, as a changed map.  The image's clean cached pages are dropped
-# first: ext4 reports an unwritten extent (mkfs zeroes ranges with
-# fallocate through the loop driver) as data while its pages are cached,
-# so a mere read of the disk would otherwise change the map.
+# A fingerprint of every byte a refused grow must leave alone: the CRC of
+# image_content (image-content.sh: length, map of data and holes, data).
+# The image's clean cached pages are dropped first: ext4 reports an
+# unwritten extent (mkfs zeroes ranges with fallocate through the loop
+# driver) as data while its pages are cached, so a mere read of the disk
+# would otherwise change the map.
 fingerprint() {
-  local img s l
+  local img
   img=$(image_of "$1")
   dd if="$img" iflag=nocache count=0 status=none
-  {
-    stat -c %s "$img"
-    xfs_io -r -c "seek -a -r 0" "$img" | awk '
-      $1 == "DATA" { start = $2 }
-      $1 == "HOLE" && start != "" { print start, $2 - start; start = "" }
-      END { if (start != "") print start, "end" }' >"$WORK/extents"
-    cat "$WORK/extents"
-    while read -r s l; do
-      if [ "$l" = end ]; then
-        dd if="$img" bs=1M iflag=skip_bytes skip="$s" status=none
-      else
-        dd if="$img" bs=1M iflag=skip_bytes,count_bytes skip="$s" count="$l" status=none
-      fi
-    done <"$WORK/extents"
-  } | cksum
+  image_content "$img" | cksum
 }

@@ -39,6 +39,7 @@ set -euo pipefail
 STACK_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST_ALWAYS=${GUEST_ALWAYS:-"device-mapper, md and LUKS exist only in the guest"}
 . "$STACK_HERE/../loop/in-guest-if-needed.sh" "$0" "$@"
+. "$STACK_HERE/../loop/image-content.sh"
 
 export LC_ALL=C
 export LVM_SUPPRESS_FD_WARNINGS=1
@@ -557,24 +558,9 @@ check_md() {
 # superblock on its own.
 declare -A DISK_SUM=()
 _disk_sum() {
-  local img=${DISK_IMG[$1]} s l
   sync
   blockdev --flushbufs "$1"
-  {
-    stat -c %s "$img"
-    xfs_io -r -c "seek -a -r 0" "$img" | awk '
-      $1 == "DATA" { start = $2 }
-      $1 == "HOLE" && start != "" { print start, $2 - start; start = "" }
-      END { if (start != "") print start, "end" }' >"$WORK/extents"
-    cat "$WORK/extents"
-    while read -r s l; do
-      if [ "$l" = end ]; then
-        dd if="$img" bs=1M iflag=skip_bytes skip="$s" status=none
-      else
-        dd if="$img" bs=1M iflag=skip_bytes,count_bytes skip="$s" count="$l" status=none
-      fi
-    done <"$WORK/extents"
-  } | sha256sum | cut -d' ' -f1
+  image_content "${DISK_IMG[$1]}" | sha256sum | cut -d' ' -f1
 }
 disk_record() { DISK_SUM[$1]=$(_disk_sum "$1"); }
 check_disk_identical() {
