@@ -194,6 +194,29 @@ sectors_of() {  # whole disk, in its logical sectors
 
 jget() { jq -r "$2" "$1"; }
 
+# check_fs_fills NEW OLD PART_BYTES: the filesystem (NEW bytes, OLD before)
+# grew and fills its partition, but for what its format cannot use (less
+# than one xfs allocation group or ext4 block group tail, 1% here).
+check_fs_fills() {
+  local new=$1 old=$2 psize=$3
+  [ "$new" -le "$psize" ] || fail "filesystem ($new) larger than its partition ($psize)"
+  [ $((psize - new)) -lt $((psize / 100)) ] ||
+    fail "filesystem $new leaves more than 1% of partition $psize unused"
+  [ "$new" -gt "$old" ] || fail "filesystem did not grow ($old -> $new)"
+}
+
+# rerun_writes_nothing DISK ARGS...: qga-grow ARGS again has nothing to do
+# (exit 1, "changed" false) and leaves the disk image as it was.  Whoever
+# writes meanwhile must be quiet (freeze_fs, or unmounted).
+rerun_writes_nothing() {
+  local disk=$1 before
+  shift
+  before=$(fingerprint "$disk")
+  run_qg 1 "$WORK/again.json" --json "$@"
+  assert_eq "$(jget "$WORK/again.json" .changed)" false "changed on the second run"
+  assert_eq "$(fingerprint "$disk")" "$before" "disk image after the second run"
+}
+
 # A fingerprint of every byte a refused grow must leave alone: the CRC of
 # image_content (image-content.sh: length, map of data and holes, data).
 # The image's clean cached pages are dropped first: ext4 reports an
