@@ -54,10 +54,18 @@ void qg_report_json_add(JsonBuilder *b, const QgReport *r)
         qg_json_add_int(b, "old-size", l->old_size);
         qg_json_add_int(b, "size", l->size);
         qg_json_add_bool(b, "changed", l->changed);
+        if (l->state)
+            qg_json_add_string(b, "state", l->state);
+        if (l->error)
+            qg_json_add_string(b, "error", l->error);
+        if (l->limit)
+            qg_json_add_string(b, "limit", l->limit);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
     qg_json_add_strings(b, "warnings", r->warnings);
+    if (r->error)
+        qg_json_add_string(b, "error", r->error);
     json_builder_end_object(b);
 }
 

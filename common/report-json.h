@@ -18,6 +18,11 @@ typedef struct {
     uint64_t old_size;
     uint64_t size;
     gboolean changed;
+    const char *state;       /* "grown", "unchanged", "planned", "failed",
+                              * "busy", "not-reached"; NULL: left out */
+    const char *error;       /* failed/busy: why; NULL: left out */
+    const char *limit;       /* why it stops short of what is below; NULL:
+                              * left out */
 } QgReportLayer;
 
 typedef struct {
@@ -29,6 +34,9 @@ typedef struct {
     const QgReportLayer *layers;
     guint n_layers;
     GPtrArray *warnings;     /* char* */
+    const char *error;       /* the run stopped after it began to write (a
+                              * layer failed or is still busy): why; NULL:
+                              * left out */
 } QgReport;
 
 /* Members of the object being built ("name": value; a NULL string: null). */

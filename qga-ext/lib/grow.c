@@ -168,8 +168,10 @@ static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, gboo
     return TRUE;
 }
 
-QgResult *qg_grow(const QgRequest *req, GError **error)
+QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
 {
+    if (partial)
+        *partial = NULL;  /* filled in by the apply phase (issue 11, in progress) */
     __attribute__((cleanup(qg_target_clear))) QgTarget t = { 0 };
     __attribute__((cleanup(close_fd))) int fd = -1;
     __attribute__((cleanup(qg_chain_clear))) QgChain chain = { 0 };
@@ -311,4 +313,19 @@ out:
     for (guint i = 0; i < res->layers->len; i++)
         res->changed |= ((QgLayer *)res->layers->pdata[i])->changed;
     return g_steal_pointer(&res);
+}
+
+QgResult *qg_grow(const QgRequest *req, GError **error)
+{
+    return qg_grow_full(req, NULL, error);
+}
+
+/* Placeholder until the [agent] section is read (issue 11, in progress):
+ * everything is allowed, as with no section. */
+gboolean qg_agent_allows(const char *config, const QgRequest *req, GError **error)
+{
+    (void)config;
+    (void)req;
+    (void)error;
+    return TRUE;
 }

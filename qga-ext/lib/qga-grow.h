@@ -25,6 +25,11 @@ typedef enum {
     QG_ERROR_REFUSED,     /* unsafe or unsupported: nothing was written */
     QG_ERROR_TIMEOUT,     /* expect-size not seen in time */
     QG_ERROR_FAILED,      /* a system call or a tool failed */
+    QG_ERROR_BUSY,        /* the kernel was still at work when the deadline
+                           * (QgRequest.busy_timeout_ms) came: it goes on in
+                           * the background; a rerun shows the outcome */
+    QG_ERROR_LOCKED,      /* another grower held the disk's lock past
+                           * QgRequest.lock_timeout_ms */
 } QgErrorCode;
 
 /* The kinds of layer; new kinds go at the end (the agent and virt-grow see
@@ -48,6 +53,17 @@ typedef enum {
     QG_LVM_LV,    /* grow an LV: the one in QgRequest.lv, else as AUTO */
 } QgLvmMode;
 
+/* What a layer's grow did (qg_layer_state_name(): the names in brackets). */
+typedef enum {
+    QG_LAYER_UNCHANGED,    /* "unchanged": it already fills what is below */
+    QG_LAYER_PLANNED,      /* "planned": a dry run's layer that would grow */
+    QG_LAYER_GROWN,        /* "grown" */
+    QG_LAYER_FAILED,       /* "failed": its grow failed (error says why) */
+    QG_LAYER_BUSY,         /* "busy": the kernel was still growing it at the
+                            * deadline, and goes on */
+    QG_LAYER_NOT_REACHED,  /* "not-reached": a layer below it failed first */
+} QgLayerState;
+
 typedef struct {
     QgLayerKind kind;
     char *device;       /* e.g. "/dev/vdb1" */
@@ -64,6 +80,10 @@ typedef struct {
     uint64_t max_sectors;  /* reachable, even when below the minimum gain */
     uint64_t reserved_sectors;  /* kept free by free_percent */
     gboolean reserve_blocks;    /* the reserve reaches into the partition */
+    QgLayerState state;
+    char *error;        /* FAILED or BUSY: why; else NULL */
+    char *limit;        /* why the layer stops short of what is below it
+                         * (a filesystem's own size limit), or NULL */
 } QgLayer;
 
 typedef struct {
@@ -74,7 +94,34 @@ typedef struct {
     gboolean dry_run;
     GPtrArray *layers;   /* of QgLayer*, bottom-up */
     GPtrArray *warnings; /* of char*, things the caller should tell the user */
+    /* Set when the run stopped after it began to apply the plan: which
+     * layer failed (or is still busy) is in the layers' states. */
+    char *error;         /* NULL: every layer was applied */
+    QgErrorCode error_code;
 } QgResult;
+
+/* Where a grow is, for a caller that shows progress (QgRequest.progress). */
+typedef enum {
+    QG_PHASE_WAITING_SIZE,  /* "waiting-size": for QgRequest.expect_size */
+    QG_PHASE_LOCKING,       /* "locking": waiting for the disk's lock */
+    QG_PHASE_PLANNING,      /* "planning" */
+    QG_PHASE_GROWING,       /* "growing": layer, index and count say which */
+    QG_PHASE_DONE,          /* "done" */
+} QgPhase;
+
+typedef struct {
+    QgPhase phase;
+    const QgLayer *layer;  /* GROWING: the layer being grown; else NULL */
+    unsigned index;        /* GROWING: it is the index-th (1-based) ... */
+    unsigned count;        /* ... of count layers that change */
+    double fraction;       /* GROWING: how much of this layer's growth is
+                            * done, 0 to 1, where the kernel or the
+                            * filesystem tells; else -1 */
+} QgProgress;
+
+/* Called from the thread that runs qg_grow(), at each phase and, while a
+ * layer grows, about every 200 ms where its progress is known. */
+typedef void (*QgProgressFunc)(const QgProgress *progress, void *user_data);
 
 typedef struct {
     /* Exactly one target. */
@@ -109,11 +156,48 @@ typedef struct {
      * it on again, and grow the partition into the space it left.  Without
      * this, such a partition cannot grow. */
     gboolean move_swap;
+    /* How long to wait for the disk's lock, held by another grower: 0: the
+     * default (QG_DEFAULT_LOCK_TIMEOUT_MS); negative: as long as it takes;
+     * else milliseconds (1: hardly at all).  Past it: QG_ERROR_LOCKED,
+     * naming the holder where the kernel tells (/proc/locks). */
+    int lock_timeout_ms;
+    /* A call that may block in the kernel (a filesystem's grow; the probe
+     * for a frozen filesystem has its own short deadline) is waited for
+     * this long, then the answer is QG_ERROR_BUSY with the layer BUSY, while
+     * the kernel goes on.  0: as long as it takes (the caller can still be
+     * killed: the call runs in a child process). */
+    unsigned busy_timeout_ms;
+    /* Grow past the xfs allocation-group hard limit (see qga-grow(8)). */
+    gboolean force;
+    /* Progress reports (NULL: none). */
+    QgProgressFunc progress;
+    void *progress_data;
 } QgRequest;
 
-/* Grow.  Returns NULL and sets @error on failure; on a refusal nothing has
- * been written.  "Nothing to do" is a success with result->changed FALSE. */
+#define QG_DEFAULT_LOCK_TIMEOUT_MS 60000
+
+/* Grow.  Returns the result, or NULL and sets @error.  On a refusal
+ * nothing has been written.  "Nothing to do" is a success with
+ * result->changed FALSE.  A failure after the plan began to be applied
+ * (a layer failed, or the kernel is still busy with one) also returns NULL
+ * and sets @error, and then *partial, when @partial is not NULL, gets the
+ * result so far: each layer's state says what it did, result->error why
+ * the run stopped (result->changed: something was written). */
+QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error);
+/* qg_grow_full() without the partial result. */
 QgResult *qg_grow(const QgRequest *req, GError **error);
+
+/* The guest administrator's allow-list for requests from the host (the
+ * agent command guest-grow-disk, and virt-grow's guest-exec fallback,
+ * qga-grow --from-host): the [agent] section of @config (NULL: the
+ * installed /etc/qga-grow/auto.conf).  TRUE when @req's disk may be grown;
+ * FALSE with QG_ERROR_REFUSED naming the file and the setting when not, or
+ * QG_ERROR_INVALID naming the file and line when the file is broken.  No
+ * file, or no [agent] section: everything is allowed. */
+gboolean qg_agent_allows(const char *config, const QgRequest *req, GError **error);
+
+const char *qg_layer_state_name(QgLayerState state);
+const char *qg_phase_name(QgPhase phase);
 
 /* The whole-disk device node (e.g. "/dev/vdb") behind the request's single
  * target, without locking or changing anything.  NULL and @error when the
