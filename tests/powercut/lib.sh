@@ -1,0 +1,216 @@
+# Helpers for the power-cut tests (TORTURE.md, "Power cuts"): a disk whose
+# every write is logged by dm-log-writes while a grow runs on it, and the
+# checks a replayed cut point must pass, as a fresh boot would see the disk.
+# Built on tests/stack/lib.sh (the QEMU guest, teardown, LUKS2 and LVM).
+#
+# The logged disk, bottom-up:
+#   IMG (a sparse file, already of the enlarged size S1)
+#   -> loop A -> dm "log-writes" (every write, flush, FUA and discard,
+#      logged in the order they reached the disk, into loop L on LOG)
+#   -> dm "linear" of the old size S0 (reloaded with S1: the "enlargement")
+#   -> loop B (partitions scanned, direct I/O): the disk qga-grow sees.
+# The log starts with the disk as BASE holds it (a copy of IMG taken before),
+# so BASE plus a prefix of the log is the disk as a power cut at that point
+# would have left it.
+HERE_PC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE_PC/../stack/lib.sh"
+
+MiB=$((1 << 20))
+PC_S0=$((384 * MiB))   # the disk before ...
+PC_S1=$((512 * MiB))   # ... and after its enlargement
+
+# --- the case's stack -------------------------------------------------------
+
+# pc_open_stack PART: open what lies on PART (LUKS2 with the case's key file,
+# the VG) as a boot would; sets PC_DEV, the filesystem's device.
+pc_open_stack() {
+  local dev=$1
+  case $PC_STACK in
+    luks2|lvm-on-luks2)
+      cryptsetup open --key-file "$KEYFILE" "$dev" "$CRYPT_NAME" ||
+        fail "cryptsetup open $dev"
+      dev=$CRYPT ;;
+  esac
+  case $PC_STACK in
+    lvm|lvm-on-luks2)
+      vgchange -q -ay "$VG" >/dev/null 2>"$WORK/vg.err" ||
+        { cat "$WORK/vg.err" >&2; fail "vgchange -ay $VG"; }
+      wait_node "$LV"
+      dev=$LV ;;
+  esac
+  PC_DEV=$dev
+}
+
+# pc_close_stack: close it again (top-down).
+pc_close_stack() {
+  case $PC_STACK in lvm|lvm-on-luks2) vgchange -q -an "$VG" >/dev/null ;; esac
+  case $PC_STACK in luks2|lvm-on-luks2) cryptsetup close "$CRYPT_NAME" ;; esac
+}
+
+# pc_build_base LABEL FS STACK: the starting disk, unmounted and closed:
+# one partition over the whole of S0 on a LABEL table, STACK (none, luks2,
+# lvm, lvm-on-luks2) on it, FS with data.bin (its checksum kept); IMG then
+# extended to S1 (zeroes past S0, as a hypervisor grows a raw disk), and
+# BASE a copy of it.  Sets PC_LABEL, PC_FS, PC_STACK, IMG, BASE.
+pc_build_base() {
+  PC_LABEL=$1 PC_FS=$2 PC_STACK=$3
+  make_disk "$PC_S0"
+  partition_disk "$DISK" "" linux "$PC_LABEL"
+  case $PC_STACK in
+    none) PC_DEV=$PART ;;
+    luks2) make_luks2 "$PART"; PC_DEV=$CRYPT ;;
+    lvm) make_lvm "$PART"; PC_DEV=$LV ;;
+    lvm-on-luks2) make_lvm_on_luks2 "$PART"; PC_DEV=$LV ;;
+    *) fail "unknown stack $PC_STACK" ;;
+  esac
+  make_fs "$PC_FS" "$PC_DEV"
+  mount_fs "$PC_DEV"
+  write_data "$MNT" base
+  umount "$MNT"
+  pc_close_stack
+  _detach_loop "$DISK" "$IMG"
+  truncate -s "$PC_S1" "$IMG"
+  BASE=$WORK/base.img
+  cp --sparse=always "$IMG" "$BASE"
+  PC_START=$(sfdisk --json "$BASE" | jq -r '.partitiontable.partitions[0].start')
+  PC_OLD_SECTORS=$(sfdisk --json "$BASE" | jq -r '.partitiontable.partitions[0].size')
+}
+
+# --- the logged disk ----------------------------------------------------------
+
+PC_NAME=qgpc$$
+_dm_remove() { [ -e "/dev/mapper/$1" ] || return 0; dmsetup remove "$1"; }
+_loop_off() { [ -n "$1" ] && [ -b "$1" ] && _detach_loop "$1" "$2"; return 0; }
+
+# pc_log_start: put IMG under dm-log-writes as described above; sets LOG,
+# PC_LW (the log-writes mapping's name), PC_DISK (loop B), PC_PART.
+pc_log_start() {
+  stack_modules faults
+  LOG=$WORK/log.img
+  truncate -s 2G "$LOG"
+  PC_LOOPA=$(losetup --find --show "$IMG")
+  on_teardown _loop_off "$PC_LOOPA" "$IMG"
+  PC_LOOPL=$(losetup --find --show "$LOG")
+  on_teardown _loop_off "$PC_LOOPL" "$LOG"
+  PC_LW=$PC_NAME-lw PC_LIN=$PC_NAME-disk
+  on_teardown _dm_remove "$PC_LW"
+  dmsetup create "$PC_LW" --table "0 $((PC_S1 / 512)) log-writes $PC_LOOPA $PC_LOOPL"
+  on_teardown _dm_remove "$PC_LIN"
+  dmsetup create "$PC_LIN" --table "0 $((PC_S0 / 512)) linear /dev/mapper/$PC_LW 0"
+  PC_DISK=$(losetup --find --show --partscan --direct-io=on "/dev/mapper/$PC_LIN")
+  on_teardown _loop_off "$PC_DISK" "/dev/mapper/$PC_LIN"
+  partx -a "$PC_DISK" 2>/dev/null || true
+  PC_PART=$(part_dev "$PC_DISK" 1)
+  wait_node "$PC_PART"
+}
+
+pc_mark() { dmsetup message "$PC_LW" 0 mark "$1"; }
+
+# pc_enlarge: the disk grows to S1 under the running system, as a
+# hypervisor's block resize (the kernel sees it through loop B).
+pc_enlarge() {
+  dmsetup reload "$PC_LIN" --table "0 $((PC_S1 / 512)) linear /dev/mapper/$PC_LW 0"
+  dmsetup resume "$PC_LIN"
+  losetup -c "$PC_DISK"
+  assert_eq "$(blockdev --getsize64 "$PC_DISK")" "$PC_S1" "the disk's size after its enlargement"
+}
+
+# pc_log_stop: everything above the log closed; the log is complete (the
+# target writes its last entries and header when it is removed).
+pc_log_stop() {
+  losetup -d "$PC_DISK"
+  # (loop B lets go of the mapping asynchronously)
+  local t
+  for ((t = 0; t < 50; t++)); do
+    dmsetup remove "$PC_LIN" 2>/dev/null && break
+    sleep 0.1
+  done
+  [ ! -e "/dev/mapper/$PC_LIN" ] || fail "cannot remove $PC_LIN"
+  dmsetup remove "$PC_LW"
+  losetup -d "$PC_LOOPA"
+  losetup -d "$PC_LOOPL"
+}
+
+# --- replayed cut points --------------------------------------------------------
+
+# pc_point_image OUT FIRST LAST [SKIP]: OUT is the disk at cut point LAST:
+# BASE with entries 0..LAST applied (but SKIP, comma-separated), made from
+# the state file CUR (BASE with entries up to FIRST-1 applied).
+pc_point_image() {
+  cp --sparse=always "$CUR" "$1"
+  [ "$2" -gt "$3" ] || "$REPLAY" apply "$LOG" "$1" "$2" "$3" ${4:+"$4"}
+}
+
+# pc_check_point IMAGE WHAT: the disk IMAGE, as a fresh boot sees it: the
+# table verifies (or a rerun rewrites it from its valid copy), the stack
+# opens, the filesystem mounts, its data has its checksums and it is clean;
+# then a qga-grow rerun on the mountpoint completes the grow (exit 0 or 1),
+# another has nothing to do, and everything verifies clean and full.
+# Counts PC_TABLE_REPAIRED, PC_RERUN_GREW.
+pc_check_point() {
+  local img=$1 what=$2 d p mnt rc table_ok=1 end want
+  d=$(losetup --find --show --partscan "$img")
+  on_teardown _loop_off "$d" "$img"
+  partx -a "$d" 2>/dev/null || true
+  p=$(part_dev "$d" 1)
+  wait_node "$p"
+  # The table as the boot finds it: partition 1 where it was, of its old
+  # size or grown to the disk's end; a grown one must verify clean, or be
+  # mended by the rerun (rewritten from its valid copy).  (An old one does
+  # not verify on GPT: its backup is not at the enlarged disk's end.)
+  local size1
+  size1=$(sfdisk --json "$d" | jq -r --arg n "$p" \
+    '.partitiontable.partitions[] | select(.node == $n) | "\(.start) \(.size)"')
+  [ "${size1% *}" = "$PC_START" ] || fail "$what: partition 1 starts at '${size1% *}', not $PC_START"
+  if [ "${size1#* }" != "$PC_OLD_SECTORS" ]; then
+    if [ "$PC_LABEL" = gpt ]; then
+      sgdisk -v "$d" >"$WORK/sgdisk.log" 2>&1 || true
+      grep -q '^No problems found' "$WORK/sgdisk.log" || table_ok=0
+    else
+      sfdisk --verify "$d" >"$WORK/verify.log" 2>&1 || table_ok=0
+    fi
+  fi
+  pc_open_stack "$p"
+  mnt=$WORK/pmnt
+  mkdir -p "$mnt"
+  on_teardown _umount "$mnt"
+  mount "$PC_DEV" "$mnt" || fail "$what: $PC_DEV does not mount"
+  check_data "$mnt" base
+  check_data "$mnt/logged" logged
+  umount "$mnt"
+  check_fs "$PC_FS" "$PC_DEV"
+  mount "$PC_DEV" "$mnt"
+  rc=0
+  "$QG" --json ${KEYFILE:+--key-file "$KEYFILE"} "$mnt" </dev/null \
+    >"$WORK/rerun.json" 2>"$WORK/rerun.err" || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 1 ] ||
+    { cat "$WORK/rerun.json" "$WORK/rerun.err" >&2; fail "$what: the rerun exited $rc"; }
+  [ "$rc" = 0 ] && PC_RERUN_GREW=$((PC_RERUN_GREW + 1))
+  rc=0
+  "$QG" --json ${KEYFILE:+--key-file "$KEYFILE"} "$mnt" </dev/null \
+    >"$WORK/again.json" 2>"$WORK/again.err" || rc=$?
+  [ "$rc" = 1 ] || { cat "$WORK/again.json" "$WORK/again.err" >&2; fail "$what: a second rerun exited $rc, want 1"; }
+  # the partition ends at the disk's last usable sector; every layer above
+  # fills the one below (the report's sizes: the layers' own tools')
+  end=$(sfdisk --json "$d" | jq -r --arg n "$p" \
+    '.partitiontable.partitions[] | select(.node == $n) | .start + .size')
+  want=$((PC_S1 / 512 - 33))   # GPT's backup; MBR as growpart leaves it
+  assert_eq "$end" "$want" "$what: end of partition 1 after the rerun"
+  jq -e '[.layers[].changed] | any | not' "$WORK/again.json" >/dev/null ||
+    { cat "$WORK/again.json" >&2; fail "$what: a layer is not grown after the rerun"; }
+  local fs_size dev_size
+  fs_size=$(jq -r '.layers[-1].size' "$WORK/again.json")
+  dev_size=$(blockdev --getsize64 "$PC_DEV")
+  [ "$fs_size" -le "$dev_size" ] && [ $((dev_size - fs_size)) -lt $((dev_size / 100 + 4 * MiB)) ] ||
+    fail "$what: $PC_FS of $fs_size bytes on $dev_size"
+  check_data "$mnt" base
+  umount "$mnt"
+  check_fs "$PC_FS" "$PC_DEV"
+  pc_close_stack
+  check_table "$d"
+  [ "$table_ok" = 1 ] || {
+    note "$what: the grown table did not verify; the rerun mended it"
+    PC_TABLE_REPAIRED=$((PC_TABLE_REPAIRED + 1))
+  }
+  losetup -d "$d"
+}
