@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the power-cut tests (TORTURE.md, "Power cuts"): a disk whose
 # every write is logged by dm-log-writes while a grow runs on it, and the
 # checks a replayed cut point must pass, as a fresh boot would see the disk.

@@ -40,7 +40,7 @@ record() {
   how=${rest##*-}
   stack=${rest%"$how"}; stack=${stack%-}; stack=${stack:-none}
   case $how in cli|lib) ;; *) fail "case $1: HOW must be cli or lib" ;; esac
-  KEYFILE= CRYPT= CRYPT_NAME= VG= LV=
+  KEYFILE='' CRYPT='' CRYPT_NAME='' VG='' LV=''   # the stack's, from pc_build_base
   pc_build_base "$label" "$fs" "$stack"
 
   pc_log_start
