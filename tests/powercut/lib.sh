@@ -16,6 +16,9 @@
 HERE_PC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE_PC/../stack/lib.sh"
 
+# stack/lib.sh's fail(), naming the cut point being checked (PC_WHAT)
+fail() { echo "FAIL: ${PC_WHAT:+$PC_WHAT: }$*" >&2; exit 1; }
+
 MiB=$((1 << 20))
 PC_S0=$((384 * MiB))   # the disk before ...
 PC_S1=$((512 * MiB))   # ... and after its enlargement
@@ -150,6 +153,7 @@ pc_point_image() {
 # Counts PC_TABLE_REPAIRED, PC_RERUN_GREW.
 pc_check_point() {
   local img=$1 what=$2 d p mnt rc table_ok=1 end want
+  PC_WHAT=$what
   d=$(losetup --find --show --partscan "$img")
   on_teardown _loop_off "$d" "$img"
   partx -a "$d" 2>/dev/null || true
@@ -214,4 +218,5 @@ pc_check_point() {
     PC_TABLE_REPAIRED=$((PC_TABLE_REPAIRED + 1))
   }
   losetup -d "$d"
+  PC_WHAT=
 }
