@@ -376,6 +376,14 @@ gboolean vg_guest_layer_failed(const VgGuestLayer *l)
     return l->state && (!strcmp(l->state, "failed") || !strcmp(l->state, "busy"));
 }
 
+gboolean vg_grow_report_partial(const VgGrowReport *r)
+{
+    for (guint i = 0; i < r->layers->len; i++)
+        if (vg_guest_layer_failed(r->layers->pdata[i]))
+            return TRUE;
+    return r->error != NULL;
+}
+
 /* ---- guest-grow-disk's asynchronous form ---- */
 
 gboolean vg_reply_grow_disk_job(const char *text, gsize len, int64_t *job, GError **error)

@@ -71,6 +71,9 @@ VgGrowReport *vg_grow_report_parse(const char *text, gsize len, GError **error);
 
 /* Whether a layer did not end well: state "failed" or "busy". */
 gboolean vg_guest_layer_failed(const VgGuestLayer *l);
+/* Whether the guest stopped partway: the run's error, or a layer that did
+ * not end well. */
+gboolean vg_grow_report_partial(const VgGrowReport *r);
 
 /* Things in a well-formed report that do not add up (a guest disk smaller
  * than the host made it, a layer smaller than before, or bigger than its
