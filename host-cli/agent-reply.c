@@ -1,5 +1,6 @@
 /* Untrusted agent replies -> checked structures.  See agent-reply.h. */
 #include "agent-reply.h"
+#include "safe-text.h"
 #include "vg-error.h"
 
 #include <json-glib/json-glib.h>
@@ -95,16 +96,8 @@ static JsonNode *return_value(JsonNode *root, GError **error)
     return ret;
 }
 
-static gboolean printable(const char *s)
-{
-    for (const char *p = s; *p; p = g_utf8_next_char(p))
-        if (g_unichar_iscntrl(g_utf8_get_char(p)))
-            return FALSE;
-    return TRUE;
-}
-
-/* A string member of at most @max bytes, without control characters.
- * Absent (or null) and @optional: *out = NULL. */
+/* A string member of at most @max bytes, as the guest sent it (any UTF-8:
+ * printers escape it).  Absent (or null) and @optional: *out = NULL. */
 static gboolean get_string(JsonObject *o, const char *name, gboolean optional, gsize max,
                            char **out, const char *where, GError **error)
 {
@@ -119,8 +112,8 @@ static gboolean get_string(JsonObject *o, const char *name, gboolean optional, g
     const char *s = json_node_get_string(n);
     if (strlen(s) > max)
         return fail(error, at, "longer than %" G_GSIZE_FORMAT " bytes", max);
-    if (!printable(s))
-        return fail(error, at, "holds control characters");
+    if (!g_utf8_validate(s, -1, NULL))  /* e.g. a lone surrogate, escaped in JSON */
+        return fail(error, at, "not UTF-8 text");
     *out = g_strdup(s);
     return TRUE;
 }
@@ -215,6 +208,9 @@ void vg_guest_layer_free(VgGuestLayer *l)
     g_free(l->device);
     g_free(l->type);
     g_free(l->mountpoint);
+    g_free(l->state);
+    g_free(l->error);
+    g_free(l->limit);
     g_free(l);
 }
 
@@ -231,6 +227,7 @@ void vg_grow_report_free(VgGrowReport *r)
     if (!r)
         return;
     g_free(r->disk);
+    g_free(r->error);
     if (r->layers)
         g_ptr_array_unref(r->layers);
     if (r->warnings)
@@ -265,10 +262,17 @@ static VgGuestLayer *parse_layer(JsonNode *n, const char *where, GError **error)
         !get_uint(o, "partno", TRUE, 65535, &partno, &l->has_partno, where, error) ||
         !get_uint(o, "old-size", FALSE, G_MAXINT64, &l->old_size, NULL, where, error) ||
         !get_uint(o, "size", FALSE, G_MAXINT64, &l->size, NULL, where, error) ||
-        !get_bool(o, "changed", FALSE, &l->changed, where, error))
+        !get_bool(o, "changed", FALSE, &l->changed, where, error) ||
+        !get_string(o, "state", TRUE, VG_REPLY_MAX_NAME, &l->state, where, error) ||
+        !get_string(o, "error", TRUE, VG_REPLY_MAX_STRING, &l->error, where, error) ||
+        !get_string(o, "limit", TRUE, VG_REPLY_MAX_STRING, &l->limit, where, error))
         goto bad;
     if (!is_name(l->kind)) {
         fail(error, where, "kind is not a lower-case word");
+        goto bad;
+    }
+    if (l->state && !is_name(l->state)) {
+        fail(error, where, "state is not a lower-case word");
         goto bad;
     }
     l->partno = (uint32_t)partno;
@@ -295,7 +299,8 @@ static VgGrowReport *grow_report_from_node(JsonNode *n, GError **error)
         !get_array(json_object_get_member(o, "layers"), VG_REPLY_MAX_LAYERS, &layers, "layers",
                    FALSE, error) ||
         !get_array(json_object_get_member(o, "warnings"), VG_REPLY_MAX_WARNINGS, &warnings,
-                   "warnings", TRUE, error))
+                   "warnings", TRUE, error) ||
+        !get_string(o, "error", TRUE, VG_REPLY_MAX_STRING, &r->error, "", error))
         return NULL;
     if (sector < 512 || (sector & (sector - 1)))
         {
@@ -320,9 +325,9 @@ static VgGrowReport *grow_report_from_node(JsonNode *n, GError **error)
         return NULL;
     }
         const char *s = json_node_get_string(w);
-        if (strlen(s) > VG_REPLY_MAX_STRING || !printable(s))
+        if (strlen(s) > VG_REPLY_MAX_STRING || !g_utf8_validate(s, -1, NULL))
             {
-        fail(error, where, "too long or holds control characters");
+        fail(error, where, "too long or not UTF-8 text");
         return NULL;
     }
         g_ptr_array_add(r->warnings, g_strdup(s));
@@ -364,6 +369,133 @@ void vg_grow_report_check(const VgGrowReport *r, uint64_t host_size, GPtrArray *
             g_ptr_array_add(warnings, g_strdup_printf("the guest reports %s %s smaller than "
                                                       "before", l->kind, l->device));
     }
+}
+
+gboolean vg_guest_layer_failed(const VgGuestLayer *l)
+{
+    return l->state && (!strcmp(l->state, "failed") || !strcmp(l->state, "busy"));
+}
+
+gboolean vg_grow_report_partial(const VgGrowReport *r)
+{
+    for (guint i = 0; i < r->layers->len; i++)
+        if (vg_guest_layer_failed(r->layers->pdata[i]))
+            return TRUE;
+    return r->error != NULL;
+}
+
+/* ---- guest-grow-disk's asynchronous form ---- */
+
+gboolean vg_reply_grow_disk_job(const char *text, gsize len, int64_t *job, GError **error)
+{
+    g_autoptr(JsonNode) root = parse_root(text, len, error);
+    JsonNode *ret = root ? return_value(root, error) : NULL;
+    JsonObject *o = ret ? as_object(ret, "return", error) : NULL;
+    uint64_t v;
+
+    if (!o || !get_uint(o, "job", FALSE, G_MAXINT64, &v, NULL, "return", error))
+        return FALSE;
+    if (v == 0)
+        return fail(error, "return.job", "0 is not a job");
+    *job = (int64_t)v;
+    return TRUE;
+}
+
+void vg_grow_status_free(VgGrowStatus *st)
+{
+    if (!st)
+        return;
+    g_free(st->phase);
+    g_free(st->layer_kind);
+    g_free(st->layer_device);
+    vg_grow_report_free(st->result);
+    g_free(st->error);
+    g_free(st);
+}
+
+/* A number member in [0, 1] (JSON may write 0 and 1 as integers). */
+static gboolean get_fraction(JsonObject *o, const char *name, gboolean *present, double *out,
+                             const char *where, GError **error)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    g_autofree char *at = g_strdup_printf("%s.%s", where, name);
+
+    *present = FALSE;
+    if (!n)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(n) || (json_node_get_value_type(n) != G_TYPE_DOUBLE &&
+                                      json_node_get_value_type(n) != G_TYPE_INT64))
+        return fail(error, at, "not a number");
+    double v = json_node_get_value_type(n) == G_TYPE_DOUBLE ? json_node_get_double(n)
+                                                            : (double)json_node_get_int(n);
+    if (!(v >= 0.0 && v <= 1.0))  /* NaN fails too */
+        return fail(error, at, "not from 0 to 1");
+    *out = v;
+    *present = TRUE;
+    return TRUE;
+}
+
+VgGrowStatus *vg_reply_grow_disk_status(const char *text, gsize len, GError **error)
+{
+    g_autoptr(JsonNode) root = parse_root(text, len, error);
+    JsonNode *ret = root ? return_value(root, error) : NULL;
+    JsonObject *o = ret ? as_object(ret, "return", error) : NULL;
+    g_autoptr(VgGrowStatus) st = g_new0(VgGrowStatus, 1);
+    uint64_t job = 0, index = 0, count = 0;
+
+    if (!o)
+        return NULL;
+    if (!get_uint(o, "job", FALSE, G_MAXINT64, &job, NULL, "return", error) ||
+        !get_bool(o, "done", FALSE, &st->done, "return", error) ||
+        !get_string(o, "phase", FALSE, VG_REPLY_MAX_NAME, &st->phase, "return", error) ||
+        !get_uint(o, "index", TRUE, VG_REPLY_MAX_LAYERS, &index, NULL, "return", error) ||
+        !get_uint(o, "count", TRUE, VG_REPLY_MAX_LAYERS, &count, NULL, "return", error) ||
+        !get_fraction(o, "fraction", &st->has_fraction, &st->fraction, "return", error) ||
+        !get_string(o, "error", TRUE, VG_REPLY_MAX_STRING, &st->error, "return", error))
+        return NULL;
+    if (job == 0) {
+        fail(error, "return.job", "0 is not a job");
+        return NULL;
+    }
+    if (!is_name(st->phase)) {
+        fail(error, "return.phase", "not a lower-case word");
+        return NULL;
+    }
+    if (index > count) {
+        fail(error, "return.index", "%" G_GUINT64_FORMAT " is past count %" G_GUINT64_FORMAT,
+             index, count);
+        return NULL;
+    }
+    st->job = (int64_t)job;
+    st->index = (guint)index;
+    st->count = (guint)count;
+    JsonNode *ln = json_object_get_member(o, "layer");
+    if (ln) {
+        JsonObject *l = as_object(ln, "return.layer", error);
+        if (!l || !get_string(l, "kind", FALSE, VG_REPLY_MAX_NAME, &st->layer_kind,
+                              "return.layer", error) ||
+            !get_string(l, "device", FALSE, VG_REPLY_MAX_STRING, &st->layer_device,
+                        "return.layer", error))
+            return NULL;
+        if (!is_name(st->layer_kind)) {
+            fail(error, "return.layer.kind", "not a lower-case word");
+            return NULL;
+        }
+    }
+    JsonNode *rn = json_object_get_member(o, "result");
+    if (rn && !(st->result = grow_report_from_node(rn, error)))
+        return NULL;
+    /* done: a result or an error, one of them; running: neither */
+    if (st->done && !st->result == !st->error) {
+        fail(error, "return", st->error ? "done with both a result and an error"
+                                        : "done with neither a result nor an error");
+        return NULL;
+    }
+    if (!st->done && (st->result || st->error)) {
+        fail(error, "return", "a result or an error, but not done");
+        return NULL;
+    }
+    return g_steal_pointer(&st);
 }
 
 /* ---- guest-info ---- */
@@ -640,17 +772,17 @@ char *vg_sanitize_guest_text(const char *data, gsize len, gsize max)
     GString *s = g_string_new(NULL);
     const char *p = data, *end = data + len;
 
+    while (end > p && end[-1] == '\n')
+        end--;
     while (p < end && s->len < max) {
         gunichar c = g_utf8_get_char_validated(p, end - p);
-        if (c == (gunichar)-1 || c == (gunichar)-2) {
-            g_string_append_c(s, '?');
+        if (c == (gunichar)-1 || c == (gunichar)-2 || c == 0) {
+            g_string_append_printf(s, "\\x%02x", (guchar)*p);
             p++;
             continue;
         }
         if (c == '\n')
-            g_string_append(s, p + 1 < end ? " / " : "");
-        else if (g_unichar_iscntrl(c))
-            g_string_append_c(s, '?');
+            g_string_append(s, " / ");
         else
             g_string_append_unichar(s, c);
         p = g_utf8_next_char(p);

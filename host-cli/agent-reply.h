@@ -1,8 +1,11 @@
 /* Parsing the guest agent's replies.  They come from inside the guest and
  * are UNTRUSTED: every function here bounds the reply's size, nesting,
- * string lengths, array counts and numbers, rejects control characters in
- * strings (they end up on the operator's terminal), and never crashes on any
- * input.  Pure functions over bytes: this file is the fuzzing target.
+ * string lengths, array counts and numbers, and never crashes on any input.
+ * Strings are kept exactly as the guest sent them (any UTF-8, control and
+ * bidi characters too: a mountpoint may really hold them): whatever prints
+ * them for people escapes them with vg_safe_text(), and the JSON output
+ * passes them on exactly.  Pure functions over bytes: this file is the
+ * fuzzing target.
  *
  * Each vg_reply_*() takes the agent's whole reply as libvirt returns it,
  * {"return": ...}; vg_grow_report_parse() takes a bare object, as printed by
@@ -38,6 +41,11 @@ typedef struct {
     uint64_t old_size;
     uint64_t size;
     gboolean changed;
+    char *state;       /* "grown", "unchanged", "planned", "failed", "busy",
+                        * "not-reached" (any lower-case word is kept); NULL
+                        * from an agent that does not say */
+    char *error;       /* failed or busy: why; else NULL */
+    char *limit;       /* why it stops short of the layer below; else NULL */
 } VgGuestLayer;
 
 /* guest-grow-disk's return value, or qga-grow --json's output. */
@@ -49,6 +57,8 @@ typedef struct {
     gboolean dry_run;
     GPtrArray *layers;    /* VgGuestLayer*, bottom-up */
     GPtrArray *warnings;  /* char* */
+    char *error;          /* the run stopped after it began to write (a layer
+                           * failed or is still busy): why; NULL: it finished */
 } VgGrowReport;
 
 VgGrowReport *vg_grow_report_new(void);  /* empty, arrays ready */
@@ -59,11 +69,40 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgGrowReport, vg_grow_report_free)
 VgGrowReport *vg_reply_grow_disk(const char *text, gsize len, GError **error);
 VgGrowReport *vg_grow_report_parse(const char *text, gsize len, GError **error);
 
+/* Whether a layer did not end well: state "failed" or "busy". */
+gboolean vg_guest_layer_failed(const VgGuestLayer *l);
+/* Whether the guest stopped partway: the run's error, or a layer that did
+ * not end well. */
+gboolean vg_grow_report_partial(const VgGrowReport *r);
+
 /* Things in a well-formed report that do not add up (a guest disk smaller
  * than the host made it, a layer smaller than before, or bigger than its
  * disk below any layer that may span other disks too: an LVM LV, an md
  * array): as warnings. */
 void vg_grow_report_check(const VgGrowReport *r, uint64_t host_size, GPtrArray *warnings);
+
+/* guest-grow-disk with "async": true: the job's id (> 0). */
+gboolean vg_reply_grow_disk_job(const char *text, gsize len, int64_t *job, GError **error);
+
+/* guest-grow-disk-status. */
+typedef struct {
+    int64_t job;
+    gboolean done;
+    char *phase;          /* "waiting-size", "locking", "planning", "growing",
+                           * "done" (any lower-case word is kept) */
+    char *layer_kind;     /* while growing: the layer at work; else NULL */
+    char *layer_device;
+    guint index, count;   /* the index-th of count layers that change; 0: not said */
+    gboolean has_fraction;
+    double fraction;      /* 0..1, where the guest knows its progress */
+    VgGrowReport *result; /* done: the grow's report (its error when it stopped
+                           * partway) ... */
+    char *error;          /* ... or why it failed before writing anything */
+} VgGrowStatus;
+
+void vg_grow_status_free(VgGrowStatus *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgGrowStatus, vg_grow_status_free)
+VgGrowStatus *vg_reply_grow_disk_status(const char *text, gsize len, GError **error);
 
 /* guest-info: the agent's version and its enabled commands. */
 typedef struct {
@@ -130,9 +169,10 @@ void vg_exec_status_free(VgExecStatus *st);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgExecStatus, vg_exec_status_free)
 VgExecStatus *vg_reply_exec_status(const char *text, gsize len, GError **error);
 
-/* Printable copy of untrusted guest text (stderr of a guest command): at most
- * @max bytes, invalid UTF-8 and control characters replaced by '?', newlines
- * kept as " / ". */
+/* Untrusted guest bytes (a guest command's stderr, an agent's error) as text
+ * for a message: at most @max bytes (then "..."), valid UTF-8 (invalid bytes
+ * as \xNN), inner newlines as " / ", trailing ones dropped.  Other
+ * characters stay: whatever prints the message escapes it (vg_safe_text). */
 char *vg_sanitize_guest_text(const char *data, gsize len, gsize max);
 
 #endif

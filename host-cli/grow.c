@@ -90,13 +90,23 @@ static VgDisk *find_disk(virDomainPtr dom, const VgRequest *req, GError **error)
     return vg_disk_copy(d);
 }
 
-static gboolean capacity(virDomainPtr dom, const VgDisk *d, uint64_t *out, GError **error)
+/* The disk's size as the guest sees it, and (@physical, may be NULL) what
+ * holds it on the host: for a block device, the device's size. */
+static gboolean capacity_physical(virDomainPtr dom, const VgDisk *d, uint64_t *out,
+                                  uint64_t *physical, GError **error)
 {
     virDomainBlockInfo info;
     if (virDomainGetBlockInfo(dom, d->target, &info, 0) < 0)
         return fail(error, VG_ERROR_LIBVIRT, "disk %s: %s", d->target, vg_libvirt_error());
     *out = info.capacity;
+    if (physical)
+        *physical = info.physical;
     return TRUE;
+}
+
+static gboolean capacity(virDomainPtr dom, const VgDisk *d, uint64_t *out, GError **error)
+{
+    return capacity_physical(dom, d, out, NULL, error);
 }
 
 /* Everything that can refuse, before anything changes. */
@@ -116,22 +126,74 @@ static gboolean plan(virDomainPtr dom, VgOutcome *o, VgPlan *p, GError **error)
     return TRUE;
 }
 
-/* The block resize.  libvirt does not refuse to shrink, and time passed
- * since the plan (the guest probe): check the size again right before. */
-static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
+/* libvirt's own guards, where the headers built against have them (a
+ * compile-time choice; Debian 12's libvirt 9.0 has neither, and then they
+ * are 0 and their branches fall away): EXTEND (libvirt 12.3) has the
+ * hypervisor refuse to shrink too; CAPACITY (10.0) grows a raw disk on a
+ * host block device to the device's whole size, libvirt checking that the
+ * size asked for is that size.  Our own refusal to shrink stays in front of
+ * both, whatever libvirt does. */
+#if LIBVIR_CHECK_VERSION(12, 3, 0)
+#define VG_RESIZE_EXTEND VIR_DOMAIN_BLOCK_RESIZE_EXTEND
+#else
+#define VG_RESIZE_EXTEND 0
+#endif
+#if LIBVIR_CHECK_VERSION(10, 0, 0)
+#define VG_RESIZE_CAPACITY VIR_DOMAIN_BLOCK_RESIZE_CAPACITY
+#else
+#define VG_RESIZE_CAPACITY 0
+#endif
+
+/* A raw disk on a host block device, grown to exactly the device's size. */
+static gboolean fills_block_device(const VgDisk *d, uint64_t target, uint64_t physical)
 {
+    return !strcmp(d->type, "block") && (!d->format || !strcmp(d->format, "raw")) &&
+           physical && target == physical;
+}
+
+static int block_resize(virDomainPtr dom, VgOutcome *o, uint64_t physical)
+{
+    unsigned flags = VIR_DOMAIN_BLOCK_RESIZE_BYTES | VG_RESIZE_EXTEND;
     uint64_t now;
 
-    if (!capacity(dom, o->disk, &now, error))
+    if (VG_RESIZE_CAPACITY && fills_block_device(o->disk, o->size_target, physical))
+        flags |= VG_RESIZE_CAPACITY;
+    if (virDomainBlockResize(dom, o->disk->target, o->size_target, flags) == 0)
+        return 0;
+    if (flags == VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+        return -1;
+    /* a daemon older than our headers refuses the flags it does not know
+     * ("unsupported flags"), and only then is it asked again without them
+     * (never after any other refusal: EXTEND's own may be a shrink), once
+     * our own check has seen the size again */
+    virErrorPtr e = virGetLastError();
+    if (!e || e->code != VIR_ERR_INVALID_ARG || !e->message ||
+        !strstr(e->message, "unsupported flags"))
+        return -1;
+    if (!capacity(dom, o->disk, &now, NULL) || now > o->size_target)
+        return -1;
+    vg_outcome_warn(o, "libvirt's daemon is older than the libvirt virt-grow was built with: "
+                    "resized without the flags it does not know (EXTEND, its own shrink "
+                    "guard; CAPACITY); virt-grow's own guard stands");
+    return virDomainBlockResize(dom, o->disk->target, o->size_target,
+                                VIR_DOMAIN_BLOCK_RESIZE_BYTES);
+}
+
+/* The block resize.  libvirt before 12.3 does not refuse to shrink, and
+ * time passed since the plan (the guest probe): check the size again right
+ * before. */
+static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
+{
+    uint64_t now, physical;
+
+    if (!capacity_physical(dom, o->disk, &now, &physical, error))
         return FALSE;
     if (now > o->size_target)
         return fail(error, VG_ERROR_REFUSED,
                     "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
                     "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
                     o->disk->target, now, o->size_target);
-    if (now < o->size_target &&
-        virDomainBlockResize(dom, o->disk->target, o->size_target,
-                             VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0) {
+    if (now < o->size_target && block_resize(dom, o, physical) < 0) {
         gboolean block = !strcmp(o->disk->type, "block");
         return fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize disk %s: %s%s",
                     o->disk->target, vg_libvirt_error(),
@@ -152,14 +214,19 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     VgOutcome *o = vg_outcome_new(req, set->dry_run);
     VgGuest g = { 0 };
     g_autoptr(GError) e = NULL;
+    g_autofree char *label = g_strdup_printf("%s/%s", req->domain, req->disk);
     VgPlan p;
 
+    g.progress = set->progress;
+    g.label = label;
+    vg_guest_progress(&g, "checking the domain and disk");
     if (!(g.dom = find_domain(conn, req->domain, &e)) || !plan(g.dom, o, &p, &e)) {
         vg_outcome_set(o, VG_EXIT_ERROR, e);
         goto out;
     }
     g.deadline = g_get_monotonic_time() + (gint64)set->timeout_s * G_USEC_PER_SEC;
     g.qga_grow = set->qga_grow;
+    vg_guest_progress(&g, "asking the guest agent");
     vg_guest_probe(&g, o);
 
     if (set->dry_run) {
@@ -171,12 +238,14 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
                                                                  : VG_EXIT_NOTHING;
         goto out;
     }
+    vg_guest_progress(&g, "resizing the disk");
     if (!resize(g.dom, o, &e)) {
         vg_outcome_set(o, VG_EXIT_ERROR, e);
         goto out;
     }
     vg_guest_grow(&g, o);
 out:
+    vg_guest_progress(&g, NULL);
     if (g.dom)
         virDomainFree(g.dom);
     vg_guest_clear(&g);

@@ -4,6 +4,7 @@
 #define VG_GROW_H
 
 #include "outcome.h"
+#include "progress.h"
 
 #include <libvirt/libvirt.h>
 
@@ -11,6 +12,7 @@ typedef struct {
     gboolean dry_run;
     unsigned timeout_s;  /* for the guest side */
     const char *qga_grow;  /* qga-grow in the guest (guest-exec) */
+    VgProgress *progress;  /* the progress line on a terminal, or NULL */
 } VgSettings;
 
 /* Never NULL: failures are in the outcome (exit code and message). */

@@ -3,13 +3,30 @@
 #include "guest-side.h"
 #include "agent.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #define PROBE_TIMEOUT_S 10
+#define STATUS_POLL_US (300 * 1000)   /* guest-grow-disk-status */
+#define STATUS_TIMEOUT_S 10           /* one status call */
 #define UDEV_WAIT_S 30
 #define EXEC_POLL_US (200 * 1000)
 #define FSINFO_POLL_US (1000 * 1000)
 #define GUEST_TEXT_MAX 2048
+
+void vg_guest_progress(VgGuest *g, const char *fmt, ...)
+{
+    g_autofree char *text = NULL;
+    if (!g->progress)
+        return;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        text = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+    }
+    vg_progress_set(g->progress, g, g->label, text);
+}
 
 void vg_guest_clear(VgGuest *g)
 {
@@ -122,6 +139,92 @@ void vg_guest_probe(VgGuest *g, VgOutcome *o)
 
 /* ---- guest-grow-disk ---- */
 
+/* What the guest is doing, for the progress line. */
+static char *status_text(const VgGrowStatus *st, gint64 started)
+{
+    GString *s = g_string_new(NULL);
+    if (!strcmp(st->phase, "waiting-size"))
+        g_string_append(s, "the guest waits to see the new size");
+    else if (!strcmp(st->phase, "locking"))
+        g_string_append(s, "the guest waits for the disk's lock");
+    else if (!strcmp(st->phase, "planning"))
+        g_string_append(s, "the guest plans the grow");
+    else
+        g_string_append_printf(s, "guest: %s", st->phase);
+    if (st->layer_kind)
+        g_string_append_printf(s, " %s %s", st->layer_kind, st->layer_device);
+    if (st->count)
+        g_string_append_printf(s, " (layer %u of %u)", st->index, st->count);
+    if (st->has_fraction)
+        g_string_append_printf(s, " %d%%", (int)(st->fraction * 100.0));
+    g_string_append_printf(s, ", %" G_GINT64_FORMAT " s",
+                           (g_get_monotonic_time() - started) / G_USEC_PER_SEC);
+    return g_string_free(s, FALSE);
+}
+
+/* The asynchronous form: start the job, then ask for its status until it
+ * is done or --timeout has passed (the guest goes on then: unconfirmed). */
+static VgGrowReport *grow_disk_async(VgGuest *g, JsonObject *args, GError **error)
+{
+    g_autoptr(GError) e = NULL;
+    gint64 started = g_get_monotonic_time();
+    int64_t job;
+
+    json_object_set_boolean_member(args, "async", TRUE);
+    vg_guest_progress(g, "starting guest-grow-disk");
+    g_autofree char *r = vg_agent_run(g->dom, "guest-grow-disk", args, MAX(remaining_s(g), 1),
+                                      error);
+    if (!r || !vg_reply_grow_disk_job(r, strlen(r), &job, error))
+        return NULL;
+
+    g_autoptr(JsonObject) sargs = json_object_new();
+    json_object_set_int_member(sargs, "job", job);
+    g_autofree char *phase = g_strdup("started");
+    for (;;) {
+        g_clear_error(&e);
+        g_autofree char *sr = vg_agent_run(g->dom, "guest-grow-disk-status", sargs,
+                                           MAX(MIN(STATUS_TIMEOUT_S, remaining_s(g)), 1), &e);
+        g_autoptr(VgGrowStatus) st = sr ? vg_reply_grow_disk_status(sr, strlen(sr), &e) : NULL;
+        if (st && st->job != job) {
+            g_set_error(error, VG_ERROR, VG_ERROR_REPLY, "lost track of the guest's grow "
+                        "(guest-grow-disk job %" G_GINT64_FORMAT "): the agent answered for "
+                        "job %" G_GINT64_FORMAT, job, st->job);
+            return NULL;
+        }
+        if (st && st->done && st->result)
+            return g_steal_pointer(&st->result);
+        if (st && st->done) {
+            /* it failed before writing anything, as a synchronous call's error */
+            g_set_error(error, VG_ERROR, VG_ERROR_GUEST, "guest-grow-disk: %s", st->error);
+            return NULL;
+        }
+        if (st) {
+            g_autofree char *text = status_text(st, started);
+            vg_guest_progress(g, "%s", text);
+            g_free(phase);
+            phase = st->layer_kind ? g_strdup_printf("%s, %s %s", st->phase, st->layer_kind,
+                                                     st->layer_device)
+                                   : g_strdup(st->phase);
+        } else if (!g_error_matches(e, VG_ERROR, VG_ERROR_NO_AGENT)) {
+            /* the agent forgot the job (restarted?) or answers nonsense: the
+             * guest's side cannot be told */
+            g_set_error(error, VG_ERROR, VG_ERROR_REPLY,
+                        "lost track of the guest's grow (guest-grow-disk job %" G_GINT64_FORMAT
+                        "): %s", job, e->message);
+            return NULL;
+        }  /* else: no answer this time; ask again while there is time */
+        if (remaining_s(g) == 0) {
+            g_set_error(error, VG_ERROR, VG_ERROR_TIMEOUT,
+                        "the guest is still growing after --timeout (guest-grow-disk job %"
+                        G_GINT64_FORMAT ", last seen: %s); it goes on in the guest: its "
+                        "result is guest-grow-disk-status {\"job\": %" G_GINT64_FORMAT "}",
+                        job, phase, job);
+            return NULL;
+        }
+        g_usleep(MIN(STATUS_POLL_US, MAX(g->deadline - g_get_monotonic_time(), 0)));
+    }
+}
+
 static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, GError **error)
 {
     const VgGuestOpts *opts = &o->req->guest;
@@ -143,7 +246,16 @@ static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, G
         json_object_set_string_member(args, "lvm", vg_lvm_mode_name(opts->lvm));
     if (opts->move_swap)  /* false is the agent's default: not sent */
         json_object_set_boolean_member(args, "move-swap", TRUE);
+    if (opts->lock_timeout_set)
+        json_object_set_int_member(args, "lock-timeout", opts->lock_timeout_s);
+    if (opts->force)  /* false is the agent's default: not sent */
+        json_object_set_boolean_member(args, "force", TRUE);
 
+    /* a dry run changes nothing and ends soon: the plain call */
+    if (!dry_run && enabled(g, "guest-grow-disk-status"))
+        return grow_disk_async(g, args, error);
+    vg_guest_progress(g, "guest-grow-disk%s (this agent reports no progress)",
+                      dry_run ? " --dry-run" : "");
     g_autofree char *r = vg_agent_run(g->dom, "guest-grow-disk", args, MAX(remaining_s(g), 1),
                                       error);
     return r ? vg_reply_grow_disk(r, strlen(r), error) : NULL;
@@ -175,20 +287,15 @@ static gboolean exec_wait(VgGuest *g, int64_t pid, VgExecStatus **out, GError **
     }
 }
 
-/* NULL on failure, with *started FALSE when qga-grow did not even start
- * (not installed, or the agent did not answer guest-exec): the caller may
- * then try the udev path, which a run cut off midway must not mislead. */
-static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
-                                  gboolean *started, GError **error)
+/* qga-grow's command line for this request. */
+static JsonArray *qga_grow_argv(VgGuest *g, VgOutcome *o, gboolean dry_run, gboolean from_host)
 {
-    g_autoptr(JsonObject) args = json_object_new();
-    g_autoptr(JsonArray) argv = json_array_new();
-    g_autoptr(VgExecStatus) st = NULL;
-    g_autoptr(GError) e = NULL;
+    JsonArray *argv = json_array_new();
     const VgGuestOpts *opts = &o->req->guest;
-    int64_t pid;
 
     json_array_add_string_element(argv, "--json");
+    if (from_host)  /* the guest admin's [agent] allow-list binds us too */
+        json_array_add_string_element(argv, "--from-host");
     if (opts->key_file) {
         json_array_add_string_element(argv, "--key-file");
         json_array_add_string_element(argv, opts->key_file);
@@ -203,6 +310,13 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
     }
     if (opts->move_swap)
         json_array_add_string_element(argv, "--move-swap");
+    if (opts->lock_timeout_set) {
+        g_autofree char *t = g_strdup_printf("%u", opts->lock_timeout_s);
+        json_array_add_string_element(argv, "--lock-timeout");
+        json_array_add_string_element(argv, t);
+    }
+    if (opts->force)
+        json_array_add_string_element(argv, "--force");
     if (dry_run) {
         json_array_add_string_element(argv, "--dry-run");
     } else {
@@ -220,37 +334,82 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
     } else {
         json_array_add_string_element(argv, g->device);
     }
-    json_object_set_string_member(args, "path", g->qga_grow);
-    json_object_set_array_member(args, "arg", json_array_ref(argv));
-    json_object_set_boolean_member(args, "capture-output", TRUE);
+    return argv;
+}
 
-    g_autofree char *r = vg_agent_run(g->dom, "guest-exec", args, MAX(remaining_s(g), 1), &e);
+/* A qga-grow from before --from-host says so, and has no allow-list for
+ * it to apply: such a refusal (exit 2, nothing done) may be retried
+ * without it. */
+static gboolean rejects_from_host(const VgExecStatus *st)
+{
+    gsize n;
+    const char *err = g_bytes_get_data(st->err, &n);
+    g_autofree char *text = g_strndup(err ? err : "", err ? n : 0);
+    return st->has_exitcode && st->exitcode == 2 && strstr(text, "unknown option") &&
+           strstr(text, "--from-host");
+}
+
+/* NULL on failure, with *started FALSE when qga-grow did not even start
+ * (not installed, or the agent did not answer guest-exec): the caller may
+ * then try the udev path, which a run cut off midway must not mislead. */
+static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
+                                  gboolean *started, GError **error)
+{
+    g_autoptr(VgExecStatus) st = NULL;
+    gboolean from_host = TRUE;
+    int64_t pid;
+
     *started = FALSE;
-    if (!r || !vg_reply_exec(r, strlen(r), &pid, &e)) {
-        g_propagate_prefixed_error(error, g_steal_pointer(&e), "cannot run qga-grow in the guest: ");
-        return NULL;
+    for (;;) {
+        g_autoptr(JsonObject) args = json_object_new();
+        g_autoptr(GError) e = NULL;
+        json_object_set_string_member(args, "path", g->qga_grow);
+        json_object_set_array_member(args, "arg", qga_grow_argv(g, o, dry_run, from_host));
+        json_object_set_boolean_member(args, "capture-output", TRUE);
+
+        vg_guest_progress(g, "running qga-grow%s in the guest (guest-exec)",
+                          dry_run ? " --dry-run" : "");
+        g_autofree char *r = vg_agent_run(g->dom, "guest-exec", args, MAX(remaining_s(g), 1),
+                                          &e);
+        if (!r || !vg_reply_exec(r, strlen(r), &pid, &e)) {
+            g_propagate_prefixed_error(error, g_steal_pointer(&e),
+                                       "cannot run qga-grow in the guest: ");
+            return NULL;
+        }
+        *started = TRUE;
+        g_clear_pointer(&st, vg_exec_status_free);
+        if (!exec_wait(g, pid, &st, error))
+            return NULL;
+        if (!from_host || !rejects_from_host(st))
+            break;
+        vg_outcome_warn(o, "the guest's qga-grow is older than --from-host (and has no "
+                        "allow-list for it): run again without it");
+        from_host = FALSE;
     }
-    *started = TRUE;
-    if (!exec_wait(g, pid, &st, error))
-        return NULL;
     if (st->truncated)
         vg_outcome_warn(o, "the agent truncated qga-grow's output");
-    if (!st->has_exitcode || (st->exitcode != 0 && st->exitcode != 1)) {
-        gsize n;
-        const char *err = g_bytes_get_data(st->err, &n);
-        g_autofree char *text = vg_sanitize_guest_text(err ? err : "", err ? n : 0, GUEST_TEXT_MAX);
-        g_set_error(error, VG_ERROR, VG_ERROR_GUEST, "qga-grow failed in the guest (%s %d): %s",
-                    st->has_exitcode ? "exit code" : "signal",
-                    st->has_exitcode ? st->exitcode : st->signal, text);
-        return NULL;
-    }
+
     gsize n;
     const char *out = g_bytes_get_data(st->out, &n);
     g_autoptr(GError) pe = NULL;
-    VgGrowReport *rep = vg_grow_report_parse(out ? out : "", out ? n : 0, &pe);
-    if (!rep)
-        g_set_error(error, VG_ERROR, VG_ERROR_REPLY, "qga-grow's output: %s", pe->message);
-    return rep;
+    /* 0 grown, 1 nothing to do, 3 stopped partway: the report is on stdout */
+    if (st->has_exitcode && (st->exitcode <= 1 || st->exitcode == 3)) {
+        VgGrowReport *rep = vg_grow_report_parse(out ? out : "", out ? n : 0, &pe);
+        if (rep && st->exitcode == 3 && !vg_grow_report_partial(rep))
+            rep->error = g_strdup("qga-grow stopped partway (exit code 3)");
+        if (rep)
+            return rep;
+        if (st->exitcode != 3) {
+            g_set_error(error, VG_ERROR, VG_ERROR_REPLY, "qga-grow's output: %s", pe->message);
+            return NULL;
+        }
+    }
+    const char *err = g_bytes_get_data(st->err, &n);
+    g_autofree char *text = vg_sanitize_guest_text(err ? err : "", err ? n : 0, GUEST_TEXT_MAX);
+    g_set_error(error, VG_ERROR, VG_ERROR_GUEST, "qga-grow failed in the guest (%s %d): %s",
+                st->has_exitcode ? "exit code" : "signal",
+                st->has_exitcode ? st->exitcode : st->signal, text);
+    return NULL;
 }
 
 /* ---- udev rule, watched through guest-get-fsinfo ---- */
@@ -360,6 +519,15 @@ static void adopt_report(VgOutcome *o, VgGrowReport *rep, uint64_t host_size)
 static void take_report(VgOutcome *o, VgGrowReport *rep)
 {
     adopt_report(o, rep, o->size_after);
+    if (vg_grow_report_partial(rep)) {
+        /* the guest grew some layers and stopped: each layer's state says
+         * which; a rerun resumes */
+        o->exit = VG_EXIT_GUEST_FAILED;
+        g_free(o->message);
+        o->message = g_strdup(rep->error ? rep->error
+                                         : "a layer failed (its error is in the report)");
+        return;
+    }
     o->exit = rep->changed || o->disk_resized ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
 }
 
@@ -401,10 +569,11 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
         /* fall through */
     case VG_METHOD_UDEV:
         if (o->req->guest.key_file || o->req->guest.lv || o->req->guest.lvm != VG_LVM_UNSET ||
-            o->req->guest.move_swap)
+            o->req->guest.move_swap || o->req->guest.lock_timeout_set || o->req->guest.force)
             vg_outcome_warn(o, "the guest's udev rule grows with its own settings (its "
-                            "/etc/qga-grow/auto.conf): key-file, lv, lvm and move-swap do not "
-                            "reach it");
+                            "/etc/qga-grow/auto.conf): key-file, lv, lvm, move-swap, "
+                            "lock-timeout and force do not reach it");
+        vg_guest_progress(g, "waiting for the guest's udev rule to grow the filesystems");
         if (!o->disk_resized) {
             o->exit = VG_EXIT_NOTHING;  /* nothing triggers the rule */
             vg_outcome_warn(o, "the disk already had that size: the guest side is not checked");

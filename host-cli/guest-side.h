@@ -4,6 +4,7 @@
 #define VG_GUEST_SIDE_H
 
 #include "outcome.h"
+#include "progress.h"
 
 #include <libvirt/libvirt.h>
 
@@ -16,7 +17,12 @@ typedef struct {
     GPtrArray *fsinfo;    /* guest-get-fsinfo before the change, or NULL */
     char *serial;         /* the disk's serial as the guest sees it ... */
     char *device;         /* ... or its guest device, to name it to the guest */
+    VgProgress *progress; /* the progress line, or NULL (borrowed) */
+    const char *label;    /* this request on the progress line: "web1/vdb" */
 } VgGuest;
+
+/* Say on the progress line what the request waits for (NULL: done). */
+void vg_guest_progress(VgGuest *g, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 void vg_guest_clear(VgGuest *g);
 

@@ -3,6 +3,7 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "safe-text.h"
 
 #include <libvirt/virterror.h>
 #include <stdio.h>
@@ -85,17 +86,22 @@ static void print_summary(GPtrArray *outcomes)
 
 static void print_outcome(const VgOptions *opt, const VgOutcome *o, gboolean batch)
 {
+    /* the message may quote the guest: escaped for the terminal (the JSON
+     * carries it exactly) */
+    g_autofree char *domain = vg_safe_text(o->req->domain, -1);
+    g_autofree char *disk = vg_safe_text(o->req->disk, -1);
+    g_autofree char *message = vg_safe_text(o->message ? o->message : "", -1);
+
     if (opt->json) {
         g_autofree char *text = vg_report_json(o, !batch);
         printf("%s\n", text);
         if (o->exit == VG_EXIT_ERROR)
-            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", o->req->domain, o->req->disk,
-                    o->message);
+            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", domain, disk, message);
     } else if (!opt->quiet) {
         vg_report_table(stdout, stderr, o);
     } else if (o->exit >= VG_EXIT_ERROR) {
-        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", o->req->domain, o->req->disk,
-                vg_exit_name(o->exit), o->message);
+        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", domain, disk,
+                vg_exit_name(o->exit), message);
     }
 }
 
@@ -127,7 +133,11 @@ int main(int argc, char **argv)
 
     VgSettings set = { .dry_run = opt.dry_run, .timeout_s = opt.timeout_s,
                        .qga_grow = opt.qga_grow ? opt.qga_grow : "qga-grow" };
+    /* a progress line for people watching a terminal: never a silent wait */
+    if (!opt.quiet && !opt.json)
+        set.progress = vg_progress_new(stderr);
     outcomes = vg_run_all(reqs, opt.uri, &set, opt.jobs);
+    vg_progress_free(set.progress);  /* clears the line */
     gboolean batch = opt.batch != NULL;
     for (guint i = 0; i < outcomes->len; i++) {
         if (batch && i && !opt.json && !opt.quiet)

@@ -24,11 +24,12 @@ const char vg_usage_text[] =
     "  -n, --dry-run       check and show the plan, change nothing\n"
     "  -j, --json          print the result as JSON (one object per request)\n"
     "  -q, --quiet         print nothing but errors\n"
-    "  -t, --timeout SEC   how long the guest side may take (default 120)\n"
+    "  -t, --timeout SEC   how long the guest side may take (default 120); past\n"
+    "                      it a guest still growing is reported unconfirmed\n"
     "  -b, --batch FILE    read requests from FILE (\"-\": stdin), one a line:\n"
     "                      DOMAIN DISK SIZE, or a JSON object with domain,\n"
     "                      disk, size and optional uri, key-file, lv, lvm,\n"
-    "                      move-swap\n"
+    "                      move-swap, lock-timeout, force\n"
     "  -J, --jobs N        run up to N batch requests at once (default 4)\n"
     "      --qga-grow PATH where qga-grow is in the guest, for agents without\n"
     "                      guest-grow-disk (default: qga-grow, in the agent's PATH)\n"
@@ -44,17 +45,27 @@ const char vg_usage_text[] =
     "                      disk's end: the guest moves it to the new end (off,\n"
     "                      same size, UUID and label, on again) and grows the\n"
     "                      partition into the space; without it that is refused\n"
+    "      --lock-timeout SEC\n"
+    "                      how long the guest waits for the disk's lock when\n"
+    "                      another grow holds it (0: not at all; default: the\n"
+    "                      guest's own)\n"
+    "      --force         grow an xfs past its allocation-group hard limit (the\n"
+    "                      guest refuses it otherwise; see qga-grow(8))\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
     "\n"
-    "The guest side uses, in order: the agent command guest-grow-disk;\n"
-    "guest-exec of qga-grow; waiting for the guest's udev rule (confirmed by\n"
-    "guest-get-fsinfo); with no agent the disk is grown and the guest side is\n"
-    "reported unconfirmed.\n"
+    "The guest side uses, in order: the agent command guest-grow-disk (in its\n"
+    "asynchronous form where the agent has guest-grow-disk-status: progress\n"
+    "on a terminal); guest-exec of qga-grow; waiting for the guest's udev rule\n"
+    "(confirmed by guest-get-fsinfo); with no agent the disk is grown and the\n"
+    "guest side is reported unconfirmed.  Text from the guest is printed with\n"
+    "control, bidi and invisible characters escaped (\\x1b, \\u202e); --json\n"
+    "carries it exactly.\n"
     "\n"
     "Exit status: 0 grown and confirmed (dry run: would grow), 1 nothing to do,\n"
-    "2 error (nothing changed), 3 disk grown but the guest's growth unconfirmed,\n"
-    "4 disk grown but the guest's growth failed.  See virt-grow(1).\n";
+    "2 error (nothing changed), 3 disk grown but the guest's growth unconfirmed\n"
+    "(e.g. still growing at --timeout), 4 disk grown but the guest's growth\n"
+    "failed or stopped partway (each layer's state is shown).  See virt-grow(1).\n";
 
 void vg_options_clear(VgOptions *o)
 {
@@ -124,6 +135,8 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
             o->quiet = TRUE;
         } else if (!strcmp(a, "--move-swap")) {
             o->guest.move_swap = o->guest.move_swap_set = TRUE;
+        } else if (!strcmp(a, "--force")) {
+            o->guest.force = o->guest.force_set = TRUE;
         } else if (qg_opt_is(a, "-c", "--connect")) {
             if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;
@@ -162,6 +175,11 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
             if (!parse_uint("--timeout", qg_opt_value(argc, argv, &i), 1, VG_MAX_TIMEOUT_S,
                             &o->timeout_s, error))
                 return FALSE;
+        } else if (qg_opt_is(a, NULL, "--lock-timeout")) {
+            if (!parse_uint("--lock-timeout", qg_opt_value(argc, argv, &i), 0,
+                            VG_MAX_LOCK_TIMEOUT_S, &o->guest.lock_timeout_s, error))
+                return FALSE;
+            o->guest.lock_timeout_set = TRUE;
         } else if (qg_opt_is(a, "-J", "--jobs")) {
             if (!parse_uint("--jobs", qg_opt_value(argc, argv, &i), 1, VG_MAX_JOBS,
                             &o->jobs, error))

@@ -144,6 +144,14 @@ void vg_request_inherit(VgRequest *req, const VgGuestOpts *defaults)
         req->guest.move_swap = defaults->move_swap;
         req->guest.move_swap_set = defaults->move_swap_set;
     }
+    if (!req->guest.lock_timeout_set) {
+        req->guest.lock_timeout_s = defaults->lock_timeout_s;
+        req->guest.lock_timeout_set = defaults->lock_timeout_set;
+    }
+    if (!req->guest.force_set) {
+        req->guest.force = defaults->force;
+        req->guest.force_set = defaults->force_set;
+    }
 }
 
 VgRequest *vg_request_new(const char *uri, const char *domain, const char *disk,
@@ -214,6 +222,26 @@ static gboolean get_bool(JsonObject *o, const char *name, gboolean *out, gboolea
     return TRUE;
 }
 
+/* An optional member that must be a whole number of seconds from 0 to @max. */
+static gboolean get_seconds(JsonObject *o, const char *name, unsigned max, unsigned *out,
+                            gboolean *set, GError **error)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    *out = 0;
+    *set = FALSE;
+    if (!n)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
+        json_node_get_int(n) < 0 || json_node_get_int(n) > max) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                    "\"%s\" is not a whole number of seconds from 0 to %u", name, max);
+        return FALSE;
+    }
+    *out = (unsigned)json_node_get_int(n);
+    *set = TRUE;
+    return TRUE;
+}
+
 /* The optional members for the guest, checked as the options are. */
 static gboolean guest_from_json(JsonObject *o, VgGuestOpts *g, GError **error)
 {
@@ -221,7 +249,10 @@ static gboolean guest_from_json(JsonObject *o, VgGuestOpts *g, GError **error)
 
     if (!get_string(o, "key-file", TRUE, &key_file, error) ||
         !get_string(o, "lv", TRUE, &lv, error) || !get_string(o, "lvm", TRUE, &lvm, error) ||
-        !get_bool(o, "move-swap", &g->move_swap, &g->move_swap_set, error))
+        !get_bool(o, "move-swap", &g->move_swap, &g->move_swap_set, error) ||
+        !get_bool(o, "force", &g->force, &g->force_set, error) ||
+        !get_seconds(o, "lock-timeout", VG_MAX_LOCK_TIMEOUT_S, &g->lock_timeout_s,
+                     &g->lock_timeout_set, error))
         return FALSE;
     if ((key_file && !vg_key_file_check("\"key-file\"", key_file, error)) ||
         (lv && !vg_lv_check("\"lv\"", lv, error)) ||
@@ -251,10 +282,11 @@ static VgRequest *request_from_json(const char *line, GError **error)
         const char *name = l->data;
         if (strcmp(name, "uri") && strcmp(name, "domain") && strcmp(name, "disk") &&
             strcmp(name, "size") && strcmp(name, "key-file") && strcmp(name, "lv") &&
-            strcmp(name, "lvm") && strcmp(name, "move-swap")) {
+            strcmp(name, "lvm") && strcmp(name, "move-swap") && strcmp(name, "force") &&
+            strcmp(name, "lock-timeout")) {
             g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
                         "unknown member \"%s\" (known: domain, disk, size, uri, key-file, lv, "
-                        "lvm, move-swap)", name);
+                        "lvm, move-swap, lock-timeout, force)", name);
             return NULL;
         }
     }

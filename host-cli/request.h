@@ -22,7 +22,14 @@ typedef struct {
     VgLvmMode lvm;
     gboolean move_swap;      /* move a swap partition in the way to the disk's new end */
     gboolean move_swap_set;  /* move_swap was given (TRUE or FALSE), not left out */
+    unsigned lock_timeout_s; /* how long the guest waits for the disk's lock (0: not
+                              * at all) ... */
+    gboolean lock_timeout_set; /* ... when given; else the guest's default */
+    gboolean force;          /* past the xfs allocation-group hard limit */
+    gboolean force_set;      /* force was given (TRUE or FALSE), not left out */
 } VgGuestOpts;
+
+#define VG_MAX_LOCK_TIMEOUT_S 86400
 
 void vg_guest_opts_clear(VgGuestOpts *g);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VgGuestOpts, vg_guest_opts_clear)
@@ -62,14 +69,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgRequest, vg_request_free)
 /* The command line's guest options, for what @req does not say itself: its
  * key file when it names none; its lv and lvm when it names neither (a
  * request's own lv or lvm replaces both, so that they never contradict);
- * its move-swap when it has no "move-swap" of its own (true or false). */
+ * its move-swap, lock-timeout and force when it has no such member of its
+ * own. */
 void vg_request_inherit(VgRequest *req, const VgGuestOpts *defaults);
 
 /* Batch input: one request a line, either a JSON object
  *   {"domain": "web1", "disk": "vdb", "size": "+10G", "uri": "qemu:///system"}
  * ("uri" optional; "size" a string or a number of bytes; optional too, for
  * the guest: "key-file", "lv", "lvm" as the options --key-file, --lv and
- * --lvm take them, and "move-swap", true or false) or three words
+ * --lvm take them, "move-swap" and "force", true or false, "lock-timeout",
+ * seconds from 0 to VG_MAX_LOCK_TIMEOUT_S) or three words
  *   web1 vdb +10G
  * Blank lines and lines starting with '#' are skipped.  Returns an array of
  * VgRequest*, or NULL with VG_ERROR_INVALID naming the line. */

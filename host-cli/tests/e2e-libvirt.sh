@@ -22,7 +22,7 @@ AGENT=${3:-}
 . "$HERE/../../tests/vm/vm-lib.sh"
 . "$HERE/../../tests/vm/e2e-lib.sh"
 . "$HERE/../../tests/vm/libvirt-domain.sh"
-for tool in virsh libvirtd qemu-system-x86_64 jq unshare; do
+for tool in virsh libvirtd qemu-system-x86_64 jq unshare script; do
   PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null || fail "$tool missing (scripts/setup.sh test)"
 done
 if [ -n "$AGENT" ] && [ ! -x "$AGENT" ]; then
@@ -68,7 +68,12 @@ if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
 else
   METHOD="guest-exec qga-grow"
 fi
-note "guest side expected through: $METHOD"
+ASYNC=
+if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
+   jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk-status" and .enabled)' >/dev/null; then
+  ASYNC=1
+fi
+note "guest side expected through: $METHOD${ASYNC:+ (asynchronous)}"
 
 # run_vg WANT-EXIT ARGS...: virt-grow --json, its output in $WORK/out.json
 run_vg() {
@@ -163,6 +168,115 @@ else
   assert_eq "$(out .guest.changed)" true "vg-btrfs, ungrown in the guest: the guest would grow"
   # (the rule grows it with the next size change)
   e2e_auto_conf "enabled=true" "disks=all"
+fi
+
+# ---- on a terminal: a progress line on stderr, redrawn and cleared; the
+# asynchronous guest-grow-disk where the agent has guest-grow-disk-status,
+# else the plain call or guest-exec (host vdc is the guest's vdb)
+rc=0
+script -qfec "$(printf '%q ' "$VG" -c "$URI" vg-e2e vdc 1600M)" /dev/null \
+  >"$WORK/tty.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat -v "$WORK/tty.out" >&2; guest_failed "virt-grow on a terminal: exit $rc"; }
+grep -q $'virt-grow: vg-e2e/vdc: resizing the disk\r\e\[K' "$WORK/tty.out" ||
+  fail "no progress line (resizing) on the terminal: $(cat -v "$WORK/tty.out")"
+grep -q "grown and confirmed by the guest ($METHOD)" "$WORK/tty.out" ||
+  fail "no result on the terminal: $(cat -v "$WORK/tty.out")"
+if [ -n "$ASYNC" ]; then
+  grep -q 'vg-e2e/vdc: starting guest-grow-disk' "$WORK/tty.out" ||
+    fail "the asynchronous form was not used: $(cat -v "$WORK/tty.out")"
+  note "progress seen: $(tr '\r' '\n' <"$WORK/tty.out" | grep -o 'vg-e2e/vdc: .*' | sed 's/\x1b\[K//' | sort -u | paste -sd';')"
+elif [ "$METHOD" = guest-grow-disk ]; then
+  grep -q 'guest-grow-disk (this agent reports no progress)' "$WORK/tty.out" ||
+    fail "the plain guest-grow-disk was not said: $(cat -v "$WORK/tty.out")"
+else
+  grep -q 'running qga-grow in the guest (guest-exec)' "$WORK/tty.out" ||
+    fail "guest-exec was not said: $(cat -v "$WORK/tty.out")"
+fi
+# the line was cleared ("\r\e[K") before the table
+tr '\r' '\n' <"$WORK/tty.out" | sed 's/\x1b\[K//g' | grep -q '^domain vg-e2e, disk vdc' ||
+  fail "the table does not start on a clean line: $(cat -v "$WORK/tty.out")"
+
+# ---- the disk's lock held in the guest (host vdb is the guest's vdc)
+guest_lock() {  # guest_lock SECONDS: flock the guest's /dev/vdc that long
+  V qemu-agent-command vg-e2e "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",
+    \"arg\":[\"/dev/vdc\",\"/bin/sleep\",\"$1\"]}}" >/dev/null
+  sleep 1
+}
+# --lock-timeout 0: the guest does not wait, says the disk is locked (4)
+# (a qga-grow without --lock-timeout, on a tree merged partway: skipped)
+if [ "$METHOD" = "guest-exec qga-grow" ] && ! "$QG" --help | grep -q -- --lock-timeout; then
+  note "qga-grow has no --lock-timeout yet: the locked-disk cases are skipped"
+else
+guest_lock 15
+run_vg 4 --lock-timeout 0 vg-e2e vdb 1600M
+assert_eq "$(out '."disk-resized"')" true "locked: the disk was grown all the same"
+out .message | grep -qi "locked" || fail "locked: the reason is not the lock: $(out .message)"
+note "locked, --lock-timeout 0: $(out .message)"
+if [ -n "$ASYNC" ]; then
+  # waiting for the lock past --timeout: still growing (3), with the job;
+  # the job ends in the guest once the lock is free, its result read once
+  run_vg 3 --timeout 4 --lock-timeout 60 vg-e2e vdb 1664M
+  out .message | grep -q "still growing" || fail "--timeout: not said still growing: $(out .message)"
+  job=$(out .message | grep -o 'job [0-9]*' | head -1 | cut -d' ' -f2)
+  [ -n "$job" ] || fail "--timeout: no job id in $(out .message)"
+  note "--timeout while locked: $(out .message)"
+  status='{"return": {"done": false}}'
+  for _ in $(seq 1 90); do
+    status=$(V qemu-agent-command vg-e2e \
+      "{\"execute\":\"guest-grow-disk-status\",\"arguments\":{\"job\":$job}}")
+    [ "$(jq -r .return.done <<<"$status")" = true ] && break
+    sleep 1
+  done
+  assert_eq "$(jq -r .return.done <<<"$status")" true "job $job: done once the lock is free"
+  assert_eq "$(jq -r '.return.result.changed' <<<"$status")" true "job $job: the guest grew"
+  assert_eq "$(jq -r '[.return.result.layers[].state] | unique | join(" ")' <<<"$status")" \
+    grown "job $job: every layer grown"
+  run_vg 1 vg-e2e vdb 1664M
+  assert_eq "$(out .guest.changed)" false "after job $job: nothing left to grow"
+else
+  sleep 15  # the lock goes; the next grow completes the guest's side
+fi
+fi
+
+# ---- a hostile guest: qga-grow's report (through guest-exec) full of
+# terminal controls, bidi overrides and invisible characters: escaped on the
+# terminal, exact in the JSON
+if [ "$METHOD" = "guest-exec qga-grow" ]; then
+  cat >"$JOB/hostile-qga-grow" <<'EOS'
+#!/bin/sh
+cat <<'EOJ'
+{"disk": "/dev/vdc\u200b", "disk-size": 1761607680, "sector-size": 512, "changed": true,
+ "dry-run": true, "layers": [{"kind": "partition", "device": "/dev/vdc1\u001b[2K\u001b[1A",
+ "type": "gpt\u202e", "partno": 1, "old-size": 1, "size": 2, "changed": true, "state": "planned"},
+ {"kind": "filesystem", "device": "/dev/vdc1", "type": "ext4\u2066",
+ "mountpoint": "/mnt/ext4\u009b31m\u2028virt-grow: all fine\ufeff", "old-size": 1, "size": 2,
+ "changed": true, "state": "planned", "limit": "\u202dlimit\u202c"}],
+ "warnings": ["see \u2067/etc\u2069 \u00a0now\r\u001b]0;owned\u0007"]}
+EOJ
+EOS
+  chmod 755 "$JOB/hostile-qga-grow"
+  rc=0
+  "$VG" -c "$URI" --dry-run --qga-grow /run/qg-job/hostile-qga-grow vg-e2e vdb +1M \
+    >"$WORK/hostile.out" 2>"$WORK/hostile.err" || rc=$?
+  assert_eq "$rc" 0 "hostile guest: dry run"
+  grep -q 'ext4\\u2066' "$WORK/hostile.out" && grep -q '/dev/vdc1\\x1b\[2K' "$WORK/hostile.out" &&
+    grep -q 'all fine\\ufeff' "$WORK/hostile.out" && grep -q 'owned\\x07' "$WORK/hostile.err" ||
+    fail "hostile guest: not escaped: $(cat -v "$WORK/hostile.out" "$WORK/hostile.err")"
+  if LC_ALL=C grep -q $'\e\|\a\|\xc2\x9b\|\xe2\x80\xae\|\xe2\x81\xa6\|\xe2\x80\xa8\|\xe2\x80\x8b\|\xef\xbb\xbf' \
+       "$WORK/hostile.out" "$WORK/hostile.err"; then
+    fail "hostile guest: a control or bidi character reached the terminal: $(cat -v "$WORK/hostile.out")"
+  fi
+  run_vg 0 --dry-run --qga-grow /run/qg-job/hostile-qga-grow vg-e2e vdb +1M
+  assert_eq "$(out '.guest.layers[1].mountpoint')" $'/mnt/ext4\xc2\x9b31m\xe2\x80\xa8virt-grow: all fine\xef\xbb\xbf' \
+    "hostile guest: the JSON's mountpoint exact"
+  assert_eq "$(out '.guest.layers[0].device')" $'/dev/vdc1\e[2K\e[1A' "hostile guest: the JSON's device exact"
+  assert_eq "$(out '.guest.layers[1].limit')" $'\xe2\x80\xadlimit\xe2\x80\xac' "hostile guest: the JSON's limit exact"
+  # the real qga-grow of this tree: --from-host passed, or (one from before
+  # it) retried without it with a warning
+  run_vg 0 --dry-run vg-e2e vdb +1M
+  if out '.warnings[]' | grep -q "older than --from-host"; then
+    note "qga-grow in the guest predates --from-host: retried without it"
+  fi
 fi
 
 # ---- every disk at once, to one size

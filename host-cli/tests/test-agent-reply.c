@@ -305,9 +305,7 @@ static void test_hostile_values(void)
         { "changed", "1", "not a boolean" },
         { "changed", "\"yes\"", "not a boolean" },
         { "disk", "42", "not a string" },
-        { "disk", "\"/dev/\\u001b[31mvdc\"", "control characters" },
-        { "disk", "\"/dev/\\u009b31mvdc\"", "control characters" },
-        { "disk", "\"/dev/vdc\\nFAKE LINE\"", "control characters" },
+        { "disk", "\"/dev/\\ud800vdc\"", "not UTF-8" },
         { "layers", "{}", "not an array" },
         { "layers", "\"none\"", "not an array" },
         { "layers", "[1]", "layers[0]: not an object" },
@@ -457,7 +455,6 @@ static void test_hostile_other_replies(void)
         "{\"return\": {\"supported_commands\": {}}}",
         "{\"return\": {\"supported_commands\": [{\"name\": \"x\"}]}}",
         "{\"return\": {\"supported_commands\": [{\"name\": 5, \"enabled\": true}]}}",
-        "{\"return\": {\"version\": \"\\u0007\", \"supported_commands\": []}}",
         "{\"return\": {}}",
     };
     static const char *const disks_bad[] = {
@@ -538,13 +535,226 @@ static void test_mutations(void)
     g_test_message("%u of 20000 mutated grow replies still well-formed", accepted);
 }
 
+/* Guest bytes become valid UTF-8 text; the characters stay (printers
+ * escape them), newlines join lines. */
 static void test_sanitize(void)
 {
-    static const char raw[] = "bad\x1b[2J\nline2\xff\x01";
+    static const char raw[] = "bad\x1b[2J\nline2\xff\x01\n\n";
     g_autofree char *s = vg_sanitize_guest_text(raw, sizeof(raw) - 1, 100);
-    g_assert_cmpstr(s, ==, "bad?[2J / line2??");
+    g_assert_cmpstr(s, ==, "bad\x1b[2J / line2\\xff\x01");
     g_autofree char *cut = vg_sanitize_guest_text("abcdef", 6, 3);
     g_assert_cmpstr(cut, ==, "abc...");
+    g_autofree char *nul = vg_sanitize_guest_text("a\0b", 3, 100);
+    g_assert_cmpstr(nul, ==, "a\\x00b");
+}
+
+/* Strings are kept exactly as the guest sent them, whatever they hold:
+ * escaping is the printer's job (safe-text.c), the JSON output passes them
+ * on.  A reply is not refused for them (the guest may really have grown). */
+static void test_strings_kept(void)
+{
+    static const char *const values[][2] = {
+        { "\"/dev/\\u001b[31mvdc\"", "/dev/\x1b[31mvdc" },
+        { "\"/dev/\\u009b31mvdc\"", "/dev/\xc2\x9b" "31mvdc" },
+        { "\"/dev/vdc\\nFAKE LINE\"", "/dev/vdc\nFAKE LINE" },
+        { "\"/dev/\\u202evdc\"", "/dev/\xe2\x80\xae" "vdc" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autofree char *text = with_member("disk", values[i][0]);
+        g_autoptr(VgGrowReport) r = vg_reply_grow_disk(text, strlen(text), &e);
+        g_assert_no_error(e);
+        g_assert_cmpstr(r->disk, ==, values[i][1]);
+    }
+    g_autoptr(GError) e = NULL;
+    gsize len;
+    g_autofree char *text = read_data("guest-grow-disk-hostile.json", &len);
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(text, len, &e);
+    g_assert_no_error(e);
+    const VgGuestLayer *f = r->layers->pdata[1];
+    g_assert_cmpstr(f->mountpoint, ==,
+                    "/data\xc2\x9b" "31m\xe2\x80\xa8virt-grow: all fine\xef\xbb\xbf");
+    g_assert_cmpstr(f->error, ==, "no space\x1b]0;owned\x07\nvirt-grow: grown and confirmed");
+    g_assert_cmpstr(r->error, ==, "stopped\x1b[8m hidden");
+}
+
+/* A run that stopped after it began to write: each layer's state, its
+ * error and limit, and the run's error. */
+static void test_partial(void)
+{
+    g_autoptr(GError) e = NULL;
+    gsize len;
+    g_autofree char *text = read_data("guest-grow-disk-partial.json", &len);
+    g_autoptr(VgGrowReport) r = vg_reply_grow_disk(text, len, &e);
+
+    g_assert_no_error(e);
+    g_assert_cmpstr(r->error, ==,
+                    "filesystem /dev/vdc1 failed after partition /dev/vdc1 grew: rerun to resume");
+    const VgGuestLayer *p = r->layers->pdata[0], *f = r->layers->pdata[1];
+    g_assert_cmpstr(p->state, ==, "grown");
+    g_assert_null(p->error);
+    g_assert_null(p->limit);
+    g_assert_false(vg_guest_layer_failed(p));
+    g_assert_cmpstr(f->state, ==, "failed");
+    g_assert_true(vg_guest_layer_failed(f));
+    g_assert_cmpstr(f->error, ==, "resize2fs: Permission denied to resize filesystem");
+    g_assert_cmpstr(f->limit, ==, "ext4 without 64bit: at most 2^32 blocks");
+
+    /* the same object bare, as qga-grow --json prints it */
+    const char *obj = strchr(text + 1, '{');
+    const char *last = strrchr(text, '}');
+    g_autoptr(VgGrowReport) bare = vg_grow_report_parse(obj, (gsize)(last - obj), &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(bare->error, ==, r->error);
+    g_assert_cmpstr(((VgGuestLayer *)bare->layers->pdata[1])->state, ==, "failed");
+
+    /* the new members, hostile */
+    static const char *const bad[][3] = {
+        { "\"state\": \"failed\"", "\"state\": \"Failed!\"", "state is not a lower-case word" },
+        { "\"state\": \"failed\"", "\"state\": 1", "state: not a string" },
+        { "\"limit\": \"ext4", "\"limit\": [\"ext4\"], \"x\": \"", "limit: not a string" },
+        { "\"error\": \"filesystem", "\"error\": {}, \"x\": \"", "error: not a string" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GString) t = g_string_new(text);
+        g_assert_cmpuint(g_string_replace(t, bad[i][0], bad[i][1], 1), ==, 1);
+        expect_grow_refused(t->str, t->len, bad[i][2]);
+    }
+
+    /* an agent from before: no state, no error */
+    g_autoptr(VgGrowReport) old = vg_reply_grow_disk(grow_reply, strlen(grow_reply), &e);
+    g_assert_no_error(e);
+    g_assert_null(old->error);
+    g_assert_null(((VgGuestLayer *)old->layers->pdata[0])->state);
+    g_assert_false(vg_guest_layer_failed(old->layers->pdata[0]));
+}
+
+/* The asynchronous form: the job's id, then its status while it runs, and
+ * once done. */
+static void test_async(void)
+{
+    g_autoptr(GError) e = NULL;
+    int64_t job = 0;
+    static const char started[] = "{\"return\": {\"job\": 7}}";
+    g_assert_true(vg_reply_grow_disk_job(started, strlen(started), &job, &e));
+    g_assert_cmpint(job, ==, 7);
+
+    static const char locking[] = "{\"return\": {\"job\": 7, \"done\": false, "
+                                  "\"phase\": \"locking\"}}";
+    g_autoptr(VgGrowStatus) st = vg_reply_grow_disk_status(locking, strlen(locking), &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(st->job, ==, 7);
+    g_assert_false(st->done);
+    g_assert_cmpstr(st->phase, ==, "locking");
+    g_assert_null(st->layer_kind);
+    g_assert_false(st->has_fraction);
+    g_assert_null(st->result);
+
+    static const char growing[] = "{\"return\": {\"job\": 7, \"done\": false, "
+        "\"phase\": \"growing\", \"layer\": {\"kind\": \"filesystem\", "
+        "\"device\": \"/dev/vdc1\"}, \"index\": 2, \"count\": 2, \"fraction\": 0.25}}";
+    g_autoptr(VgGrowStatus) g = vg_reply_grow_disk_status(growing, strlen(growing), &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(g->layer_kind, ==, "filesystem");
+    g_assert_cmpstr(g->layer_device, ==, "/dev/vdc1");
+    g_assert_cmpuint(g->index, ==, 2);
+    g_assert_cmpuint(g->count, ==, 2);
+    g_assert_true(g->has_fraction);
+    g_assert_cmpfloat(g->fraction, ==, 0.25);
+
+    static const char whole[] = "{\"return\": {\"job\": 7, \"done\": false, "
+                                "\"phase\": \"growing\", \"fraction\": 1}}";
+    g_autoptr(VgGrowStatus) w = vg_reply_grow_disk_status(whole, strlen(whole), &e);
+    g_assert_no_error(e);
+    g_assert_cmpfloat(w->fraction, ==, 1.0);
+
+    /* done with the result: exactly the synchronous reply's object */
+    gsize len;
+    g_autofree char *partial = read_data("guest-grow-disk-partial.json", &len);
+    const char *obj = strchr(partial + 1, '{');
+    const char *last = strrchr(partial, '}');
+    g_autofree char *done = g_strdup_printf("{\"return\": {\"job\": 7, \"done\": true, "
+                                            "\"phase\": \"done\", \"result\": %.*s}}",
+                                            (int)(last - obj), obj);
+    g_autoptr(VgGrowStatus) d = vg_reply_grow_disk_status(done, strlen(done), &e);
+    g_assert_no_error(e);
+    g_assert_true(d->done);
+    g_assert_nonnull(d->result);
+    g_assert_null(d->error);
+    g_assert_cmpuint(d->result->layers->len, ==, 2);
+    g_assert_nonnull(d->result->error);
+
+    static const char failed[] = "{\"return\": {\"job\": 7, \"done\": true, "
+        "\"phase\": \"done\", \"error\": \"disk /dev/vdc is locked by pid 99\"}}";
+    g_autoptr(VgGrowStatus) f = vg_reply_grow_disk_status(failed, strlen(failed), &e);
+    g_assert_no_error(e);
+    g_assert_null(f->result);
+    g_assert_cmpstr(f->error, ==, "disk /dev/vdc is locked by pid 99");
+}
+
+static void test_async_hostile(void)
+{
+    static const struct {
+        const char *text, *message_part;
+    } jobs[] = {
+        { "{\"return\": {\"job\": 0}}", "0 is not a job" },
+        { "{\"return\": {\"job\": -3}}", "out of range" },
+        { "{\"return\": {\"job\": \"7\"}}", "not an integer" },
+        { "{\"return\": {}}", "job: missing" },
+        { "{\"return\": 7}", "not an object" },
+    }, status[] = {
+        { "{\"return\": {\"done\": false, \"phase\": \"locking\"}}", "job: missing" },
+        { "{\"return\": {\"job\": 0, \"done\": false, \"phase\": \"x\"}}", "not a job" },
+        { "{\"return\": {\"job\": 7, \"phase\": \"locking\"}}", "done: missing" },
+        { "{\"return\": {\"job\": 7, \"done\": false}}", "phase: missing" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"Lock\\u001b\"}}",
+          "phase: not a lower-case word" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"fraction\": 1.5}}", "not from 0 to 1" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"fraction\": -0.1}}", "not from 0 to 1" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"fraction\": \"50%\"}}", "not a number" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"index\": 3, \"count\": 2}}", "past count" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"count\": 99}}", "out of range" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"layer\": {\"kind\": \"File System\", \"device\": \"x\"}}}",
+          "kind: not a lower-case word" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"layer\": \"fs\"}}", "layer: not an object" },
+        { "{\"return\": {\"job\": 7, \"done\": true, \"phase\": \"done\"}}",
+          "neither a result nor an error" },
+        { "{\"return\": {\"job\": 7, \"done\": true, \"phase\": \"done\", "
+          "\"error\": \"x\", \"result\": {\"disk\": \"/dev/vdc\", \"disk-size\": 1, "
+          "\"sector-size\": 512, \"changed\": false, \"dry-run\": false, \"layers\": []}}}",
+          "both a result and an error" },
+        { "{\"return\": {\"job\": 7, \"done\": false, \"phase\": \"growing\", "
+          "\"error\": \"x\"}}", "but not done" },
+        { "{\"return\": {\"job\": 7, \"done\": true, \"phase\": \"done\", "
+          "\"result\": {\"disk\": 1}}}", "disk: not a string" },
+        { "{\"return\": {\"job\": 7, \"done\": true, \"phase\": \"done\", "
+          "\"result\": []}}", "result: not an object" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(jobs); i++) {
+        g_autoptr(GError) e = NULL;
+        int64_t job = 0;
+        g_assert_false(vg_reply_grow_disk_job(jobs[i].text, strlen(jobs[i].text), &job, &e));
+        g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+        if (!strstr(e->message, jobs[i].message_part))
+            g_error("\"%s\" lacks \"%s\"", e->message, jobs[i].message_part);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(status); i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(VgGrowStatus) st = vg_reply_grow_disk_status(status[i].text,
+                                                               strlen(status[i].text), &e);
+        if (st)
+            g_error("accepted hostile status: %s", status[i].text);
+        g_assert_error(e, VG_ERROR, VG_ERROR_REPLY);
+        if (!strstr(e->message, status[i].message_part))
+            g_error("\"%s\" lacks \"%s\"", e->message, status[i].message_part);
+    }
 }
 
 int main(int argc, char **argv)
@@ -564,5 +774,9 @@ int main(int argc, char **argv)
     g_test_add_func("/agent-reply/hostile/other-replies", test_hostile_other_replies);
     g_test_add_func("/agent-reply/hostile/mutations", test_mutations);
     g_test_add_func("/agent-reply/sanitize", test_sanitize);
+    g_test_add_func("/agent-reply/strings-kept", test_strings_kept);
+    g_test_add_func("/agent-reply/grow-disk/partial", test_partial);
+    g_test_add_func("/agent-reply/async", test_async);
+    g_test_add_func("/agent-reply/async/hostile", test_async_hostile);
     return g_test_run();
 }

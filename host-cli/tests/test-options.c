@@ -188,7 +188,65 @@ static void test_move_swap_opt(void)
         vg_options_clear(&o);
     }
     g_assert_nonnull(strstr(vg_usage_text, "      --move-swap "));
-    g_assert_nonnull(strstr(vg_usage_text, "lvm,\n                      move-swap\n"));
+    g_assert_nonnull(strstr(vg_usage_text, "lvm,\n                      move-swap, "));
+}
+
+/* --lock-timeout SEC (0 to a day) and --force: kept for every request; not
+ * given, neither is set (the guest's defaults hold). */
+static void test_lock_timeout_force_opts(void)
+{
+    g_auto(VgOptions) o = { 0 };
+    g_autoptr(GError) e = NULL;
+
+    g_assert_true(parse(&o, &e, "d", "vdb", "+1G", NULL));
+    g_assert_false(o.guest.lock_timeout_set || o.guest.force || o.guest.force_set);
+    vg_options_clear(&o);
+
+    g_assert_true(parse(&o, &e, "--lock-timeout", "0", "--force", "d", "vdb", "+1G", NULL));
+    g_assert_no_error(e);
+    g_assert_true(o.guest.lock_timeout_set);
+    g_assert_cmpuint(o.guest.lock_timeout_s, ==, 0);
+    g_assert_true(o.guest.force && o.guest.force_set);
+    vg_options_clear(&o);
+
+    g_assert_true(parse(&o, &e, "d", "vdb", "+1G", "--lock-timeout=86400", NULL));
+    g_assert_cmpuint(o.guest.lock_timeout_s, ==, 86400);
+    vg_options_clear(&o);
+    g_assert_true(parse(&o, &e, "--batch", "-", "--lock-timeout", "30", "--force", NULL));
+    g_assert_cmpuint(o.guest.lock_timeout_s, ==, 30);
+    g_assert_true(o.guest.force);
+    vg_options_clear(&o);
+
+    static const struct {
+        const char *arg, *value, *message;
+    } bad[] = {
+        { "--lock-timeout", "86401", "--lock-timeout needs a whole number from 0 to 86400" },
+        { "--lock-timeout", "-1", "--lock-timeout needs a whole number from 0 to 86400" },
+        { "--lock-timeout", "10s", "--lock-timeout needs a whole number" },
+        { "--lock-timeout", "1.5", "--lock-timeout needs a whole number" },
+        { "--lock-timeout", "", "--lock-timeout needs a whole number" },
+        { "--force=yes", NULL, "unknown option \"--force=yes\"" },
+        { "--no-force", NULL, "unknown option \"--no-force\"" },
+        { "--lock_timeout", "5", "unknown option \"--lock_timeout\"" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        if (bad[i].value)
+            g_assert_false(parse(&o, &e, bad[i].arg, bad[i].value, "d", "vda", "1G", NULL));
+        else
+            g_assert_false(parse(&o, &e, bad[i].arg, "d", "vda", "1G", NULL));
+        g_assert_error(e, VG_ERROR, VG_ERROR_INVALID);
+        if (!strstr(e->message, bad[i].message))
+            g_error("%s %s: \"%s\" lacks \"%s\"", bad[i].arg, bad[i].value, e->message,
+                    bad[i].message);
+        g_clear_error(&e);
+        vg_options_clear(&o);
+    }
+    g_assert_false(parse(&o, &e, "d", "vda", "1G", "--lock-timeout", NULL));
+    g_assert_nonnull(strstr(e->message, "--lock-timeout needs"));
+    g_clear_error(&e);
+    g_assert_nonnull(strstr(vg_usage_text, "      --lock-timeout SEC\n"));
+    g_assert_nonnull(strstr(vg_usage_text, "      --force "));
+    g_assert_nonnull(strstr(vg_usage_text, "move-swap, lock-timeout, force\n"));
 }
 
 static void test_batch_opts(void)
@@ -359,6 +417,37 @@ static void test_batch_move_swap(void)
     g_assert_cmpint(d->guest.lvm, ==, VG_LVM_PV);  /* the rest untouched */
 }
 
+/* "lock-timeout" and "force" per batch line: the line's own, else the
+ * command line's. */
+static void test_batch_lock_timeout_force(void)
+{
+    static const char text[] =
+        "web1 vda +10G\n"
+        "{\"domain\": \"web2\", \"disk\": \"vda\", \"size\": \"+1G\", \"lock-timeout\": 0}\n"
+        "{\"domain\": \"web3\", \"disk\": \"vda\", \"size\": \"+1G\", \"force\": false}\n"
+        "{\"domain\": \"web4\", \"disk\": \"vda\", \"size\": \"+1G\", \"force\": true,"
+        " \"lock-timeout\": 600}\n";
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) reqs = vg_batch_parse(text, strlen(text), &e);
+    g_assert_no_error(e);
+    VgRequest *a = reqs->pdata[0], *b = reqs->pdata[1], *c = reqs->pdata[2], *d = reqs->pdata[3];
+    g_assert_false(a->guest.lock_timeout_set || a->guest.force_set);
+    g_assert_true(b->guest.lock_timeout_set);
+    g_assert_cmpuint(b->guest.lock_timeout_s, ==, 0);
+    g_assert_true(c->guest.force_set && !c->guest.force);
+    g_assert_true(d->guest.force && d->guest.lock_timeout_s == 600);
+
+    VgGuestOpts cli = { .lock_timeout_s = 5, .lock_timeout_set = TRUE, .force = TRUE,
+                        .force_set = TRUE };
+    for (guint i = 0; i < reqs->len; i++)
+        vg_request_inherit(reqs->pdata[i], &cli);
+    g_assert_true(a->guest.force && a->guest.lock_timeout_s == 5 && a->guest.lock_timeout_set);
+    g_assert_true(b->guest.force && b->guest.lock_timeout_s == 0);   /* its own 0 stays */
+    g_assert_false(c->guest.force);                                  /* its own false stays */
+    g_assert_cmpuint(c->guest.lock_timeout_s, ==, 5);
+    g_assert_cmpuint(d->guest.lock_timeout_s, ==, 600);
+}
+
 static void test_batch_bad(void)
 {
     static const struct {
@@ -402,7 +491,19 @@ static void test_batch_bad(void)
           "\"move-swap\" is not true or false" },
         { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"move_swap\": true}",
           "unknown member \"move_swap\" (known: domain, disk, size, uri, key-file, lv, lvm, "
-          "move-swap)" },
+          "move-swap, lock-timeout, force)" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lock-timeout\": -1}",
+          "\"lock-timeout\" is not a whole number of seconds from 0 to 86400" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lock-timeout\": 86401}",
+          "\"lock-timeout\" is not a whole number" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lock-timeout\": \"5\"}",
+          "\"lock-timeout\" is not a whole number" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lock-timeout\": 2.5}",
+          "\"lock-timeout\" is not a whole number" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"force\": \"yes\"}",
+          "\"force\" is not true or false" },
+        { "{\"domain\": \"d\", \"disk\": \"vdb\", \"size\": \"1G\", \"lock_timeout\": 1}",
+          "unknown member \"lock_timeout\"" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) e = NULL;
@@ -439,12 +540,14 @@ int main(int argc, char **argv)
     g_test_add_func("/options/guest", test_guest_opts);
     g_test_add_func("/options/guest-bad", test_guest_opts_bad);
     g_test_add_func("/options/move-swap", test_move_swap_opt);
+    g_test_add_func("/options/lock-timeout-force", test_lock_timeout_force_opts);
     g_test_add_func("/options/bad", test_bad);
     g_test_add_func("/options/help", test_help_wins);
     g_test_add_func("/request/new", test_request);
     g_test_add_func("/batch/good", test_batch);
     g_test_add_func("/batch/guest", test_batch_guest);
     g_test_add_func("/batch/move-swap", test_batch_move_swap);
+    g_test_add_func("/batch/lock-timeout-force", test_batch_lock_timeout_force);
     g_test_add_func("/batch/bad", test_batch_bad);
     g_test_add_func("/batch/duplicates", test_batch_duplicates);
     return g_test_run();

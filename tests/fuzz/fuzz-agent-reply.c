@@ -3,6 +3,7 @@
  * guest.  The same bytes go through every parser; none may crash, leak or
  * trip a sanitizer, whatever the guest sends. */
 #include "agent-reply.h"
+#include "safe-text.h"
 
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_clear_error(&e);
     vg_exec_status_free(vg_reply_exec_status(text, size, &e));
     g_clear_error(&e);
+    vg_reply_grow_disk_job(text, size, &pid, &e);
+    g_clear_error(&e);
+    vg_grow_status_free(vg_reply_grow_disk_status(text, size, &e));
+    g_clear_error(&e);
     g_free(vg_sanitize_guest_text(text, size, 256));
+    g_free(vg_safe_text(text, (gssize)size));
     return 0;
 }
