@@ -24,6 +24,21 @@ static gboolean parse_timeout(const char *text, unsigned *ms)
     return TRUE;
 }
 
+/* --lock-timeout SEC: 0 does not wait (the library's 1 ms; its 0 is the
+ * default), "infinity" waits as long as it takes. */
+static gboolean parse_lock_timeout(const char *text, int *ms)
+{
+    unsigned u;
+    if (!strcmp(text, "infinity")) {
+        *ms = -1;
+        return TRUE;
+    }
+    if (!parse_timeout(text, &u))
+        return FALSE;
+    *ms = (int)u;
+    return TRUE;
+}
+
 gboolean qg_cli_valid_lv(const char *text)
 {
     return qg_lv_name_valid(text);
@@ -73,6 +88,11 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
             if (!val || !parse_timeout(val, &out->req.expect_timeout_ms))
                 return invalid(error, "--wait-timeout needs seconds from 0 to 3600, not \"%s\"",
                                val ? val : "");
+        } else if (qg_opt_is(a, NULL, "--lock-timeout")) {
+            val = qg_opt_value(argc, argv, &i);
+            if (!val || !parse_lock_timeout(val, &out->req.lock_timeout_ms))
+                return invalid(error, "--lock-timeout needs seconds from 0 to 3600, or "
+                                      "infinity, not \"%s\"", val ? val : "");
         } else if (!strcmp(a, "--move-swap")) {
             out->req.move_swap = TRUE;
         } else if (qg_opt_is(a, "-k", "--key-file")) {
@@ -140,6 +160,11 @@ gboolean qg_growpart_parse_args(int argc, char **argv, QgGrowpartArgs *out,
             out->req.dry_run = TRUE;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             /* nothing more to say */
+        } else if (qg_opt_is(a, NULL, "--lock-timeout")) {
+            const char *v = qg_opt_value(argc, argv, &i);
+            if (!v || !parse_lock_timeout(v, &out->req.lock_timeout_ms))
+                return invalid(error, "--lock-timeout needs seconds from 0 to 3600, or "
+                                      "infinity, not \"%s\"", v ? v : "");
         } else if (qg_opt_is(a, NULL, "--free-percent")) {
             /* growpart: an integer from 1 to 99 */
             const char *v = qg_opt_value(argc, argv, &i);

@@ -25,6 +25,8 @@ static const char usage_text[] =
     "  -N, --dry-run     only report what would be done\n"
     "  -u, --update M    update the kernel: auto, force or on (always done)\n"
     "      --free-percent P  leave P% of the disk free at its end (1-99)\n"
+    "      --lock-timeout S  wait up to S seconds for the disk's lock (default 60;\n"
+    "                    0: do not wait; infinity)\n"
     "  -v, --verbose     accepted for compatibility\n"
     "\n"
     "Exit status: 0 changed (dry run: would change), 1 NOCHANGE, 2 FAILED.\n";

@@ -35,11 +35,19 @@ static const char usage_text[] =
     "      --lvm pv|lv|auto     pv: grow the physical volume only\n"
     "      --move-swap          move a swap partition that sits right after the\n"
     "                           partition at the disk's end to the new end\n"
+    "      --lock-timeout SEC   how long to wait for the disk's lock when another\n"
+    "                           grower holds it (default 60; 0: do not wait;\n"
+    "                           infinity: as long as it takes)\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"
     "\n"
-    "Exit status: 0 grown (dry run: would grow), 1 nothing to do, 2 error.\n"
+    "A frozen filesystem (fsfreeze) or a suspended device-mapper device on the\n"
+    "stack is refused before anything is written.\n"
+    "\n"
+    "Exit status: 0 grown (dry run: would grow), 1 nothing to do, 2 error or\n"
+    "refusal (nothing was written), 3 partly grown (a layer failed, or the\n"
+    "kernel is still growing it; the report says which; run again to resume).\n"
     "See qga-grow(8).\n";
 
 static int cli_error(const char *msg)
@@ -79,18 +87,25 @@ int main(int argc, char **argv)
     else
         req.device = target;
 
-    g_autoptr(QgResult) res = qg_grow(&req, &error);
-    if (!res) {
+    g_autoptr(QgResult) partial = NULL;
+    g_autoptr(QgResult) res = qg_grow_full(&req, &partial, &error);
+    /* a run that stopped after it began to apply the plan: its report too */
+    const QgResult *shown = res ? res : partial;
+    if (!shown) {
         fprintf(stderr, "qga-grow: %s\n", error->message);
         return QG_EXIT_ERROR;
     }
-    for (guint i = 0; i < res->warnings->len; i++)
-        fprintf(stderr, "qga-grow: warning: %s\n", (char *)res->warnings->pdata[i]);
+    for (guint i = 0; i < shown->warnings->len; i++)
+        fprintf(stderr, "qga-grow: warning: %s\n", (char *)shown->warnings->pdata[i]);
     if (args.json) {
-        g_autofree char *text = qg_result_to_json(res);
+        g_autofree char *text = qg_result_to_json(shown);
         printf("%s\n", text);
     } else if (!args.quiet) {
-        qg_print_table(stdout, res);
+        qg_print_table(stdout, shown);
+    }
+    if (!res) {
+        fprintf(stderr, "qga-grow: %s\n", error->message);
+        return partial->changed ? QG_EXIT_PARTIAL : QG_EXIT_ERROR;
     }
     return res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
 }

@@ -2,6 +2,13 @@
  * QG_FAULT_POINT=NAME in the environment makes the process SIGKILL itself
  * when it reaches the step NAME, the way a crash or a power cut would stop
  * it there.  The torture tests then check that a rerun completes the grow.
+ *
+ * QG_FAULT_PAUSE=NAME with QG_FAULT_PAUSE_FILE=PATH makes it stop at NAME
+ * instead: it creates PATH.reached and waits until PATH exists, so that a
+ * test can change the world right there (freeze the filesystem after the
+ * plan).  QG_FAULT_BUSY_TIMEOUT_MS=N sets QgRequest.busy_timeout_ms, which
+ * the CLI has no option for.
+ *
  * QG_FAULT_HOOK=PROGRAM runs PROGRAM with the step's name as its argument at
  * every step, and waits for it (the power-cut tests mark their write log
  * there: tests/powercut/). */
@@ -46,21 +53,49 @@ static void run_hook(const char *name)
     }
 }
 
-void qg_fault_point(const char *name)
+/* Is @want (from the variable @var) NAME, a known point? */
+static gboolean at_point(const char *var, const char *name)
 {
-    const char *want = getenv("QG_FAULT_POINT");
+    const char *want = getenv(var);
     gboolean known = FALSE;
 
-    run_hook(name);
     if (!want || !*want)
-        return;
+        return FALSE;
     for (size_t i = 0; i < G_N_ELEMENTS(points); i++)
         known |= strcmp(points[i], want) == 0;
     if (!known) {
         /* a typo must not pass for a run that survived its fault */
-        fprintf(stderr, "qga-grow: QG_FAULT_POINT=%s is no fault point\n", want);
+        fprintf(stderr, "qga-grow: %s=%s is no fault point\n", var, want);
         abort();
     }
-    if (strcmp(want, name) == 0)
+    return strcmp(want, name) == 0;
+}
+
+static void pause_here(void)
+{
+    const char *file = getenv("QG_FAULT_PAUSE_FILE");
+    if (!file || !*file) {
+        fprintf(stderr, "qga-grow: QG_FAULT_PAUSE needs QG_FAULT_PAUSE_FILE\n");
+        abort();
+    }
+    g_autofree char *reached = g_strdup_printf("%s.reached", file);
+    if (!g_file_set_contents(reached, "", 0, NULL))
+        abort();
+    while (!g_file_test(file, G_FILE_TEST_EXISTS))
+        g_usleep(20000);
+}
+
+void qg_fault_point(const char *name)
+{
+    run_hook(name);
+    if (at_point("QG_FAULT_PAUSE", name))
+        pause_here();
+    if (at_point("QG_FAULT_POINT", name))
         raise(SIGKILL);
+}
+
+unsigned qg_fault_busy_timeout(unsigned ms)
+{
+    const char *v = getenv("QG_FAULT_BUSY_TIMEOUT_MS");
+    return v && *v ? (unsigned)strtoul(v, NULL, 10) : ms;
 }

@@ -105,7 +105,8 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     return TRUE;
 }
 
-gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes, GError **error)
+gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
+                     const QgFsWait *wait, GError **error)
 {
     const QgFsOps *ops = ops_for(layer->type);
     QgFsTarget fs = { layer->device, dev, layer->mountpoint, layer->type };
@@ -117,8 +118,20 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes, GError
         return FALSE;
     uint64_t target = reachable(container_bytes, block);
     qg_fault_point("fs-growing");
-    if (target > size && !ops->grow(&fs, target, block, error))
+    GError *e = NULL;
+    if (target > size && !qg_fs_grow_bounded(ops, &fs, size, target, block, wait, &e)) {
+        /* the kernel said no, but may have grown part of the way (ext4
+         * adds groups in batches): what it reached; a busy grow is not
+         * asked, it is still under way */
+        uint64_t now;
+        if (!g_error_matches(e, QG_ERROR, QG_ERROR_BUSY) &&
+            ops->probe(&fs, &now, &block, NULL)) {
+            layer->size = now;
+            layer->changed = now != layer->old_size;
+        }
+        g_propagate_error(error, e);
         return FALSE;
+    }
     qg_fault_point("fs-grown");
     if (!ops->probe(&fs, &layer->size, &block, error))
         return FALSE;

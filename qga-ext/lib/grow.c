@@ -110,16 +110,96 @@ static gboolean plan_top_pv(const QgChain *chain, QgStepCtx *ctx, GPtrArray *ste
     return TRUE;
 }
 
+/* A run's progress reports (QgRequest.progress), and which of the layers
+ * that change it is at. */
+typedef struct {
+    const QgRequest *req;
+    const QgLayer *layer;  /* the one being applied */
+    unsigned index, count;
+} Run;
+
+static void report(const QgRequest *req, QgPhase phase)
+{
+    if (!req->progress)
+        return;
+    QgProgress p = { .phase = phase, .fraction = -1 };
+    req->progress(&p, req->progress_data);
+}
+
+static void report_layer(const Run *run, double fraction)
+{
+    if (!run->req->progress)
+        return;
+    QgProgress p = { .phase = QG_PHASE_GROWING, .layer = run->layer, .index = run->index,
+                     .count = run->count, .fraction = fraction };
+    run->req->progress(&p, run->req->progress_data);
+}
+
+static void fs_progress(double fraction, void *data)
+{
+    report_layer(data, fraction);
+}
+
+/* Before a layer is applied: nothing of it is known to be done yet (its
+ * apply says what it reached); a layer that is to change is announced. */
+static void begin_layer(Run *run, QgLayer *l)
+{
+    if (l->changed) {
+        run->layer = l;
+        run->index++;
+        report_layer(run, -1);
+    }
+    l->size = l->old_size;
+    l->changed = FALSE;
+}
+
+static void end_layer(QgLayer *l)
+{
+    l->state = l->changed ? QG_LAYER_GROWN : QG_LAYER_UNCHANGED;
+}
+
+/* The run stopped at @failed (NULL: at none of the layers): it failed, or
+ * the kernel is still at work on it; the layers not applied yet are left
+ * as they were. */
+static void stop_at(QgResult *res, QgLayer *failed, const GError *e)
+{
+    if (failed) {
+        failed->state = g_error_matches(e, QG_ERROR, QG_ERROR_BUSY) ? QG_LAYER_BUSY
+                                                                   : QG_LAYER_FAILED;
+        g_free(failed->error);
+        failed->error = g_strdup(e->message);
+    }
+    for (guint i = 0; i < res->layers->len; i++) {
+        QgLayer *l = res->layers->pdata[i];
+        if (l->state == QG_LAYER_NOT_REACHED) {
+            l->size = l->old_size;
+            l->changed = FALSE;
+        }
+    }
+    res->error = g_strdup(e->message);
+    res->error_code = (QgErrorCode)e->code;
+}
+
+/* Something was written: a layer changed, or the kernel is still writing. */
+static gboolean result_changed(const QgResult *res)
+{
+    for (guint i = 0; i < res->layers->len; i++) {
+        const QgLayer *l = res->layers->pdata[i];
+        if (l->changed || l->state == QG_LAYER_BUSY)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* An md array the target sits on, walked down through its first member:
  * the other members' partitions grow too, each under its own disk's lock.
- * Planned first as dry runs (@dry_run: their layers join the result, their
- * sizes go into @planned), and grown for real (@layers then updated) only
- * once the whole stack is planned, right before it is applied.  Locks: the
- * members' disks are only ever taken after the first member's, which every
- * grower through the array takes first, so none waits in a circle. */
-static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, gboolean dry_run,
-                                   GPtrArray *layers, GHashTable *planned, GPtrArray *warnings,
-                                   GError **error)
+ * Planned first as dry runs (their layers join the result, their sizes go
+ * into @planned), and grown for real (grow_members) only once the whole
+ * stack is planned, right before it is applied.  Locks: the members' disks
+ * are only ever taken after the first member's, which every grower through
+ * the array takes first, so none waits in a circle. */
+static gboolean plan_other_members(const QgTarget *t, const QgRequest *req, GPtrArray *layers,
+                                   GHashTable *planned, GPtrArray *warnings, GError **error)
 {
     for (guint i = 0; t->md_members && i < t->md_members->len; i++) {
         const char *m = t->md_members->pdata[i];
@@ -128,8 +208,8 @@ static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, gboo
             return FALSE;
         if (n->kind != QG_NODE_PART)
             continue;  /* a whole-disk member grows with its disk */
-        QgRequest sub = { .device = n->node, .dry_run = dry_run,
-                          .min_gain = req->min_gain, .partition_only = TRUE };
+        QgRequest sub = { .device = n->node, .dry_run = TRUE, .min_gain = req->min_gain,
+                          .partition_only = TRUE, .lock_timeout_ms = req->lock_timeout_ms };
         g_autoptr(GError) e = NULL;
         g_autoptr(QgResult) r = qg_grow(&sub, &e);
         if (!r) {
@@ -139,20 +219,6 @@ static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, gboo
             }
             /* the array waits for this one; its planning says so */
             g_ptr_array_add(warnings, g_strdup(e->message));
-            continue;
-        }
-        if (!dry_run) {
-            /* the real grow: what the plan's layers of it say now */
-            for (guint j = 0; j < r->layers->len; j++) {
-                const QgLayer *got = r->layers->pdata[j];
-                for (guint k = 0; k < layers->len; k++) {
-                    QgLayer *l = layers->pdata[k];
-                    if (l->kind == got->kind && !g_strcmp0(l->device, got->device)) {
-                        l->size = got->size;
-                        l->changed = got->size != l->old_size;
-                    }
-                }
-            }
             continue;
         }
         for (guint j = 0; j < r->layers->len; j++) {
@@ -168,10 +234,152 @@ static gboolean grow_other_members(const QgTarget *t, const QgRequest *req, gboo
     return TRUE;
 }
 
-QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
+/* The members' grows for real: what each did goes into its planned layers
+ * in @res.  A member that fails stops the run there (*failed: its layer). */
+static gboolean grow_members(const QgTarget *t, const QgRequest *req, Run *run, QgResult *res,
+                             QgLayer **failed, GError **error)
 {
-    if (partial)
-        *partial = NULL;  /* filled in by the apply phase (issue 11, in progress) */
+    for (guint i = 0; t->md_members && i < t->md_members->len; i++) {
+        const char *m = t->md_members->pdata[i];
+        g_autoptr(QgNode) n = qg_node_new(m, error);
+        if (!n)
+            return FALSE;
+        if (n->kind != QG_NODE_PART)
+            continue;
+        g_autoptr(GPtrArray) mine = g_ptr_array_new();  /* its layers in @res */
+        for (guint k = 0; k < res->layers->len; k++) {
+            QgLayer *l = res->layers->pdata[k];
+            if (!g_strcmp0(l->device, n->node) && l->state == QG_LAYER_NOT_REACHED) {
+                g_ptr_array_add(mine, l);
+                begin_layer(run, l);
+            }
+        }
+        QgRequest sub = { .device = n->node, .min_gain = req->min_gain, .partition_only = TRUE,
+                          .lock_timeout_ms = req->lock_timeout_ms,
+                          .busy_timeout_ms = req->busy_timeout_ms };
+        g_autoptr(GError) e = NULL;
+        g_autoptr(QgResult) partial = NULL;
+        g_autoptr(QgResult) r = qg_grow_full(&sub, &partial, &e);
+        const QgResult *got = r ? r : partial;
+        for (guint j = 0; got && j < got->layers->len; j++) {
+            const QgLayer *g = got->layers->pdata[j];
+            for (guint k = 0; k < mine->len; k++) {
+                QgLayer *l = mine->pdata[k];
+                if (l->kind != g->kind || g_strcmp0(l->device, g->device))
+                    continue;
+                l->size = g->size;
+                l->changed = g->changed;
+                l->state = g->state;
+                g_free(l->error);
+                l->error = g_strdup(g->error);
+            }
+        }
+        if (r) {
+            for (guint k = 0; k < mine->len; k++)
+                end_layer(mine->pdata[k]);
+            continue;
+        }
+        if (!partial && g_error_matches(e, QG_ERROR, QG_ERROR_REFUSED)) {
+            /* refused as a whole, nothing written: the array waits for it */
+            for (guint k = 0; k < mine->len; k++)
+                end_layer(mine->pdata[k]);
+            g_ptr_array_add(res->warnings, g_strdup(e->message));
+            continue;
+        }
+        /* where it stopped: its layer that failed (or is busy), else its
+         * first one */
+        for (guint k = 0; k < mine->len && !*failed; k++) {
+            QgLayer *l = mine->pdata[k];
+            if (l->state == QG_LAYER_FAILED || l->state == QG_LAYER_BUSY)
+                *failed = l;
+        }
+        if (!*failed && mine->len)
+            *failed = mine->pdata[0];
+        g_propagate_error(error, g_steal_pointer(&e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A frozen filesystem on the stack would hold the grow up in the kernel,
+ * unkillable, from the first write on: refused before anything is written
+ * (a dry run warns: the real run would be refused). */
+static gboolean check_thawed(const QgRequest *req, QgResult *res, GError **error)
+{
+    for (guint i = 0; i < res->layers->len; i++) {
+        const QgLayer *l = res->layers->pdata[i];
+        gboolean frozen = FALSE;
+        if (l->kind != QG_LAYER_FILESYSTEM || !l->mountpoint)
+            continue;
+        if (!qg_fs_frozen(l->mountpoint, &frozen, error))
+            return FALSE;
+        if (!frozen)
+            continue;
+        g_autofree char *why = qg_frozen_message(l->device, l->mountpoint);
+        if (req->dry_run) {
+            g_ptr_array_add(res->warnings,
+                            g_strdup_printf("%s; a grow is refused until it is thawed "
+                                            "(fsfreeze -u %s, or the agent's "
+                                            "guest-fsfreeze-thaw)", why, l->mountpoint));
+            continue;
+        }
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s; thaw it (fsfreeze -u %s, or the agent's guest-fsfreeze-thaw) and "
+                    "run again; nothing was changed", why, l->mountpoint);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Apply the plan, bottom-up; each layer re-reads what is below it now.
+ * FALSE with @error and *failed when the run stops at a layer. */
+static gboolean apply_plan(const QgRequest *req, const QgTarget *t, int fd, QgPartPlan *part_plan,
+                           QgLayer *part, GPtrArray *steps, QgLayer *fs, const QgNode *top,
+                           QgResult *res, QgLayer **failed, GError **error)
+{
+    Run run = { .req = req };
+    for (guint i = 0; i < res->layers->len; i++) {
+        QgLayer *l = res->layers->pdata[i];
+        run.count += l->changed;
+        l->state = QG_LAYER_NOT_REACHED;  /* until it is applied */
+    }
+
+    if (t->md_members && !grow_members(t, req, &run, res, failed, error))
+        return FALSE;
+    if (part) {
+        begin_layer(&run, part);
+        if (!qg_part_apply(fd, part_plan, t, part, error)) {
+            *failed = part;
+            return FALSE;
+        }
+        end_layer(part);
+    }
+    for (guint i = 0; i < steps->len; i++) {
+        QgStep *s = steps->pdata[i];
+        begin_layer(&run, s->layer);
+        if (!s->ops->apply(s, error)) {
+            *failed = s->layer;
+            return FALSE;
+        }
+        end_layer(s->layer);
+    }
+    if (fs) {
+        uint64_t container;
+        QgFsWait wait = { .busy_timeout_ms = req->busy_timeout_ms, .lock_fd = fd,
+                          .progress = fs_progress, .progress_data = &run };
+        begin_layer(&run, fs);
+        if (!qg_block_size_bytes(top->name, &container, error) ||
+            !qg_fs_apply(fs, top->dev, container, &wait, error)) {
+            *failed = fs;
+            return FALSE;
+        }
+        end_layer(fs);
+    }
+    return TRUE;
+}
+
+static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **error)
+{
     __attribute__((cleanup(qg_target_clear))) QgTarget t = { 0 };
     __attribute__((cleanup(close_fd))) int fd = -1;
     __attribute__((cleanup(qg_chain_clear))) QgChain chain = { 0 };
@@ -193,17 +401,21 @@ QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
     }
     if (!qg_resolve_target(req, &t, error))
         return NULL;
-    if (!grow_other_members(&t, req, TRUE, member_layers, planned, member_warnings, error))
+    if (!plan_other_members(&t, req, member_layers, planned, member_warnings, error))
         return NULL;
-    if (req->expect_size &&
-        !qg_wait_disk_size(&t, req->expect_size,
-                           req->expect_timeout_ms ? req->expect_timeout_ms
-                                                  : QG_DEFAULT_EXPECT_TIMEOUT_MS,
-                           error))
-        return NULL;
-    if ((fd = qg_lock_disk(t.disk_node, !req->dry_run, error)) < 0)
+    if (req->expect_size) {
+        report(req, QG_PHASE_WAITING_SIZE);
+        if (!qg_wait_disk_size(&t, req->expect_size,
+                               req->expect_timeout_ms ? req->expect_timeout_ms
+                                                      : QG_DEFAULT_EXPECT_TIMEOUT_MS,
+                               error))
+            return NULL;
+    }
+    report(req, QG_PHASE_LOCKING);
+    if ((fd = qg_lock_disk_wait(t.disk_node, !req->dry_run, req->lock_timeout_ms, error)) < 0)
         return NULL;
     qg_fault_point("locked");
+    report(req, QG_PHASE_PLANNING);
 
     res = result_new(&t, req->dry_run);
     while (member_layers->len)
@@ -217,24 +429,28 @@ QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
         sector = 512;
     res->sector_size = (unsigned)sector;
     if (!qg_block_size_bytes(t.disk_name, &res->disk_size, error))
-        return NULL;
+        goto out;
 
     /* Plan, bottom-up: the partition, the layers above it, the filesystem. */
     if (!qg_part_plan(fd, &t, req, &part_plan, &part, res->warnings, &e)) {
         if (e) {
             g_propagate_error(error, e);
-            return NULL;
+            goto out;
         }
         if (req->partition_only) {
             g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                         "%s has no partition table; nothing was changed", t.disk_node);
-            return NULL;
+            goto out;
         }
     }
     if (part)
         g_ptr_array_add(res->layers, part);
     if (!qg_chain_build(&t, req, &chain, error))
         goto out;
+    /* a suspended device would hold every read of the planning up too */
+    for (guint i = 0; i < chain.nodes->len; i++)
+        if (!qg_node_check_resumed(chain.nodes->pdata[i], error))
+            goto out;
 
     QgStepCtx ctx = {
         .req = req,
@@ -275,44 +491,51 @@ QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
     /* At MBR's limit with every layer already grown: the disk's new space
      * is out of reach, which is an error, not "nothing to do". */
     gboolean any = FALSE;
-    for (guint i = 0; i < res->layers->len; i++)
-        any |= ((QgLayer *)res->layers->pdata[i])->changed;
+    for (guint i = 0; i < res->layers->len; i++) {
+        QgLayer *l = res->layers->pdata[i];
+        any |= l->changed;
+        l->state = l->changed ? QG_LAYER_PLANNED : QG_LAYER_UNCHANGED;
+    }
     if (qg_part_plan_at_limit(part_plan) && !any) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED, "%s, nothing was changed",
                     qg_part_plan_at_limit(part_plan));
         goto out;
     }
+    if (any && !check_thawed(req, res, error))
+        goto out;
     if (req->dry_run) {
         ok = TRUE;
         goto out;
     }
 
-    /* Apply, bottom-up; each layer re-reads what is below it now. */
     qg_fault_point("planned");
-    if (t.md_members &&
-        !grow_other_members(&t, req, FALSE, res->layers, planned, res->warnings, error))
+    QgLayer *failed = NULL;
+    if (!apply_plan(req, &t, fd, part_plan, part, steps, fs, top, res, &failed, &e)) {
+        if (!e)  /* every apply says why; should one not, the run still stops */
+            g_set_error(&e, QG_ERROR, QG_ERROR_FAILED, "the grow stopped for no reason given");
+        stop_at(res, failed, e);
+        res->changed = result_changed(res);
+        g_propagate_error(error, e);
+        if (partial)
+            *partial = g_steal_pointer(&res);
         goto out;
-    if (part && !qg_part_apply(fd, part_plan, &t, part, error))
-        goto out;
-    for (guint i = 0; i < steps->len; i++) {
-        QgStep *s = steps->pdata[i];
-        if (!s->ops->apply(s, error))
-            goto out;
-    }
-    if (fs) {
-        uint64_t container;
-        if (!qg_block_size_bytes(top->name, &container, error) ||
-            !qg_fs_apply(fs, top->dev, container, error))
-            goto out;
     }
     ok = TRUE;
 out:
     qg_part_plan_free(part_plan);
     if (!ok)
         return NULL;
-    for (guint i = 0; i < res->layers->len; i++)
-        res->changed |= ((QgLayer *)res->layers->pdata[i])->changed;
+    res->changed = result_changed(res);
     return g_steal_pointer(&res);
+}
+
+QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
+{
+    if (partial)
+        *partial = NULL;
+    QgResult *res = grow_run(req, partial, error);
+    report(req, QG_PHASE_DONE);
+    return res;
 }
 
 QgResult *qg_grow(const QgRequest *req, GError **error)

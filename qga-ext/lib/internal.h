@@ -53,6 +53,8 @@ gboolean qg_node_is_lv(const QgNode *n);
 /* stack.c: why qga-grow does not grow a dm or md device of this kind
  * ("a multipath mapping", ...), or NULL for a crypt mapping or a plain LV. */
 const char *qg_node_refusal(const QgNode *n);
+/* frozen.c: a refusal when @n is a suspended device-mapper device. */
+gboolean qg_node_check_resumed(const QgNode *n, GError **error);
 
 /* chain.c: the block devices to grow, base (partition or disk) first. */
 typedef struct {
@@ -109,8 +111,38 @@ gboolean qg_mount_find_by_dev(dev_t dev, QgMount *m, GError **error);
 /* The block device a mountpoint sits on. */
 gboolean qg_mount_dev_of(const char *mountpoint, dev_t *dev, GError **error);
 
-/* lock.c: open the whole-disk node and take a BSD lock on it. */
+/* lock.c: open the whole-disk node and take a BSD lock on it, waiting for
+ * another holder up to @timeout_ms (0: QG_DEFAULT_LOCK_TIMEOUT_MS; negative:
+ * as long as it takes), then QG_ERROR_LOCKED naming the holders. */
+int qg_lock_disk_wait(const char *node, gboolean exclusive, int timeout_ms, GError **error);
+/* The same with the default wait. */
 int qg_lock_disk(const char *node, gboolean exclusive, GError **error);
+/* "PID 123 (flock), PID 124 (sleep)": who holds a BSD lock on @node, as
+ * the kernel tells (NULL when it does not). */
+char *qg_lock_holders(const char *node);
+
+/* bounded.c: run @fn(@data) in a detached child process and wait for its
+ * answer up to @timeout_ms (0: as long as it takes; the caller stays
+ * killable), calling @tick(@tick_data) about every QG_BOUNDED_TICK_MS
+ * meanwhile.  TRUE when @fn returned TRUE; FALSE with @fn's error (its
+ * QG_ERROR code and message); FALSE with *timed_out and no error when the
+ * deadline came first: the child goes on.  The child closes the caller's
+ * descriptors but @keep_fd (-1: none; a disk's lock, which then stays held
+ * until the child ends). */
+#define QG_BOUNDED_TICK_MS 200
+typedef gboolean (*QgBoundedFunc)(void *data, GError **error);
+typedef void (*QgBoundedTick)(void *data);
+gboolean qg_bounded_run(QgBoundedFunc fn, void *data, unsigned timeout_ms, int keep_fd,
+                        QgBoundedTick tick, void *tick_data, gboolean *timed_out,
+                        GError **error);
+
+/* frozen.c: is the filesystem mounted on @mountpoint frozen?  A probe with
+ * its own deadline (QG_FROZEN_PROBE_MS); FALSE with an error only when it
+ * could not be made. */
+#define QG_FROZEN_PROBE_MS 2000
+gboolean qg_fs_frozen(const char *mountpoint, gboolean *frozen, GError **error);
+/* "the filesystem on M (D) is frozen: ..." (g_free). */
+char *qg_frozen_message(const char *device, const char *mountpoint);
 
 /* layer-table.c: the table alone, no kernel involved. */
 struct fdisk_context;
@@ -264,8 +296,24 @@ char *qg_fs_probe_type(const char *device, GError **error);
 /* fs.c: probe the filesystem on @device (blkid TYPE), find its mount. */
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
                     QgLayer **layer, GError **error);
+/* How qg_fs_apply waits for the kernel: up to @busy_timeout_ms (0: as long
+ * as it takes), calling @progress with the share of the growth done where
+ * the filesystem shows it (ext4 online), about every QG_BOUNDED_TICK_MS. */
+typedef struct {
+    unsigned busy_timeout_ms;
+    int lock_fd;  /* the disk's lock, kept by the grow's process */
+    void (*progress)(double fraction, void *data);
+    void *progress_data;
+} QgFsWait;
+/* Grow the filesystem to fill @container_bytes, the grow itself in a child
+ * process (qg_fs_grow_bounded); QG_ERROR_BUSY past the deadline. */
 gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
-                     GError **error);
+                     const QgFsWait *wait, GError **error);
+/* fs-bounded.c: @ops->grow(@fs, @bytes, @block) in a child process, waited
+ * for as @wait says; @from is the size before, for the progress. */
+gboolean qg_fs_grow_bounded(const QgFsOps *ops, const QgFsTarget *fs, uint64_t from,
+                            uint64_t bytes, uint64_t block, const QgFsWait *wait,
+                            GError **error);
 
 /* The layers between the partition (or disk) and the filesystem: one file
  * each (layer-crypt.c, layer-lvm.c), the same small interface.  plan() fills
@@ -322,8 +370,11 @@ gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out,
 /* fault.c: the test build's fault points (see fault.c); nothing elsewhere. */
 #ifdef QG_FAULT_INJECTION
 void qg_fault_point(const char *name);
+/* QG_FAULT_BUSY_TIMEOUT_MS, when set, instead of @ms. */
+unsigned qg_fault_busy_timeout(unsigned ms);
 #else
 #define qg_fault_point(name) ((void)0)
+#define qg_fault_busy_timeout(ms) (ms)
 #endif
 
 /* result.c */

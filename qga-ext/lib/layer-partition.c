@@ -368,6 +368,9 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
         return swap_back_on(plan);
     if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error))
         return plan->table.swap_moves ? swap_back_on(plan) : FALSE;
+    /* written: a failure from here on leaves a changed table (the report
+     * says so, and a rerun completes it) */
+    layer->changed = plan->table.table_grows || plan->table.damage;
     qg_fault_point("table-written");
     if (plan->table.swap_moves && !swap_move_finish(fd, plan, t, error))
         return FALSE;

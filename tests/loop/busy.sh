@@ -1,0 +1,66 @@
+#!/bin/bash
+# A filesystem grow that the kernel holds up: xfs frozen right after the
+# plan (the test build pauses there), then the run goes on with a short busy
+# deadline.  The CLI returns although the kernel is blocked: exit 3, the
+# partition grown, the filesystem busy, saying that the kernel goes on.  The
+# disk stays locked by the grow meanwhile (another run is told who holds
+# it).  Thawed, the grow ends; a rerun has nothing left to do.
+#   busy.sh QGA-GROW-FAULTY
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+grown_disk xfs; d=$DISK p=$PART mnt=$MNT
+old=$(fs_size xfs "$p" "$mnt")
+
+go=$WORK/go
+QG_FAULT_PAUSE=planned QG_FAULT_PAUSE_FILE=$go QG_FAULT_BUSY_TIMEOUT_MS=1500 \
+  "$QG" --json "$mnt" >"$WORK/run.json" 2>"$WORK/run.err" &
+run=$!
+on_exit "kill $run 2>/dev/null"
+for ((i = 0; i < 300; i++)); do
+  [ -e "$go.reached" ] && break
+  kill -0 "$run" 2>/dev/null || fail "the run ended before its pause: $(cat "$WORK/run.err")"
+  sleep 0.1
+done
+[ -e "$go.reached" ] || fail "the run did not reach its pause after planning"
+freeze_fs "$mnt"
+touch "$go"
+for ((i = 0; i < 200; i++)); do
+  kill -0 "$run" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$run" 2>/dev/null; then
+  thaw_fs; wait "$run" || true
+  fail "the run did not return within 20 s while the kernel was blocked"
+fi
+rc=0; wait "$run" || rc=$?
+[ "$rc" = 3 ] || { cat "$WORK/run.json" "$WORK/run.err" >&2; fail "busy run: exit $rc, want 3"; }
+j=$WORK/run.json
+assert_eq "$(jq -r '[.layers[] | .kind + ":" + .state] | join(" ")' "$j")" \
+  "partition:grown filesystem:busy" "layers of the busy run"
+assert_eq "$(jget "$j" .changed)" true "changed of the busy run"
+jget "$j" '.layers[1].error' | grep -qF "$p: the kernel is still growing xfs on $mnt after 1.5 s; it goes on in the background" ||
+  fail "busy layer's error: $(jget "$j" '.layers[1].error')"
+assert_eq "$(jget "$j" .error)" "$(jget "$j" '.layers[1].error')" "the run's error"
+grep -qF "a rerun shows the outcome" "$WORK/run.err" || fail "stderr: $(cat "$WORK/run.err")"
+
+# The kernel is still at it, and the disk still locked by the grow.
+assert_eq "$(fs_size xfs "$p" "$mnt")" "$old" "xfs while frozen"
+rc=0; "$QG" --lock-timeout 1 "$mnt" >"$WORK/locked" 2>"$WORK/locked.err" || rc=$?
+assert_eq "$rc" 2 "a run while the grow is blocked"
+grep -qF "$d is locked by PID" "$WORK/locked.err" || fail "locked: $(cat "$WORK/locked.err")"
+grep -qF "(qga-grow-fault" "$WORK/locked.err" || fail "locked: $(cat "$WORK/locked.err")"
+
+# Thawed: the kernel finishes the grow; the rerun waits for it and finds
+# nothing left (or, on a slow machine, completes the rest).
+thaw_fs
+rc=0; "$QG" --json "$mnt" >"$WORK/rerun.json" 2>"$WORK/rerun.err" || rc=$?
+[ "$rc" = 1 ] || [ "$rc" = 0 ] || { cat "$WORK/rerun.err" >&2; fail "rerun: exit $rc"; }
+run_qg 1 "$WORK/again.json" --json "$mnt"
+new=$(fs_size xfs "$p" "$mnt")
+check_fs_fills "$new" "$old" "$(blockdev --getsize64 "$p")"
+check_data "$mnt"
+unmount_fs "$mnt"
+check_fs xfs "$p"
+check_table "$d" gpt
+echo "ok: a grow the kernel holds up is reported busy (exit 3) while the kernel goes on; the rerun finds it done"

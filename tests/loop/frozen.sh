@@ -1,0 +1,79 @@
+#!/bin/bash
+# A frozen filesystem (fsfreeze -f) on the stack: refused before anything is
+# written, at once, by mountpoint, by device and on the udev path (qga-grow
+# auto), with a message that names it and says how to thaw it; a dry run
+# warns; thawed, it grows.  (Before the fix the run wrote the table, then
+# hung in the kernel, unkillable, until the thaw.)
+#   frozen.sh QGA-GROW
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+LIMIT=15   # seconds a refused run may take at most (the probe waits 2)
+
+# run_bounded WANT_EXIT OUT ARGS...: qga-grow ARGS must end within LIMIT
+# seconds with exit WANT_EXIT.  One that hangs is let go by a thaw (so that
+# it can end and be cleaned up) and fails the test.
+run_bounded() {
+  local want=$1 out=$2 pid rc=0 i
+  shift 2
+  "$QG" "$@" >"$out" 2>"$out.err" &
+  pid=$!
+  for ((i = 0; i < LIMIT * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    thaw_fs
+    wait "$pid" || true
+    fail "qga-grow $* did not return within $LIMIT s on a frozen filesystem"
+  fi
+  wait "$pid" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    cat "$out" "$out.err" >&2
+    fail "qga-grow $*: exit $rc, want $want"
+  fi
+}
+
+for fs in ${QG_FROZEN_FS:-xfs btrfs ext4}; do
+  grown_disk "$fs"; d=$DISK p=$PART mnt=$MNT
+  old=$(fs_size "$fs" "$p" "$mnt")
+  freeze_fs "$mnt"
+  before=$(fingerprint "$d")
+  for target in "$mnt" "$p" "$d"; do
+    t0=$(date +%s)
+    run_bounded 2 "$WORK/run" "$target"
+    grep -qF "the filesystem on $mnt ($p) is frozen" "$WORK/run.err" ||
+      fail "$fs by $target: said '$(cat "$WORK/run.err")'"
+    grep -qF "fsfreeze -u $mnt" "$WORK/run.err" || fail "$fs by $target: no word of the thaw"
+    grep -qF "nothing was changed" "$WORK/run.err" || fail "$fs by $target: $(cat "$WORK/run.err")"
+    note "$fs by $target: refused in $(( $(date +%s) - t0 )) s"
+  done
+  # --json: the same refusal, nothing on stdout but an error on stderr
+  run_bounded 2 "$WORK/run" --json "$mnt"
+  # the udev path
+  printf '[auto]\ndisks=%s\n' "$d" >"$WORK/auto.conf"
+  run_bounded 2 "$WORK/auto" auto --config "$WORK/auto.conf" "${d#/dev/}"
+  grep -qF "the filesystem on $mnt ($p) is frozen" "$WORK/auto.err" ||
+    fail "$fs auto: said '$(cat "$WORK/auto.err")'"
+  # a dry run says it would grow, and that the grow would be refused
+  run_bounded 0 "$WORK/dry" --dry-run "$mnt"
+  grep -qF "warning: the filesystem on $mnt ($p) is frozen" "$WORK/dry.err" ||
+    fail "$fs dry run: said '$(cat "$WORK/dry.err")'"
+  assert_eq "$(fingerprint "$d")" "$before" "$fs: disk after the refused runs"
+  thaw_fs
+
+  if [ "$fs" = ext4 ]; then
+    # online ext4 growth needs CAP_SYS_RESOURCE, which root may lack here
+    # (partial.sh is about that): grown unmounted
+    unmount_fs "$mnt"
+    run_qg 0 "$WORK/grown.json" --json "$p"
+    new=$(fs_size "$fs" "$p")
+  else
+    run_qg 0 "$WORK/grown.json" --json "$mnt"
+    new=$(fs_size "$fs" "$p" "$mnt")
+    unmount_fs "$mnt"
+  fi
+  check_fs_fills "$new" "$old" "$(blockdev --getsize64 "$p")"
+  check_fs "$fs" "$p"
+done
+echo "ok: frozen xfs, btrfs and ext4 refused (CLI by mountpoint, partition, disk; auto); thawed, grown"
