@@ -112,7 +112,16 @@ mount_fs() {  # mount_fs DEV [OPTIONS]: sets MNT
   mount ${2:+-o "$2"} "$1" "$MNT"
 }
 
-unmount_fs() { umount "$1"; }
+# A thawed filesystem may stay busy a moment: qga-grow's frozen-filesystem
+# probes, stuck in it until the thaw, still have to finish and exit.
+unmount_fs() {
+  local i
+  for i in $(seq 50); do
+    umount "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  umount "$1"
+}
 
 # Freeze a mounted filesystem while a test checks that a run writes nothing:
 # the kernel's own background writes (journal commits, ext4 zeroing inode
