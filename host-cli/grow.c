@@ -2,6 +2,7 @@
  * with libvirt, then hand over to the guest side. */
 #include "grow.h"
 #include "guest-side.h"
+#include "offline.h"
 #include "plan.h"
 #include "size.h"
 
@@ -60,16 +61,20 @@ static const char *state_name(int state)
     }
 }
 
-static gboolean check_running(virDomainPtr dom, const char *name, GError **error)
+/* Running: the block resize and the guest agent.  Shut off: the storage
+ * volume, the guest at its next boot (*shut_off).  Anything else waits. */
+static gboolean check_state(virDomainPtr dom, const char *name, gboolean *shut_off,
+                            GError **error)
 {
     int state = VIR_DOMAIN_NOSTATE, reason;
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
         return fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", name, vg_libvirt_error());
-    if (state == VIR_DOMAIN_RUNNING)
+    *shut_off = state == VIR_DOMAIN_SHUTOFF;
+    if (state == VIR_DOMAIN_RUNNING || *shut_off)
         return TRUE;
     return fail(error, VG_ERROR_REFUSED,
-                "refusing: domain %s is %s; virt-grow grows the disks of running domains "
-                "(for a stopped one, resize its image with virsh vol-resize or qemu-img)",
+                "refusing: domain %s is %s; virt-grow grows the disks of running domains, "
+                "and of shut-off ones through their storage volumes",
                 name, state_name(state));
 }
 
@@ -109,13 +114,20 @@ static gboolean capacity(virDomainPtr dom, const VgDisk *d, uint64_t *out, GErro
     return capacity_physical(dom, d, out, NULL, error);
 }
 
-/* Everything that can refuse, before anything changes. */
-static gboolean plan(virDomainPtr dom, VgOutcome *o, VgPlan *p, GError **error)
+/* Everything that can refuse, before anything changes.  A shut-off
+ * domain's disk is planned on its storage volume (*vol). */
+static gboolean plan(virConnectPtr conn, virDomainPtr dom, VgOutcome *o, VgPlan *p,
+                     virStorageVolPtr *vol, GError **error)
 {
     uint64_t now;
+    gboolean shut_off;
 
-    if (!check_running(dom, o->req->domain, error) ||
-        !(o->disk = find_disk(dom, o->req, error)) || !capacity(dom, o->disk, &now, error) ||
+    if (!check_state(dom, o->req->domain, &shut_off, error) ||
+        !(o->disk = find_disk(dom, o->req, error)))
+        return FALSE;
+    if (shut_off)
+        return vg_offline_plan(conn, o, p, vol, error);
+    if (!capacity(dom, o->disk, &now, error) ||
         !vg_plan_make(o->disk->target, now, &o->req->size, p, error))
         return FALSE;
     o->size_before = o->size_after = now;
@@ -209,19 +221,42 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
     return TRUE;
 }
 
+/* A shut-off domain: the volume grows, the guest follows at next boot. */
+static void grow_offline(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o, const VgPlan *p)
+{
+    g_autoptr(GError) e = NULL;
+
+    if (o->dry_run) {
+        o->size_after = p->target;
+        o->exit = p->grow_disk ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
+        return;
+    }
+    if (!vg_offline_resize(dom, vol, o, &e)) {
+        vg_outcome_set(o, VG_EXIT_ERROR, e);
+        return;
+    }
+    o->exit = o->disk_resized ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
+}
+
 VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSettings *set)
 {
     VgOutcome *o = vg_outcome_new(req, set->dry_run);
     VgGuest g = { 0 };
     g_autoptr(GError) e = NULL;
     g_autofree char *label = g_strdup_printf("%s/%s", req->domain, req->disk);
+    virStorageVolPtr vol = NULL;
     VgPlan p;
 
     g.progress = set->progress;
     g.label = label;
     vg_guest_progress(&g, "checking the domain and disk");
-    if (!(g.dom = find_domain(conn, req->domain, &e)) || !plan(g.dom, o, &p, &e)) {
+    if (!(g.dom = find_domain(conn, req->domain, &e)) || !plan(conn, g.dom, o, &p, &vol, &e)) {
         vg_outcome_set(o, VG_EXIT_ERROR, e);
+        goto out;
+    }
+    if (vol) {
+        vg_guest_progress(&g, "resizing the storage volume");
+        grow_offline(g.dom, vol, o, &p);
         goto out;
     }
     g.deadline = g_get_monotonic_time() + (gint64)set->timeout_s * G_USEC_PER_SEC;
@@ -246,6 +281,8 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     vg_guest_grow(&g, o);
 out:
     vg_guest_progress(&g, NULL);
+    if (vol)
+        virStorageVolFree(vol);
     if (g.dom)
         virDomainFree(g.dom);
     vg_guest_clear(&g);

@@ -8,6 +8,7 @@ const char *vg_method_name(VgMethod m)
     case VG_METHOD_GROW_DISK: return "guest-grow-disk";
     case VG_METHOD_EXEC: return "guest-exec qga-grow";
     case VG_METHOD_UDEV: return "udev";
+    case VG_METHOD_NEXT_BOOT: return "next-boot";
     default: return "none";
     }
 }

@@ -14,6 +14,7 @@ typedef enum {
     VG_METHOD_GROW_DISK,  /* the patched agent's guest-grow-disk */
     VG_METHOD_EXEC,       /* guest-exec of qga-grow --json */
     VG_METHOD_UDEV,       /* the guest's udev rule, confirmed by guest-get-fsinfo */
+    VG_METHOD_NEXT_BOOT,  /* a shut-off domain: the guest grows at its next boot */
 } VgMethod;
 
 const char *vg_method_name(VgMethod m);

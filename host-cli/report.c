@@ -44,6 +44,9 @@ static void print_result_line(FILE *out, const VgOutcome *o, GPtrArray *pool)
         else if (o->dry_run)
             fprintf(out, "dry run: disk %s is already %s; the guest would grow its layers "
                     "(%s)\n", target, before, vg_method_name(o->method));
+        else if (o->method == VG_METHOD_NEXT_BOOT)
+            fprintf(out, "disk %s grown from %s to %s; the guest grows its side at its next "
+                    "boot\n", target, before, after);
         else
             fprintf(out, "grown and confirmed by the guest (%s)\n", vg_method_name(o->method));
         break;

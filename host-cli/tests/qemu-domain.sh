@@ -105,8 +105,45 @@ expect_rc 2 "read-only disk refused"
 run_vg -c "$URI" vg-run sda +1M
 expect_rc 2 "cdrom refused"
 run_vg -c "$URI" vg-stopped vdb +1M
-expect_rc 2 "stopped domain refused"
-expect_in "domain vg-stopped is shut off" err "stopped reason"
+expect_rc 2 "shut-off domain, disk in no storage pool: refused"
+expect_in "domain vg-stopped is shut off, and its disk vdb ($work/stopped-data.raw) is no volume of an active libvirt storage pool" err "stopped reason"
+expect_in "virsh pool-define-as NAME dir --target $work" err "the way to make it a volume"
+
+# A shut-off domain whose disks are volumes of a pool: grown through the
+# storage API (by path, and as <disk type='volume'>); the guest at next boot.
+mkdir "$work/pool"
+V pool-define-as vg-pool dir --target "$work/pool" >/dev/null
+V pool-start vg-pool >/dev/null
+V vol-create-as vg-pool off-a.raw 64M --format raw >/dev/null
+V vol-create-as vg-pool off-b.qcow2 64M --format qcow2 >/dev/null
+domain_xml vg-off "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='vg-pool' volume='off-b.qcow2'/><target dev='vde' bus='virtio'/></disk>" |
+  sed -e "s#$work/data.raw#$work/pool/off-a.raw#" >"$work/off.xml"
+V define "$work/off.xml" >/dev/null
+run_vg -c "$URI" vg-off vdb +32M
+expect_rc 0 "shut-off domain, pool volume by path: grown"
+expect_in "disk vdb grown from 64.0 MiB to 96.0 MiB; the guest grows its side at its next boot" out "offline grow said"
+expect_in "guest side: next-boot" out "guest side named"
+[ "$(virtual_size "$work/pool/off-a.raw")" = $((96 * M)) ] && ok "volume grew to 96 MiB" || not_ok "off-a $(virtual_size "$work/pool/off-a.raw")"
+[ "$(V vol-info --bytes --pool vg-pool off-a.raw | awk '/^Capacity:/ { print $2 }')" = $((96 * M)) ] &&
+  ok "libvirt's pool sees 96 MiB" || not_ok "pool capacity"
+[ "$(V domstate vg-off)" = "shut off" ] && ok "domain still shut off" || not_ok "domain state $(V domstate vg-off)"
+run_vg -c "$URI" --json vg-off vde 128M
+expect_rc 0 "shut-off domain, <disk type='volume'> (qcow2): grown"
+jq_is .outcome grown "offline JSON outcome"
+jq_is '."guest-method"' next-boot "offline JSON guest method"
+jq_is '."disk-size-after"' $((128 * M)) "offline JSON size after"
+jq_is .guest null "no guest report offline"
+[ "$(virtual_size "$work/pool/off-b.qcow2")" = $((128 * M)) ] && ok "qcow2 volume grew" || not_ok "off-b $(virtual_size "$work/pool/off-b.qcow2")"
+run_vg -c "$URI" vg-off vde 128M
+expect_rc 1 "offline, same size again: nothing to do"
+run_vg -c "$URI" --dry-run vg-off vdb +1G
+expect_rc 0 "offline dry run would grow"
+[ "$(virtual_size "$work/pool/off-a.raw")" = $((96 * M)) ] && ok "offline dry run changed nothing" || not_ok "dry run grew off-a"
+run_vg -c "$URI" vg-off vdb 32M
+expect_rc 2 "offline shrink refused"
+expect_in "refusing to shrink disk vdb" err "offline shrink reason"
+[ "$(virtual_size "$work/pool/off-a.raw")" = $((96 * M)) ] && ok "volume still 96 MiB" || not_ok "shrunk?"
+V undefine vg-off >/dev/null
 
 # a batch, concurrently, over one connection
 run_vg -c "$URI" --jobs 2 --json --batch - <<<"vg-run vdb +8M

@@ -1,0 +1,117 @@
+/* Disks of shut-off domains: no block job and no agent, only the image.
+ * libvirt's storage API owns the image (its pool knows the format, the
+ * allocation, the locking), so a disk grows offline only as a volume of a
+ * pool; any other image is refused with the way to make it one. */
+#include "offline.h"
+#include "grow.h"
+
+#include <libvirt/virterror.h>
+#include <string.h>
+
+static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, VG_ERROR, code, msg);
+    return FALSE;
+}
+
+static gboolean volume_capacity(virStorageVolPtr vol, const char *target, uint64_t *out,
+                                GError **error)
+{
+    virStorageVolInfo info;
+    if (virStorageVolGetInfo(vol, &info) < 0)
+        return fail(error, VG_ERROR_LIBVIRT, "disk %s: its storage volume: %s", target,
+                    vg_libvirt_error());
+    *out = info.capacity;
+    return TRUE;
+}
+
+gboolean vg_offline_plan(virConnectPtr conn, VgOutcome *o, VgPlan *p, virStorageVolPtr *vol,
+                         GError **error)
+{
+    const VgDisk *d = o->disk;
+    uint64_t now = 0;
+
+    *vol = NULL;
+    if (!strcmp(d->type, "volume")) {
+        /* <source pool='P' volume='V'/>, read as "P/V" */
+        g_auto(GStrv) pv = g_strsplit(d->source, "/", 2);
+        virStoragePoolPtr pool = pv[0] && pv[1] ? virStoragePoolLookupByName(conn, pv[0]) : NULL;
+        if (pool) {
+            *vol = virStorageVolLookupByName(pool, pv[1]);
+            virStoragePoolFree(pool);
+        }
+        if (!*vol)
+            return fail(error, VG_ERROR_NOT_FOUND, "disk %s: storage volume %s: %s", d->target,
+                        d->source, vg_libvirt_error());
+    } else if (strcmp(d->type, "file") && strcmp(d->type, "block")) {
+        return fail(error, VG_ERROR_REFUSED,
+                    "refusing: domain %s is shut off, and its disk %s is a %s disk, which "
+                    "virt-grow grows only while the domain runs; start it and run virt-grow "
+                    "again", o->req->domain, d->target, d->type);
+    } else if (!(*vol = virStorageVolLookupByPath(conn, d->source))) {
+        if (virGetLastErrorCode() != VIR_ERR_NO_STORAGE_VOL)
+            return fail(error, VG_ERROR_LIBVIRT, "disk %s (%s): %s", d->target, d->source,
+                        vg_libvirt_error());
+        g_autofree char *dir = g_path_get_dirname(d->source);
+        return fail(error, VG_ERROR_REFUSED,
+                    "refusing: domain %s is shut off, and its disk %s (%s) is no volume of an "
+                    "active libvirt storage pool, which is how virt-grow grows a disk offline; "
+                    "make it one (virsh pool-define-as NAME dir --target %s && virsh "
+                    "pool-start NAME, or virsh pool-refresh the pool of %s if it has one), "
+                    "or start the domain and run virt-grow again",
+                    o->req->domain, d->target, d->source, dir, dir);
+    }
+    if (!volume_capacity(*vol, d->target, &now, error) ||
+        !vg_plan_make(d->target, now, &o->req->size, p, error))
+        return FALSE;
+    o->size_before = o->size_after = now;
+    o->size_target = p->target;
+    o->method = VG_METHOD_NEXT_BOOT;
+    o->method_note = g_strdup("the domain is shut off: its disk grows through its storage "
+                              "volume, and the guest grows what is on it at its next boot "
+                              "(qga-grow-boot.service, as its auto.conf allows)");
+    if (p->rounded)
+        vg_outcome_warn(o, "SIZE %s rounded up to %" G_GUINT64_FORMAT " bytes (a multiple of 512)",
+                        o->req->size_text, p->target);
+    return TRUE;
+}
+
+gboolean vg_offline_resize(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o, GError **error)
+{
+    const char *target = o->disk->target;
+    int state = VIR_DOMAIN_NOSTATE, reason;
+    uint64_t now = 0;
+
+    /* started meanwhile: its image is in use, the block resize's business */
+    if (virDomainGetState(dom, &state, &reason, 0) < 0)
+        return fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", o->req->domain,
+                    vg_libvirt_error());
+    if (state != VIR_DOMAIN_SHUTOFF)
+        return fail(error, VG_ERROR_REFUSED,
+                    "refusing: domain %s was started meanwhile; run virt-grow again",
+                    o->req->domain);
+    if (!volume_capacity(vol, target, &now, error))
+        return FALSE;
+    if (now > o->size_target)
+        return fail(error, VG_ERROR_REFUSED,
+                    "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
+                    "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
+                    target, now, o->size_target);
+    /* no VIR_STORAGE_VOL_RESIZE_SHRINK: libvirt itself refuses to shrink */
+    if (now < o->size_target && virStorageVolResize(vol, o->size_target, 0) < 0)
+        return fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize the volume of disk %s: %s",
+                    target, vg_libvirt_error());
+    if (!volume_capacity(vol, target, &o->size_after, error))
+        return FALSE;
+    o->disk_resized = o->size_after > o->size_before;
+    if (o->size_after < o->size_target)
+        vg_outcome_warn(o, "disk %s is %" G_GUINT64_FORMAT " bytes after the resize, not %"
+                        G_GUINT64_FORMAT, target, o->size_after, o->size_target);
+    return TRUE;
+}
