@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 conf=$WORK/auto.conf
-set_conf() { printf '[auto]\n%s\n' "$@" >"$conf"; }
+set_conf() { { echo '[auto]'; printf '%s\n' "$@"; } >"$conf"; }
 
 # run_auto WANT_EXIT PATTERN ARGS...: exit code and a stderr line.
 run_auto() {
