@@ -157,10 +157,10 @@ int qg_cmd_auto(int argc, char **argv)
         return QG_EXIT_ERROR;
     }
     /* "vdb:4711" from qga-grow@vdb:4711.service: the uevent's number
-     * follows the kernel name (which never holds a colon) */
+     * follows the kernel name, after the last colon */
     g_autofree char *disk = g_strdup(name);
     const char *event = NULL;
-    char *colon = strchr(disk, ':');
+    char *colon = strrchr(disk, ':');
     if (colon && !strchr(disk, '/')) {
         *colon = '\0';
         event = colon + 1;
