@@ -450,7 +450,8 @@ QgAutoConf *qg_auto_conf_load(const char *path, gboolean must_exist, GError **er
     if (!read_file(c->path, &text, &length, &e)) {
         if (!must_exist && g_error_matches(e, QG_ERROR, QG_ERROR_NOT_FOUND))
             return g_steal_pointer(&c);
-        g_propagate_error(error, g_steal_pointer(&e));
+        /* a file named but missing is a mistake in the configuration */
+        g_set_error_literal(error, QG_ERROR, QG_ERROR_INVALID, e->message);
         return NULL;
     }
     Parser p = { .conf = c };
