@@ -373,8 +373,13 @@ static gboolean end_section(Parser *p, GError **error)
 
 static gboolean parse_text(Parser *p, char *text, gsize length, GError **error)
 {
-    if (strlen(text) != length)
+    size_t nul = strlen(text);
+    if (nul != length) {
+        p->line = 1;
+        for (size_t i = 0; i < nul; i++)
+            p->line += text[i] == '\n';
         return bad(p, error, "a NUL byte: this is no text file");
+    }
     char **lines = g_strsplit(text, "\n", -1);
     gboolean ok = TRUE;
     int section_line = 0;

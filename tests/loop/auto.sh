@@ -63,6 +63,13 @@ run_conf 2 "$conf:2: \\[auto\\] disks: \"Root\" is not a disk \\(keywords are lo
 run_conf 2 "$conf:2: \\[auto\\] disks: \"vd:b\": only serial:SERIAL takes a prefix" '[auto]' 'disks=vd:b'
 run_conf 2 "$conf:2: disks=none means no disk; it cannot be combined" '[auto]' "disks=none $name"
 run_conf 2 "$conf:1: \\[disk root\\]: \"root\" is not a disk's name" '[disk root]' 'force=true'
+printf '[auto]\nenabled=true\n\0disks=all\n' >"$conf"
+run_auto 2 "$conf:3: a NUL byte" "$name"
+printf '[auto]\ndisks=\377\n' >"$conf"
+run_auto 2 "$conf:2: not valid UTF-8" "$name"
+rm -f "$conf"; mkdir "$conf"
+run_auto 2 "$conf: Is a directory; nothing grows" "$name"
+rmdir "$conf"
 # lock-timeout (seconds, 0: do not wait) and force, in [auto] and [disk NAME]
 for v in -1 5s 0x10 inf 1e3 86401 ''; do
   run_conf 2 "$conf:2: \\[auto\\] lock-timeout( must be seconds from 0 to 86400, not \"$v\"|= has no value)" \
