@@ -440,17 +440,41 @@ static gboolean read_file(const char *path, char **text, gsize *length, GError *
     return TRUE;
 }
 
-QgAutoConf *qg_auto_conf_load(const char *path, gboolean must_exist, GError **error)
+/* The defaults: no file. */
+static QgAutoConf *conf_new(const char *path)
 {
-    g_autoptr(QgAutoConf) c = g_new0(QgAutoConf, 1);
-    g_autofree char *text = NULL;
-    gsize length = 0;
-
-    c->path = g_strdup(path ? path : QG_AUTO_CONF);
+    QgAutoConf *c = g_new0(QgAutoConf, 1);
+    c->path = g_strdup(path);
     c->enabled = TRUE;
     c->auto_disks.all = TRUE;
     c->agent_disks.all = TRUE;
     c->groups = g_ptr_array_new_with_free_func((GDestroyNotify)disk_group_free);
+    return c;
+}
+
+/* Read @text (@length bytes and a NUL after them) into @c, which it takes. */
+static QgAutoConf *parse_into(QgAutoConf *c, char *text, gsize length, GError **error)
+{
+    Parser p = { .conf = c };
+    p.keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    p.sections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    gboolean ok = parse_text(&p, text, length, error);
+    g_hash_table_unref(p.keys);
+    g_hash_table_unref(p.sections);
+    g_free(p.section_text);
+    if (!ok) {
+        qg_auto_conf_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+QgAutoConf *qg_auto_conf_load(const char *path, gboolean must_exist, GError **error)
+{
+    g_autoptr(QgAutoConf) c = conf_new(path ? path : QG_AUTO_CONF);
+    g_autofree char *text = NULL;
+    gsize length = 0;
+
     g_autoptr(GError) e = NULL;
     if (!read_file(c->path, &text, &length, &e)) {
         if (!must_exist && g_error_matches(e, QG_ERROR, QG_ERROR_NOT_FOUND))
@@ -459,16 +483,19 @@ QgAutoConf *qg_auto_conf_load(const char *path, gboolean must_exist, GError **er
         g_set_error_literal(error, QG_ERROR, QG_ERROR_INVALID, e->message);
         return NULL;
     }
-    Parser p = { .conf = c };
-    p.keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    p.sections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    gboolean ok = parse_text(&p, text, length, error);
-    g_hash_table_unref(p.keys);
-    g_hash_table_unref(p.sections);
-    g_free(p.section_text);
-    if (!ok)
-        return NULL;
-    return g_steal_pointer(&c);
+    return parse_into(g_steal_pointer(&c), text, length, error);
+}
+
+QgAutoConf *qg_auto_conf_parse(const char *name, const char *text, gsize length,
+                               GError **error)
+{
+    QgAutoConf *c = conf_new(name);
+    /* a copy the parser may cut into lines; NULs inside stay, and it
+     * reports them */
+    g_autofree char *whole = g_malloc(length + 1);
+    memcpy(whole, text, length);
+    whole[length] = '\0';
+    return parse_into(c, whole, length, error);
 }
 
 /* The disk (a node, "/dev/vdb") that entry @name names, or NULL when there

@@ -19,6 +19,9 @@ typedef struct QgAutoConf QgAutoConf;
  * case; a bad value; a key given twice; a line that is none of a section,
  * a key=value, a comment or blank) is QG_ERROR_INVALID "FILE:LINE: ...". */
 QgAutoConf *qg_auto_conf_load(const char *path, gboolean must_exist, GError **error);
+/* The same on @length bytes of @text, named @name in messages (fuzzing). */
+QgAutoConf *qg_auto_conf_parse(const char *name, const char *text, gsize length,
+                               GError **error);
 void qg_auto_conf_free(QgAutoConf *conf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgAutoConf, qg_auto_conf_free)
 
