@@ -25,20 +25,54 @@ char *vg_guest_visible_serial(const VgDisk *host)
     return g_strdup(host->serial);
 }
 
+/* What udev's ID_SERIAL makes of @raw: blanks trimmed at both ends, each
+ * run of them one "_", and characters outside its safe set "_" too (as
+ * udev_replace_whitespace() and udev_replace_chars() do). */
+static char *udev_serial(const char *raw)
+{
+    GString *out = g_string_new(NULL);
+    const char *p = raw;
+    while (g_ascii_isspace(*p))
+        p++;
+    while (*p) {
+        if (g_ascii_isspace(*p)) {
+            while (g_ascii_isspace(*p))
+                p++;
+            if (*p)
+                g_string_append_c(out, '_');
+            continue;
+        }
+        g_string_append_c(out, g_ascii_isalnum(*p) || strchr("#+-.:=@_", *p) ? *p : '_');
+        p++;
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* qemu-ga reports udev's ID_SERIAL: the serial itself for virtio-blk (cut
- * to 20 bytes), "<vendor>_<model>_<serial>" for SCSI disks. */
+ * to 20 bytes); for QEMU's SCSI disk (scsi-hd) scsi_id's "0" (a vendor
+ * specific VPD 0x83 designator, which QEMU fills with the serial), the
+ * vendor "QEMU" and the model "QEMU HARDDISK" before it; for its ATA disk
+ * (ide-hd) ata_id's model "QEMU HARDDISK" before it.  Exactly those, or
+ * the serial alone (ID_SERIAL_SHORT): never any name ending in it. */
 static gboolean serial_matches(const VgDisk *host, const char *guest)
 {
     g_autofree char *visible = vg_guest_visible_serial(host);
-    size_t gl, hl;
 
     if (!visible || !guest || !*guest)
         return FALSE;
     if (!strcmp(visible, guest))
         return TRUE;
-    gl = strlen(guest);
-    hl = strlen(host->serial);
-    return gl > hl && guest[gl - hl - 1] == '_' && !strcmp(guest + gl - hl, host->serial);
+    /* the vendor and model, as the kernel pads them (8 and 16 bytes) */
+    const char *prefix = NULL;
+    if (!g_strcmp0(host->bus, "scsi"))
+        prefix = "0QEMU    QEMU HARDDISK   ";
+    else if (!g_strcmp0(host->bus, "sata") || !g_strcmp0(host->bus, "ide"))
+        prefix = "QEMU HARDDISK ";
+    if (!prefix)
+        return FALSE;
+    g_autofree char *raw = g_strconcat(prefix, host->serial, NULL);
+    g_autofree char *want = udev_serial(raw);
+    return !strcmp(want, guest);
 }
 
 VgMatch vg_guest_addr_matches(const VgDisk *host, const VgGuestDiskAddr *a)

@@ -206,6 +206,48 @@ static void test_no_match(void)
     g_assert_nonnull(strstr(e->message, "/dev/vda and /dev/vdz"));
 }
 
+/* A serial is the serial, or what udev makes of it on the disk's bus, never
+ * any name that merely ends in "_SERIAL": a host disk "data" is not the
+ * guest's "backup_data". */
+static void test_serial_exact(void)
+{
+    g_autoptr(GPtrArray) d = g_ptr_array_new_with_free_func((GDestroyNotify)vg_guest_disk_free);
+    static const struct {
+        const char *name, *serial, *bus;
+    } rows[] = {
+        { "/dev/vdb", "backup_data", "virtio" },
+        { "/dev/sda", "0QEMU_QEMU_HARDDISK_backup_data", "scsi" },
+        { "/dev/sdb", "0QEMU_QEMU_HARDDISK_data", "scsi" },
+        { "/dev/sdc", "QEMU_HARDDISK_ata_1", "sata" },
+        { "/dev/sdd", "0QEMU_QEMU_HARDDISK_two_words", "scsi" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+        VgGuestDisk *g = g_new0(VgGuestDisk, 1);
+        g->name = g_strdup(rows[i].name);
+        g->addr = addr(rows[i].name, rows[i].serial, rows[i].bus, -1);
+        g_ptr_array_add(d, g);
+    }
+    VgDisk scsi = host("sdb", "scsi", "data", -1);
+    expect(&scsi, d, NULL, "/dev/sdb", VG_MATCH_SERIAL, "0QEMU_QEMU_HARDDISK_data");
+    VgDisk sata = host("sdc", "sata", "ata_1", -1);
+    expect(&sata, d, NULL, "/dev/sdc", VG_MATCH_SERIAL, "QEMU_HARDDISK_ata_1");
+    /* udev's ID_SERIAL turns the blank into "_" */
+    VgDisk blank = host("sdd", "scsi", "two words", -1);
+    expect(&blank, d, NULL, "/dev/sdd", VG_MATCH_SERIAL, "0QEMU_QEMU_HARDDISK_two_words");
+
+    /* ends in "_data", is not "data": no match at all */
+    g_autoptr(GError) e = NULL;
+    g_autofree char *s = NULL;
+    VgMatch m;
+    VgDisk virtio = host("vdq", "virtio", "data", -1);
+    g_assert_null(vg_guest_disk_find(&virtio, d, NULL, &m, &s, &e));
+    g_assert_error(e, VG_ERROR, VG_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    VgDisk words = host("sdq", "scsi", "words", -1);
+    g_assert_null(vg_guest_disk_find(&words, d, NULL, &m, &s, &e));
+    g_assert_error(e, VG_ERROR, VG_ERROR_NOT_FOUND);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -213,5 +255,6 @@ int main(int argc, char **argv)
     g_test_add_func("/guest-match/real-agent", test_real_agent);
     g_test_add_func("/guest-match/fsinfo-partitions", test_fsinfo_partitions);
     g_test_add_func("/guest-match/no-match", test_no_match);
+    g_test_add_func("/guest-match/serial-exact", test_serial_exact);
     return g_test_run();
 }

@@ -110,6 +110,12 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
             val = qg_opt_value(argc, argv, &i);
             if (!val || !qg_cli_parse_lvm_mode(val, &out->req.lvm))
                 return invalid(error, "--lvm takes pv, lv or auto, not \"%s\"", val ? val : "");
+        } else if (!strcmp(a, "--from-host")) {
+            out->from_host = TRUE;
+        } else if (qg_opt_is(a, NULL, "--config")) {
+            if (!(val = qg_opt_value(argc, argv, &i)) || !*val)
+                return invalid(error, "--config needs a file");
+            out->config = val;
         } else if (!strcmp(a, "--")) {
             if (i + 1 < argc && !out->target)
                 out->target = argv[++i];
@@ -128,6 +134,9 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
                               "serial:SERIAL");
     if (out->req.lv && out->req.lvm == QG_LVM_PV)
         return invalid(error, "--lv names an LV to grow, --lvm pv grows none: choose one");
+    if (out->config && !out->from_host)
+        return invalid(error, "--config goes with --from-host (the [agent] allow-list); "
+                              "qga-grow alone reads no configuration");
     return TRUE;
 }
 

@@ -12,6 +12,11 @@ typedef struct {
     gboolean quiet;
     gboolean help;       /* --help or --version: nothing else matters */
     gboolean version;
+    /* --from-host: asked by the host (virt-grow's guest-exec fallback), so
+     * the [agent] allow-list of auto.conf applies; --config FILE: which
+     * file (NULL: the installed one) */
+    gboolean from_host;
+    const char *config;
 } QgCliArgs;
 
 /* Parse argv[1..argc-1].  FALSE with @error (QG_ERROR_INVALID) on a bad or

@@ -38,6 +38,10 @@ static const char usage_text[] =
     "      --lock-timeout SEC   how long to wait for the disk's lock when another\n"
     "                           grower holds it (default 60; 0: do not wait;\n"
     "                           infinity: as long as it takes)\n"
+    "      --from-host          the host asks (virt-grow): obey the [agent]\n"
+    "                           allow-list of auto.conf, as guest-grow-disk does\n"
+    "      --config FILE        with --from-host: that file instead of\n"
+    "                           " QG_AUTO_CONF "\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"
@@ -86,6 +90,13 @@ int main(int argc, char **argv)
         req.mountpoint = target;
     else
         req.device = target;
+
+    /* The host's requests obey the guest administrator's allow-list, as
+     * guest-grow-disk does; dry runs too. */
+    if (args.from_host && !qg_agent_allows(args.config, &req, &error)) {
+        fprintf(stderr, "qga-grow: %s\n", error->message);
+        return QG_EXIT_ERROR;
+    }
 
     g_autoptr(QgResult) partial = NULL;
     g_autoptr(QgResult) res = qg_grow_full(&req, &partial, &error);

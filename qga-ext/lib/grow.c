@@ -542,13 +542,3 @@ QgResult *qg_grow(const QgRequest *req, GError **error)
 {
     return qg_grow_full(req, NULL, error);
 }
-
-/* Placeholder until the [agent] section is read (issue 11, in progress):
- * everything is allowed, as with no section. */
-gboolean qg_agent_allows(const char *config, const QgRequest *req, GError **error)
-{
-    (void)config;
-    (void)req;
-    (void)error;
-    return TRUE;
-}

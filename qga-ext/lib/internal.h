@@ -203,6 +203,9 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
 /* The same on an image file, read-only. */
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
                              GError **error);
+/* Where MBR's 2^32 sectors end on a disk of @sector_size: "2 TiB" (512),
+ * "16 TiB" (4096).  g_free it. */
+char *qg_mbr_limit_text(unsigned sector_size);
 /* Why a blocked plan's partition cannot grow (g_free it), or NULL. */
 char *qg_table_blocked_message(const QgTablePlan *p, const char *node);
 /* Write @planned through a read-write context on @fd, after planning again

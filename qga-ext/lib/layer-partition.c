@@ -239,15 +239,16 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     if (tp->capped) {
         g_autofree char *unused = qg_format_bytes(
             (tp->nsectors - ((uint64_t)UINT32_MAX + 1)) * tp->sector_size);
+        g_autofree char *limit = qg_mbr_limit_text(tp->sector_size);
         /* qg_grow refuses if no layer has anything to do either (the
          * filesystem may still lag behind a partition grown to the limit) */
         if (!tp->table_grows && !kernel_lags)
             plan->at_limit = g_strdup_printf(
-                "%s: an MBR partition table cannot address the disk past 2 TiB (%s "
-                "unused); convert it to GPT to use that space", t->disk_node, unused);
+                "%s: an MBR partition table cannot address the disk past %s (%s "
+                "unused); convert it to GPT to use that space", t->disk_node, limit, unused);
         g_ptr_array_add(warnings, g_strdup_printf(
-            "%s: MBR partition tables end at 2 TiB: %s past that stays unused "
-            "(convert to GPT to use it)", t->disk_node, unused));
+            "%s: MBR partition tables end at %s: %s past that stays unused "
+            "(convert to GPT to use it)", t->disk_node, limit, unused));
     }
 
     QgLayer *layer = qg_layer_new(QG_LAYER_PARTITION, t->part_node, tp->gpt ? "gpt" : "dos");

@@ -27,6 +27,15 @@
  * backup GPT of a later conversion; so do we. */
 #define MBR_TAIL_RESERVE 33
 #define MBR_MAX_LBA UINT32_MAX
+
+char *qg_mbr_limit_text(unsigned sector_size)
+{
+    /* 2^32 sectors: 2 TiB of 512-byte sectors, 16 TiB of 4096-byte ones */
+    uint64_t bytes = ((uint64_t)MBR_MAX_LBA + 1) * sector_size;
+    if (bytes % (G_GUINT64_CONSTANT(1) << 40) == 0)
+        return g_strdup_printf("%" G_GUINT64_FORMAT " TiB", bytes >> 40);
+    return qg_format_bytes(bytes);
+}
 /* An extended partition's chain of EBRs: libfdisk reads at most 60
  * partitions in all; a longer chain is damaged (or loops). */
 #define MAX_EBRS 64
@@ -769,9 +778,10 @@ gboolean qg_table_grow_image(const char *path, uint32_t wanted, uint64_t min_gai
         goto out;
     }
     if (p->capped && !p->table_grows && !p->damage) {
+        g_autofree char *limit = qg_mbr_limit_text(p->sector_size);
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                    "%s: an MBR partition table cannot address the disk past 2 TiB; "
-                    "convert it to GPT to use that space, nothing was changed", path);
+                    "%s: an MBR partition table cannot address the disk past %s; "
+                    "convert it to GPT to use that space, nothing was changed", path, limit);
         goto out;
     }
     if (!dry_run && (p->table_grows || p->damage) &&

@@ -130,7 +130,8 @@ typedef struct {
     const char *mountpoint;  /* a mounted directory, e.g. "/" */
     gboolean dry_run;
     /* Wait until the kernel reports at least this many bytes for the disk
-     * (0: do not wait).  SCSI disks are asked to rescan meanwhile. */
+     * (0: do not wait).  SCSI disks and NVMe controllers are asked to
+     * rescan meanwhile. */
     uint64_t expect_size;
     unsigned expect_timeout_ms;  /* 0: default (5000) */
     /* Partition growth below this many bytes is not worth doing

@@ -220,25 +220,54 @@ gboolean qg_resolve_target(const QgRequest *req, QgTarget *t, GError **error)
     return target_from_dev(st.st_rdev, req->device, t, error);
 }
 
+/* The sysfs files whose write makes the kernel read the disk's capacity
+ * again: a SCSI device's "rescan"; an NVMe namespace's controller's
+ * "rescan_controller" (with native multipath the namespace's device is its
+ * subsystem, which links each of its controllers).  Disks that tell the
+ * kernel themselves (virtio-blk) have none. */
+static GPtrArray *rescan_files(const char *disk_name)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *dev = g_strdup_printf("/sys/class/block/%s/device", disk_name);
+    g_autofree char *scsi = g_build_filename(dev, "rescan", NULL);
+    g_autofree char *nvme = g_build_filename(dev, "rescan_controller", NULL);
+
+    if (access(scsi, W_OK) == 0) {
+        g_ptr_array_add(files, g_steal_pointer(&scsi));
+    } else if (access(nvme, W_OK) == 0) {
+        g_ptr_array_add(files, g_steal_pointer(&nvme));
+    } else {
+        g_autoptr(GDir) d = g_dir_open(dev, 0, NULL);
+        const char *name;
+        while (d && (name = g_dir_read_name(d))) {
+            g_autofree char *f = g_build_filename(dev, name, "rescan_controller", NULL);
+            if (g_str_has_prefix(name, "nvme") && access(f, W_OK) == 0)
+                g_ptr_array_add(files, g_steal_pointer(&f));
+        }
+    }
+    return files;
+}
+
 gboolean qg_wait_disk_size(const QgTarget *t, uint64_t want, unsigned timeout_ms,
                            GError **error)
 {
-    g_autofree char *rescan = g_strdup_printf("/sys/class/block/%s/device/rescan",
-                                              t->disk_name);
-    gboolean scsi = access(rescan, W_OK) == 0;
+    g_autoptr(GPtrArray) rescan = rescan_files(t->disk_name);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     gint64 next_rescan = 0;
     uint64_t now = 0;
 
     for (;;) {
         gint64 clock = g_get_monotonic_time();
-        /* SCSI disks learn of a capacity change only on a rescan. */
-        if (scsi && clock >= next_rescan) {
-            int fd = open(rescan, O_WRONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                /* a failed rescan shows up as the timeout below */
-                if (write(fd, "1", 1) < 0) { }
-                close(fd);
+        /* SCSI disks learn of a capacity change only on a rescan, NVMe
+         * namespaces on a rescan or an event the device may never send. */
+        if (rescan->len && clock >= next_rescan) {
+            for (guint i = 0; i < rescan->len; i++) {
+                int fd = open(rescan->pdata[i], O_WRONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                    /* a failed rescan shows up as the timeout below */
+                    if (write(fd, "1", 1) < 0) { }
+                    close(fd);
+                }
             }
             next_rescan = clock + G_USEC_PER_SEC;
         }

@@ -27,7 +27,7 @@ unit=$(find "$dest/root" -path '*/systemd/system/qga-grow@.service')
 [ -n "$rule" ] && [ -n "$unit" ] || { echo "FAIL: udev rule or systemd unit not installed"; exit 1; }
 grep -q "RUN+=\"$prefix/sbin/qga-grow auto --detach %k" "$rule" ||
   { echo "FAIL: the installed rule does not run $prefix/sbin/qga-grow"; exit 1; }
-grep -q "^ExecStart=$prefix/sbin/qga-grow auto %I$" "$unit" ||
+grep -q "^ExecStart=$prefix/sbin/qga-grow auto %i$" "$unit" ||
   { echo "FAIL: the installed unit does not run $prefix/sbin/qga-grow"; exit 1; }
 
 flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs qga-grow)

@@ -202,7 +202,7 @@ e2e_learn_disks() {
     # "0QEMU_QEMU_HARDDISK_<serial>" on SCSI
     serial=$(jq -r --arg m "${GMNT[$s]}" \
       '.return[] | select(.mountpoint == $m) | .disk[0].serial' "$WORK/fsinfo.json")
-    case $serial in "$s"|*_"$s") ;; *) fail "${GMNT[$s]}: the agent reports serial '$serial', not $s" ;; esac
+    case $serial in "$s"|"0QEMU_QEMU_HARDDISK_$s") ;; *) fail "${GMNT[$s]}: the agent reports serial '$serial', not $s" ;; esac
     grow_disk "$s" ',"dry-run":true' "$WORK/plan.json"
     GDISK[$s]=$(jq -r .return.disk "$WORK/plan.json")
     assert_eq "$(jq -r .return.changed "$WORK/plan.json")" false "$s before any resize"

@@ -8,8 +8,9 @@
 # says it is off, writes nothing.  Round 3: on again, 3 -> 4 GiB: grown
 # again, although nothing was written since the last resize (systemd starts
 # a SYSTEMD_WANTS unit only when the device's previous event did not name
-# it: hence the event number in the instance name).  Then the host checks
-# the images (tables, fsck, sizes, data).
+# it: hence the event number in the instance name).  Round 4: a dm-linear
+# mapping (dm-N) reloaded larger starts the unit with its name as it is.
+# Then the host checks the images (tables, fsck, sizes, data).
 HERE=$(cd "$(dirname "$0")" && pwd)
 AGENT=$(readlink -f "${2:?usage: $0 QGA-GROW QEMU-GA}")
 . "$HERE/../loop/lib.sh"
@@ -69,6 +70,43 @@ for s in "${SERIALS[@]}"; do
   assert_eq "$(jq -r '[.return.layers[].size] | join(" ")' "$WORK/r3.json")" \
     "$(logged_sizes "$g")" "$s: layer sizes after round 3"
 done
+
+# ---- round 4: a device-mapper disk, whose kernel name holds a "-" (dm-N):
+# systemd's %I would unescape the instance to dm/N; the unit must hand
+# qga-grow /dev/dm-N.  A dm-linear mapping on a loop disk in the guest,
+# reloaded larger: the kernel's RESIZE event starts the unit, which finds
+# automatic growth off (that line names the device it was given).
+# gexec SCRIPT: run it in the guest through the agent, print its stdout.
+gexec() {
+  local pid reply i
+  reply=$(qga "$(jq -cn --arg s "$1" \
+    '{execute:"guest-exec",arguments:{path:"/bin/sh",arg:["-c",$s],"capture-output":true}}')") ||
+    guest_failed "guest-exec: $reply"
+  pid=$(jq -r .return.pid <<<"$reply")
+  for i in $(seq 120); do
+    reply=$(qga "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+    [ "$(jq -r .return.exited <<<"$reply")" = true ] && break
+    sleep 0.5
+  done
+  [ "$(jq -r .return.exitcode <<<"$reply")" = 0 ] ||
+    guest_failed "in the guest: $1: $(jq -r '.return["err-data"] // "" | @base64d' <<<"$reply")"
+  jq -r '.return["out-data"] // "" | @base64d' <<<"$reply"
+}
+e2e_auto_conf enabled=false
+dm=$(gexec 'set -e; /run/qg-bin/modprobe dm-mod; truncate -s 64M /run/qg-dm.img
+  l=$(losetup -f --show /run/qg-dm.img)
+  dmsetup create qg-e2e-linear --table "0 131072 linear $l 0"
+  basename "$(readlink -f /dev/mapper/qg-e2e-linear)"') || guest_failed "no dm mapping"
+case $dm in dm-[0-9]*) ;; *) fail "the mapping's kernel name is '$dm', not dm-N" ;; esac
+gexec 'set -e; truncate -s 128M /run/qg-dm.img; l=$(losetup -j /run/qg-dm.img | cut -d: -f1)
+  losetup -c "$l"
+  dmsetup reload qg-e2e-linear --table "0 262144 linear $l 0"
+  dmsetup resume qg-e2e-linear' >/dev/null
+wait_lines "/dev/$dm" "automatic growth is off" 1
+assert_eq "$(count_lines "/dev/$dm" "automatic growth is off .* \[uevent [0-9]+\]$")" 1 \
+  "$dm: the unit got its kernel name as it is"
+gexec 'dmsetup remove qg-e2e-linear; losetup -d "$(losetup -j /run/qg-dm.img | cut -d: -f1)"
+  rm -f /run/qg-dm.img' >/dev/null
 
 e2e_stop_and_verify $((4 * GiB))
 echo "ok: the systemd path, in a real guest with systemd as PID 1 ($((SECONDS - E2E_T0)) s)"
