@@ -90,6 +90,8 @@ static gboolean detach(void)
     return TRUE;
 }
 
+/* One line for the whole stack; a run that stopped partway also says each
+ * layer's state and why it stopped. */
 static void log_result(const QgResult *res)
 {
     g_autoptr(GString) line = g_string_new(NULL);
@@ -101,10 +103,18 @@ static void log_result(const QgResult *res)
                                G_GUINT64_FORMAT " bytes)", i ? "; " : "",
                                qg_layer_kind_name(l->kind), l->device, l->type, from, to,
                                (guint64)l->old_size, (guint64)l->size);
+        if (res->error)
+            g_string_append_printf(line, " %s", qg_layer_state_name(l->state));
+        if (l->limit)
+            g_string_append_printf(line, " (stops there: %s)", l->limit);
     }
-    auto_log(res->changed ? 5 : 6, "%s: %s: %s", res->disk,
-             res->changed ? "grown" : "nothing to do",
-             line->len ? line->str : "no layers");
+    if (res->error)
+        auto_log(3, "%s: stopped partway: %s: %s; run again to resume", res->disk, res->error,
+                 line->len ? line->str : "no layers");
+    else
+        auto_log(res->changed ? 5 : 6, "%s: %s: %s", res->disk,
+                 res->changed ? "grown" : "nothing to do",
+                 line->len ? line->str : "no layers");
     for (guint i = 0; i < res->warnings->len; i++)
         auto_log(4, "%s: warning: %s", res->disk, (char *)res->warnings->pdata[i]);
 }
@@ -189,10 +199,14 @@ int qg_cmd_auto(int argc, char **argv)
     } else {
         QgRequest req = { .device = node };
         qg_auto_conf_request(cfg, whole, &req);
-        g_autoptr(QgResult) res = qg_grow(&req, &error);
+        g_autoptr(QgResult) partial = NULL;
+        g_autoptr(QgResult) res = qg_grow_full(&req, &partial, &error);
         if (res) {
             log_result(res);
             rc = res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
+        } else if (partial) {
+            log_result(partial);
+            rc = partial->changed ? QG_EXIT_PARTIAL : QG_EXIT_ERROR;
         } else {
             /* a refusal (no filesystem, a swap partition...) is the
              * disk's normal state for some uses; a failure is not */

@@ -46,6 +46,11 @@ grep -qF "$want" "$WORK/run.err" || fail "--lock-timeout 0 said: $(cat "$WORK/ru
 grep -qF "did not wait" "$WORK/run.err" || fail "--lock-timeout 0 said: $(cat "$WORK/run.err")"
 bounded 2 5 "$WORK/gp" growpart --lock-timeout=1 "$d" 1
 grep -qF "FAILED: $want" "$WORK/gp" || fail "growpart mode said: $(cat "$WORK/gp")"
+# the udev path: auto.conf's lock-timeout= (for the disk, in [disk NAME])
+printf '%s\n' '[auto]' 'disks=all' 'lock-timeout=30' "[disk ${d#/dev/}]" 'lock-timeout=0' \
+  >"$WORK/auto.conf"
+bounded 2 2 "$WORK/auto" auto --config "$WORK/auto.conf" "${d#/dev/}"
+grep -qF "$want" "$WORK/auto.err" || fail "auto with lock-timeout=0 said: $(cat "$WORK/auto.err")"
 assert_eq "$(fingerprint "$d")" "$before" "disk after the runs that found it locked"
 thaw_fs
 
@@ -67,4 +72,4 @@ assert_eq "$rc" 0 "exit of the run that waited for the lock ($(cat "$WORK/wait.e
 new=$(fs_size xfs "$p" "$mnt")
 check_fs_fills "$new" "$old" "$(blockdev --getsize64 "$p")"
 assert_eq "$(jq -r '[.layers[].state] | join(" ")' "$WORK/wait.json")" "grown grown" "layer states"
-echo "ok: a locked disk is refused within --lock-timeout naming its holder; let go, it grows"
+echo "ok: a locked disk is refused within --lock-timeout (and auto.conf's lock-timeout=) naming its holder; let go, it grows"

@@ -2,7 +2,8 @@
 # A run that stops after a layer changed: a mounted ext4 whose online grow
 # the kernel refuses (the process lacks CAP_SYS_RESOURCE: dropped with
 # capsh, so that it holds on any machine).  The partition grows, the
-# filesystem fails: exit 3, and the table and --json show the partition
+# filesystem fails: exit 3, and the table, --json and qga-grow auto's log
+# show the partition
 # grown, the filesystem failed with the kernel's reason, the run's error.
 # Run again still without the capability: nothing left to write but the
 # failing filesystem, exit 2.  A rerun that can grow it (unmounted, with
@@ -22,7 +23,7 @@ without_resource_cap() {
 }
 
 why="the kernel refused to grow ext4 on"
-for how in table json; do
+for how in table json auto; do
   # grown_disk's, with 4 KiB blocks: mke2fs gives a filesystem this small
   # 1 KiB ones, which resize2fs grows to a whole page only, leaving a tail
   # that every rerun would try again (a matter of the filesystem's plan)
@@ -48,6 +49,15 @@ for how in table json; do
       fail "filesystem error: $(jget "$j" '.layers[1].error')"
     assert_eq "$(jget "$j" .error)" "$(jget "$j" '.layers[1].error')" "the run's error"
     assert_eq "$(jq -r '.layers[0] | has("error")' "$j")" false "an error on the grown partition"
+  elif [ "$how" = auto ]; then
+    # the udev path: the same report in its log line, exit 3
+    printf '%s\n' '[auto]' 'disks=all' >"$WORK/auto.conf"
+    without_resource_cap 3 "$WORK/run.auto" auto --config "$WORK/auto.conf" "${d#/dev/}"
+    grep -F "$d: stopped partway: $p: $why $mnt: Operation not permitted" "$WORK/run.auto.err" |
+      grep -F "partition $p (gpt)" | grep -F " grown;" | grep -qF "filesystem $p (ext4)" ||
+      fail "auto's log: $(cat "$WORK/run.auto.err")"
+    grep -q "failed$" <(grep -F "stopped partway" "$WORK/run.auto.err" | sed 's/; run again to resume$//') ||
+      fail "auto's log: $(cat "$WORK/run.auto.err")"
   else
     without_resource_cap 3 "$WORK/run.txt" "$mnt"
     t=$WORK/run.txt
