@@ -25,19 +25,24 @@
 
 static const char usage_text[] =
     "Usage: qga-grow auto [--config FILE] [--detach] DISK[:EVENT]\n"
+    "       qga-grow auto [--config FILE] --boot\n"
     "\n"
     "Grow DISK's last partition and its filesystem because the kernel said\n"
     "DISK changed size, if the configuration allows it.  Run by the udev rule\n"
     "and qga-grow@.service; DISK is a kernel name (vdb) or a device node,\n"
-    "EVENT the uevent's sequence number (logged).\n"
+    "EVENT the uevent's sequence number (logged).  With --boot (run by\n"
+    "qga-grow-boot.service): grow the disks of [auto] boot= (default: the one\n"
+    "holding /), for disks enlarged while the machine was off.\n"
     "\n"
     "  -c, --config FILE  configuration (default " QG_AUTO_CONF ")\n"
     "  -d, --detach       return at once and grow in a detached process\n"
     "                     (udev kills programs that run long), logging to\n"
     "                     the kernel log\n"
+    "  -b, --boot         grow the disks of [auto] boot= (at boot)\n"
     "  -h, --help         show this help\n"
     "\n"
-    "Exit status: 0 grown, 1 nothing to do or not enabled, 2 error.\n"
+    "Exit status: 0 grown, 1 nothing to do or not enabled, 2 error, 3 partly\n"
+    "grown (a layer failed; run again to resume).\n"
     "See qga-grow(8) and qga-grow-auto.conf(5).\n";
 
 static gboolean to_kmsg;
@@ -119,10 +124,65 @@ static void log_result(const QgResult *res)
         auto_log(4, "%s: warning: %s", res->disk, (char *)res->warnings->pdata[i]);
 }
 
+/* Grow @node (the whole disk @whole) with its settings from @cfg; the exit
+ * status of that. */
+static int grow_one(const QgAutoConf *cfg, const char *node, const char *whole)
+{
+    g_autoptr(GError) error = NULL;
+    QgRequest req = { .device = node };
+    qg_auto_conf_request(cfg, whole, &req);
+    g_autoptr(QgResult) partial = NULL;
+    g_autoptr(QgResult) res = qg_grow_full(&req, &partial, &error);
+    if (res) {
+        log_result(res);
+        return res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
+    }
+    if (partial) {
+        log_result(partial);
+        return partial->changed ? QG_EXIT_PARTIAL : QG_EXIT_ERROR;
+    }
+    /* a refusal (no filesystem, a swap partition...) is the disk's normal
+     * state for some uses; a failure is not */
+    auto_log(g_error_matches(error, QG_ERROR, QG_ERROR_REFUSED) ? 4 : 3, "%s", error->message);
+    return QG_EXIT_ERROR;
+}
+
+/* Several disks' statuses as one: stopped partway beats an error, which
+ * beats grown, which beats nothing to do. */
+static int worst(int a, int b)
+{
+    static const int rank[] = { [QG_EXIT_NOTHING] = 0, [QG_EXIT_GROWN] = 1,
+                                [QG_EXIT_ERROR] = 2, [QG_EXIT_PARTIAL] = 3 };
+    return rank[a] >= rank[b] ? a : b;
+}
+
+/* qga-grow-boot.service: at boot, grow the disks of [auto] boot= (default:
+ * the one holding "/"), for a disk enlarged while the machine was off: no
+ * uevent says so then. */
+static int boot_grow(const QgAutoConf *cfg)
+{
+    if (!qg_auto_conf_enabled(cfg)) {
+        auto_log(6, "at boot: automatic growth is off (enabled=false in %s)",
+                 qg_auto_conf_path(cfg));
+        return QG_EXIT_NOTHING;
+    }
+    g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) disks = qg_auto_conf_boot_disks(cfg, missing);
+    int rc = QG_EXIT_NOTHING;
+    for (guint i = 0; i < missing->len; i++)
+        auto_log(4, "at boot: %s names no disk here ([auto] boot= in %s)",
+                 (char *)missing->pdata[i], qg_auto_conf_path(cfg));
+    if (!disks->len)
+        auto_log(6, "at boot: no disk to grow ([auto] boot= in %s)", qg_auto_conf_path(cfg));
+    for (guint i = 0; i < disks->len; i++)
+        rc = worst(rc, grow_one(cfg, disks->pdata[i], disks->pdata[i]));
+    return rc;
+}
+
 int qg_cmd_auto(int argc, char **argv)
 {
     const char *config = NULL, *name = NULL;
-    gboolean background = FALSE;
+    gboolean background = FALSE, boot = FALSE;
     g_autoptr(QgAutoConf) cfg = NULL;
     g_autoptr(GError) error = NULL;
 
@@ -133,6 +193,8 @@ int qg_cmd_auto(int argc, char **argv)
             return QG_EXIT_GROWN;
         } else if (!strcmp(a, "-d") || !strcmp(a, "--detach")) {
             background = TRUE;
+        } else if (!strcmp(a, "-b") || !strcmp(a, "--boot")) {
+            boot = TRUE;
         } else if (qg_opt_is(a, "-c", "--config")) {
             if (!(config = qg_opt_value(argc, argv, &i))) {
                 fprintf(stderr, "qga-grow auto: %s needs a file\n", a);
@@ -148,6 +210,19 @@ int qg_cmd_auto(int argc, char **argv)
         } else {
             name = a;
         }
+    }
+    if (boot && (name || background)) {
+        fprintf(stderr, "qga-grow auto: --boot grows the disks of [auto] boot=; it takes no "
+                        "DISK and no --detach\n"
+                        "Try 'qga-grow auto --help'.\n");
+        return QG_EXIT_ERROR;
+    }
+    if (boot) {
+        if (!(cfg = qg_auto_conf_load(config, config != NULL, &error))) {
+            fprintf(stderr, "qga-grow auto: %s; nothing grows\n", error->message);
+            return QG_EXIT_ERROR;
+        }
+        return boot_grow(cfg);
     }
     if (!name || !*name) {
         fprintf(stderr, "qga-grow auto: name the disk that changed size\n"
@@ -197,23 +272,7 @@ int qg_cmd_auto(int argc, char **argv)
         auto_log(6, "%s: not among the disks the configuration lets grow by themselves "
                     "([auto] disks= in %s)", node, qg_auto_conf_path(cfg));
     } else {
-        QgRequest req = { .device = node };
-        qg_auto_conf_request(cfg, whole, &req);
-        g_autoptr(QgResult) partial = NULL;
-        g_autoptr(QgResult) res = qg_grow_full(&req, &partial, &error);
-        if (res) {
-            log_result(res);
-            rc = res->changed ? QG_EXIT_GROWN : QG_EXIT_NOTHING;
-        } else if (partial) {
-            log_result(partial);
-            rc = partial->changed ? QG_EXIT_PARTIAL : QG_EXIT_ERROR;
-        } else {
-            /* a refusal (no filesystem, a swap partition...) is the
-             * disk's normal state for some uses; a failure is not */
-            auto_log(g_error_matches(error, QG_ERROR, QG_ERROR_REFUSED) ? 4 : 3, "%s",
-                     error->message);
-            rc = QG_EXIT_ERROR;
-        }
+        rc = grow_one(cfg, node, whole);
     }
     return rc;
 }

@@ -53,6 +53,7 @@ struct QgAutoConf {
     char *path;
     gboolean enabled;
     DiskList auto_disks;
+    DiskList boot_disks;  /* what qga-grow-boot.service grows; default root */
     Settings auto_settings;
     GPtrArray *groups;  /* of DiskGroup*, in the file's order */
     int agent_line;     /* 0: no [agent] section */
@@ -85,6 +86,7 @@ void qg_auto_conf_free(QgAutoConf *c)
         return;
     g_free(c->path);
     disk_list_clear(&c->auto_disks);
+    disk_list_clear(&c->boot_disks);
     settings_clear(&c->auto_settings);
     g_ptr_array_unref(c->groups);
     disk_list_clear(&c->agent_disks);
@@ -205,7 +207,7 @@ static gboolean parse_disks(Parser *p, const char *value, DiskList *out, GError 
     g_auto(GStrv) words = g_strsplit_set(value, " \t,;", -1);
 
     out->line = p->line;
-    out->all = FALSE;  /* the default, when not given */
+    out->all = out->root = out->none = FALSE;  /* the defaults, when not given */
     out->text = g_strdup(value);
     out->names = g_ptr_array_new_with_free_func(g_free);
     guint n = 0;
@@ -342,6 +344,8 @@ static gboolean parse_key(Parser *p, const char *text, GError **error)
         return parse_bool(p, key, value, &p->conf->enabled, error);
     if (p->section == SEC_AUTO && !strcmp(key, "disks"))
         return parse_disks(p, value, &p->conf->auto_disks, error);
+    if (p->section == SEC_AUTO && !strcmp(key, "boot"))
+        return parse_disks(p, value, &p->conf->boot_disks, error);
     if (p->section == SEC_AGENT && !strcmp(key, "disks"))
         return parse_disks(p, value, &p->conf->agent_disks, error);
     if (p->settings) {
@@ -352,8 +356,8 @@ static gboolean parse_key(Parser *p, const char *text, GError **error)
     }
     if (!known)
         return bad(p, error, "unknown key %s= in %s (%s)", key, p->section_text,
-                   p->section == SEC_AUTO  ? "enabled, disks, key-file, lvm, lv, move-swap, "
-                                             "lock-timeout, force"
+                   p->section == SEC_AUTO  ? "enabled, disks, boot, key-file, lvm, lv, "
+                                             "move-swap, lock-timeout, force"
                    : p->section == SEC_DISK ? "key-file, lvm, lv, move-swap, lock-timeout, force"
                                             : "disks");
     return TRUE;
@@ -447,6 +451,7 @@ static QgAutoConf *conf_new(const char *path)
     c->path = g_strdup(path);
     c->enabled = TRUE;
     c->auto_disks.all = TRUE;
+    c->boot_disks.root = TRUE;  /* as systemd-growfs grows "/" */
     c->agent_disks.all = TRUE;
     c->groups = g_ptr_array_new_with_free_func((GDestroyNotify)disk_group_free);
     return c;
@@ -541,6 +546,62 @@ static gboolean list_has(const DiskList *l, const char *disk)
 gboolean qg_auto_conf_auto_allows(const QgAutoConf *c, const char *disk)
 {
     return list_has(&c->auto_disks, disk);
+}
+
+/* Whole disks that "all" means at boot: those with a device behind them,
+ * not loop, RAM, optical or floppy devices, and not dm or md devices (they
+ * grow through the disks below them). */
+static void add_every_disk(GPtrArray *out)
+{
+    static const char *const skip[] = { "loop", "ram", "zram", "sr", "fd", "dm-", "md", "nbd" };
+    g_autoptr(GDir) dir = g_dir_open("/sys/block", 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+        gboolean skipped = FALSE;
+        for (size_t i = 0; i < G_N_ELEMENTS(skip); i++)
+            skipped |= g_str_has_prefix(name, skip[i]);
+        g_autofree char *device = g_strdup_printf("/sys/block/%s/device", name);
+        if (!skipped && g_file_test(device, G_FILE_TEST_EXISTS))
+            g_ptr_array_add(out, g_strdup_printf("/dev/%s", name));
+    }
+}
+
+static void add_once(GPtrArray *out, char *disk)
+{
+    for (guint i = 0; i < out->len; i++)
+        if (!strcmp(out->pdata[i], disk)) {
+            g_free(disk);
+            return;
+        }
+    g_ptr_array_add(out, disk);
+}
+
+GPtrArray *qg_auto_conf_boot_disks(const QgAutoConf *c, GPtrArray *missing)
+{
+    const DiskList *l = &c->boot_disks;
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    if (l->none)
+        return out;
+    if (l->all) {
+        add_every_disk(out);
+        return out;
+    }
+    if (l->root) {
+        QgRequest root = { .mountpoint = "/" };
+        char *disk = qg_target_disk(&root, NULL);
+        if (disk)
+            add_once(out, disk);
+        else if (missing)
+            g_ptr_array_add(missing, g_strdup("root (the disk holding /)"));
+    }
+    for (guint i = 0; l->names && i < l->names->len; i++) {
+        char *disk = disk_of_entry(l->names->pdata[i]);
+        if (disk)
+            add_once(out, disk);
+        else if (missing)
+            g_ptr_array_add(missing, g_strdup(l->names->pdata[i]));
+    }
+    return out;
 }
 
 static void apply_settings(const Settings *s, QgRequest *req)

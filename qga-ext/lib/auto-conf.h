@@ -31,6 +31,10 @@ gboolean qg_auto_conf_enabled(const QgAutoConf *conf);
 /* May the whole disk @disk (a node, "/dev/vdb") grow by itself ([auto]
  * disks=)? */
 gboolean qg_auto_conf_auto_allows(const QgAutoConf *conf, const char *disk);
+/* The whole disks (nodes, "/dev/vdb") qga-grow-boot.service grows ([auto]
+ * boot=; default root, the disk holding "/"), each once; entries naming no
+ * disk now go to @missing (when not NULL), as written. */
+GPtrArray *qg_auto_conf_boot_disks(const QgAutoConf *conf, GPtrArray *missing);
 /* Fill @req's key_file, lv, lvm, move_swap, lock_timeout_ms and force for
  * @disk: [auto]'s, then those of each [disk NAME] group naming it, in the
  * file's order.  The strings stay @conf's. */

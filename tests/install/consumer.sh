@@ -29,6 +29,10 @@ grep -q "RUN+=\"$prefix/sbin/qga-grow auto --detach %k" "$rule" ||
   { echo "FAIL: the installed rule does not run $prefix/sbin/qga-grow"; exit 1; }
 grep -q "^ExecStart=$prefix/sbin/qga-grow auto %i$" "$unit" ||
   { echo "FAIL: the installed unit does not run $prefix/sbin/qga-grow"; exit 1; }
+boot=$(find "$dest/root" -path '*/systemd/system/qga-grow-boot.service')
+[ -n "$boot" ] || { echo "FAIL: qga-grow-boot.service not installed"; exit 1; }
+grep -q "^ExecStart=$prefix/sbin/qga-grow auto --boot$" "$boot" ||
+  { echo "FAIL: the installed boot unit does not run $prefix/sbin/qga-grow auto --boot"; exit 1; }
 
 flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs qga-grow)
 # shellcheck disable=SC2086
