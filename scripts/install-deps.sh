@@ -8,11 +8,13 @@ build_pkgs="gcc pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
  libudev-dev libfdisk-dev libblkid-dev libext2fs-dev xfslibs-dev libvirt-dev
  libcryptsetup-dev"
 # Tools the loop-device tests drive or check against; libvirt's daemon for
-# virt-grow's tests (the -sysv flavour keeps systemd out).
+# virt-grow's tests (the -sysv flavour keeps systemd out); debhelper and
+# lintian for the Debian packages' test.
 test_pkgs="util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs
  cloud-guest-utils coreutils jq clang libclang-rt-14-dev
  lvm2 cryptsetup-bin mdadm thin-provisioning-tools keyutils
- libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv"
+ libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv
+ debhelper lintian"
 
 case "$what" in
   build) pkgs=$build_pkgs ;;

@@ -22,7 +22,7 @@ fi
 
 # Block and filesystem drivers, 9p for the root, consoles and disks.
 mods="virtio_pci virtio_blk virtio_scsi sd_mod virtio_console 9p 9pnet_virtio
-      loop ext4 xfs btrfs crc32c_generic"
+      loop ext4 xfs btrfs crc32c_generic overlay"
 
 stage=$(mktemp -d "$cache/initramfs.tmp.XXXXXX")
 trap 'rm -rf "$stage"' EXIT

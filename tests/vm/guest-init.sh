@@ -1,6 +1,7 @@
 #!/bin/sh
 # /init of the test guest (busybox).  Loads the drivers, mounts the host's
-# root (virtio-9p tag "hostroot", read-only) at /host with fresh writable
+# root (virtio-9p tag "hostroot", read-only; with the job's "overlay" file,
+# under a writable overlay in memory) at /host with fresh writable
 # /tmp (but for the host directories listed in the job's "keep"), /run,
 # /var/tmp, /var/log, /root and the kernel's own /dev, /proc and /sys, mounts
 # the job directory (tag "job", read-write) at /run/qg-job, then
@@ -15,17 +16,30 @@ while read -r ko; do
 done </etc/modules-order
 
 R=/host
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot $R ||
-  { echo "qg-init: cannot mount the host root"; poweroff -f; }
+mkdir -p /job
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job /job ||
+  { echo "qg-init: cannot mount the job directory"; poweroff -f; }
+if [ -f /job/overlay ]; then
+  # A writable root for jobs that install packages: the host root below,
+  # the guest's changes above it in memory, gone at power-off.
+  mkdir -p /lower /ovl
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /lower ||
+    { echo "qg-init: cannot mount the host root"; poweroff -f; }
+  mount -t tmpfs -o mode=0755 tmpfs /ovl
+  mkdir -p /ovl/upper /ovl/work
+  mount -t overlay -o lowerdir=/lower,upperdir=/ovl/upper,workdir=/ovl/work overlay $R ||
+    { echo "qg-init: cannot mount the overlay root"; poweroff -f; }
+else
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot $R ||
+    { echo "qg-init: cannot mount the host root"; poweroff -f; }
+fi
 mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm 2>/dev/null
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
-mkdir -p /job /hosttmp
-mount -t 9p -o trans=virtio,version=9p2000.L,cache=none job /job ||
-  { echo "qg-init: cannot mount the job directory"; poweroff -f; }
+mkdir -p /hosttmp
 mount -o bind $R/tmp /hosttmp
 for d in /tmp /run /var/tmp /var/log /root; do
   mount -t tmpfs -o mode=0755 tmpfs $R$d
