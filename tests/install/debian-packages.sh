@@ -22,7 +22,8 @@ files() { dpkg-deb -c "$(deb "$1")" | awk '{ print $6 }' | sed 's|^\./|/|'; }
 
 # What each package holds, and nothing of the other's.
 for f in /usr/sbin/qga-grow /lib/udev/rules.d/90-qga-grow.rules \
-         /lib/systemd/system/qga-grow@.service /etc/qga-grow/auto.conf \
+         /lib/systemd/system/qga-grow@.service /lib/systemd/system/qga-grow-boot.service \
+         /etc/qga-grow/auto.conf \
          /usr/share/man/man8/qga-grow.8.gz /usr/share/man/man5/qga-grow-auto.conf.5.gz; do
   files qga-grow | grep -qxF "$f" || fail "qga-grow package lacks $f"
 done
@@ -39,6 +40,8 @@ dpkg-deb -e "$(deb qga-grow)" "$WORK/control"
 assert_eq "$(cat "$WORK/control/conffiles")" /etc/qga-grow/auto.conf "qga-grow's conffiles"
 grep -q 'udevadm control --reload-rules' "$WORK/control/postinst" ||
   fail "qga-grow's postinst does not reload udev's rules"
+grep -q "deb-systemd-helper enable 'qga-grow-boot.service'" "$WORK/control/postinst" ||
+  fail "qga-grow's postinst does not enable qga-grow-boot.service"
 note "packages built, lintian clean, contents as expected"
 
 # Installed in the guest, used, removed, purged.

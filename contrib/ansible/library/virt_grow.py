@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Ansible module virt_grow: grow a libvirt domain's disk, and the storage
+stack on it inside the guest, by running virt-grow --json on the hypervisor
+the task runs on."""
+
+DOCUMENTATION = r'''
+---
+module: virt_grow
+short_description: Grow a libvirt domain's disk and the guest's storage on it
+description:
+  - Runs C(virt-grow --json) on the hypervisor the task runs on. virt-grow
+    enlarges the domain's disk through libvirt (never shrinking it) and has
+    the guest grow the partition, dm-crypt, LVM, md and filesystem layers on
+    it (through the qemu-ga command guest-grow-disk, or qga-grow via
+    guest-exec); for a shut-off domain the disk's storage volume grows and
+    the guest follows at its next boot.
+  - C(changed) follows virt-grow's exit status; the whole virt-grow report
+    (every layer's size before and after) is returned as C(report).
+  - In check mode virt-grow runs with C(--dry-run) and changes nothing.
+options:
+  domain:
+    description: Name or UUID of the domain.
+    type: str
+    required: true
+  disk:
+    description: The disk, as its target (vdb), its source path, or serial:SERIAL.
+    type: str
+    required: true
+  size:
+    description: The new size (20G, 20GiB, 20GB, bytes), or +SIZE to add to it.
+      Never smaller than the disk is now.
+    type: str
+    required: true
+  uri:
+    description: libvirt connection URI (default, libvirt's default URI).
+    type: str
+  dry_run:
+    description: Only check and report what would grow (as check mode does).
+    type: bool
+    default: false
+  timeout:
+    description: Seconds the guest side may take (virt-grow --timeout).
+    type: int
+  key_file:
+    description: A key file's path inside the guest (never the key) for a
+      LUKS2 mapping on the disk.
+    type: str
+  lv:
+    description: VG/LV, the logical volume that takes its volume group's new space.
+    type: str
+  lvm:
+    description: pv grows the LVM physical volume only; lv grows a logical volume too.
+    type: str
+    choices: [pv, lv]
+  executable:
+    description: The virt-grow command to run.
+    type: path
+    default: virt-grow
+author:
+  - qga-grow maintainers
+'''
+
+EXAMPLES = r'''
+- name: Give every web server's data disk 40 GiB
+  virt_grow:
+    domain: "{{ item }}"
+    disk: vdb
+    size: 40GiB
+  loop: "{{ web_domains }}"
+
+- name: Add 10 GiB to a disk on a remote hypervisor's session daemon
+  virt_grow:
+    uri: qemu:///session
+    domain: db1
+    disk: serial:db1-data
+    size: +10G
+'''
+
+RETURN = r'''
+report:
+  description: virt-grow's JSON report for the request (see virt-grow(1)),
+    with the guest's layers under C(guest).
+  returned: when virt-grow printed one
+  type: dict
+outcome:
+  description: grown, would-grow, nothing-to-do, error, unconfirmed, guest-failed.
+  returned: when virt-grow printed a report
+  type: str
+exit_code:
+  description: virt-grow's exit status.
+  returned: always
+  type: int
+disk_size_before:
+  description: The disk's size in bytes before.
+  returned: when the disk was found
+  type: int
+disk_size_after:
+  description: The disk's size in bytes after (a dry run, the size it would have).
+  returned: when the disk was found
+  type: int
+'''
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+# virt-grow's exit statuses (virt-grow(1))
+GROWN, NOTHING, ERROR, UNCONFIRMED, GUEST_FAILED = 0, 1, 2, 3, 4
+
+
+def build_command(module, virt_grow):
+    p = module.params
+    cmd = [virt_grow, '--json']
+    if p['uri']:
+        cmd += ['--connect', p['uri']]
+    if p['dry_run'] or module.check_mode:
+        cmd.append('--dry-run')
+    if p['timeout'] is not None:
+        cmd += ['--timeout', str(p['timeout'])]
+    for name, option in (('key_file', '--key-file'), ('lv', '--lv'), ('lvm', '--lvm')):
+        if p[name]:
+            cmd += [option, p[name]]
+    # "--" ends the options: a domain name may start with "-"
+    return cmd + ['--', p['domain'], p['disk'], p['size']]
+
+
+def parse_report(stdout):
+    """virt-grow --json prints one object for one request."""
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            domain=dict(type='str', required=True),
+            disk=dict(type='str', required=True),
+            size=dict(type='str', required=True),
+            uri=dict(type='str'),
+            dry_run=dict(type='bool', default=False),
+            timeout=dict(type='int'),
+            key_file=dict(type='str', no_log=False),
+            lv=dict(type='str'),
+            lvm=dict(type='str', choices=['pv', 'lv']),
+            executable=dict(type='path', default='virt-grow'),
+        ),
+        supports_check_mode=True,
+    )
+    virt_grow = module.get_bin_path(module.params['executable'], required=True)
+    cmd = build_command(module, virt_grow)
+    rc, stdout, stderr = module.run_command(cmd)
+    report = parse_report(stdout)
+    result = dict(changed=False, cmd=cmd, exit_code=rc, stderr=stderr)
+    if report is not None:
+        result['report'] = report
+        result['outcome'] = report.get('outcome')
+        for key in ('disk-size-before', 'disk-size-after'):
+            if key in report:
+                result[key.replace('-', '_')] = report[key]
+    message = (report or {}).get('message') or stderr.strip() or stdout.strip()
+
+    if rc == GROWN:
+        result['changed'] = True
+    elif rc == NOTHING:
+        pass
+    elif rc == UNCONFIRMED:
+        # the disk grew; the guest's side is not confirmed (no agent, or a
+        # shut-off domain that grows at its next boot)
+        result['changed'] = True
+        module.warn('virt-grow: %s' % (message or 'the guest side is unconfirmed'))
+    elif rc == GUEST_FAILED:
+        result['changed'] = bool(report and report.get('disk-resized'))
+        module.fail_json(msg='virt-grow: %s' % message, **result)
+    else:
+        module.fail_json(msg='virt-grow: %s' % (message or 'exit status %d' % rc), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
