@@ -220,25 +220,41 @@ on_exit release_lock
 # exit).  Only processes under this test's agent are looked at.
 PAUSED=
 pause_agent_tool() {
-  local names=" $* " end=$((SECONDS + 60)) pid
-  while [ "$SECONDS" -lt "$end" ]; do
-    for pid in $(ps -e -o pid=,ppid=,comm= | awk -v top="$AGENT_PID" -v names="$names" '
-        { parent[$1] = $2; comm[$1] = $3 }
-        END {
-          for (p in parent) {
-            if (index(names, " " comm[p] " ") == 0) continue
-            for (q = parent[p]; q > 1; q = parent[q]) if (q == top) { print p; break }
-          }
-        }'); do
-      if kill -STOP "$pid" 2>/dev/null; then
-        PAUSED=$pid
-        note "paused $(ps -o comm= -p "$pid") ($pid), a descendant of qemu-ga"
-        return 0
-      fi
-    done
-    sleep 0.01
-  done
-  fail "qemu-ga ran none of $* within 60 s"
+  PAUSED=$(/usr/bin/python3 - "$AGENT_PID" "$@" <<'PY'
+import os, signal, sys, time
+top, names = int(sys.argv[1]), set(sys.argv[2:])
+def scan():
+    parent, comm = {}, {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            rest = st[st.rindex(")") + 2:].split()
+            parent[int(d)], comm[int(d)] = int(rest[1]), st[st.index("(") + 1:st.rindex(")")]
+    for pid, name in comm.items():
+        q = parent.get(pid, 0)
+        while name in names and q > 1:
+            if q == top:
+                return pid
+            q = parent.get(q, 0)
+    return None
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    pid = scan()
+    if pid:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            print(pid)
+            sys.exit(0)
+        except OSError:
+            pass    # gone meanwhile
+    time.sleep(0.001)
+sys.exit(1)
+PY
+  ) || fail "qemu-ga ran none of $* within 60 s"
+  note "paused $(cat "/proc/$PAUSED/comm") ($PAUSED), a descendant of qemu-ga"
 }
 resume_tool() {
   [ -n "$PAUSED" ] || return 0
