@@ -103,6 +103,23 @@ static GuestGrowDiskResult *result_to_qapi(const QgResult *res, const char *erro
     return q;
 }
 
+/*
+ * Whether a run that stopped partway wrote anything: a layer grew, or the
+ * kernel is still at one (busy).  If not, its failure is an error like any
+ * refusal (nothing was written), as qga-grow's exit status 2.
+ */
+static bool partial_wrote(const QgResult *res)
+{
+    bool wrote = res->changed;
+
+    for (guint i = 0; i < res->layers->len; i++) {
+        const QgLayer *l = res->layers->pdata[i];
+
+        wrote |= l->state == QG_LAYER_GROWN || l->state == QG_LAYER_BUSY;
+    }
+    return wrote;
+}
+
 GuestGrowDiskResult *grow_disk_run(const QgRequest *req, Error **errp)
 {
     g_autoptr(GError) err = NULL;
@@ -113,7 +130,7 @@ GuestGrowDiskResult *grow_disk_run(const QgRequest *req, Error **errp)
     if (res) {
         return result_to_qapi(res, NULL);
     }
-    if (partial) {
+    if (partial && partial_wrote(partial)) {
         /* stopped after it began to write: what each layer did is the answer */
         return result_to_qapi(partial, partial->error ? partial->error : err->message);
     }
