@@ -18,7 +18,11 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#if QEMU_VERSION_MAJOR > 9 || (QEMU_VERSION_MAJOR == 9 && QEMU_VERSION_MINOR >= 2)
+#include "qobject/qdict.h"      /* QEMU 9.2 moved it from qapi/qmp/ */
+#else
 #include "qapi/qmp/qdict.h"
+#endif
 #include "qga-qapi-commands.h"
 #include "guest-agent-core.h"
 #include "commands-grow-disk.h"
