@@ -2,7 +2,9 @@
 # While the agent has the filesystems frozen (guest-fsfreeze-freeze-list,
 # as backup tools do), guest-grow-disk is refused like every command off
 # qemu-ga's freeze allow list: guest-info shows it disabled, a call answers
-# CommandNotFound, nothing is written.  After guest-fsfreeze-thaw it works.
+# CommandNotFound (also with async), nothing is written; guest-grow-disk-
+# status stays enabled (it only reads) and gives a job's final status.
+# After guest-fsfreeze-thaw it works.
 #   frozen.sh QGA-GROW QEMU-GA
 # Always in a QEMU guest: guest-fsfreeze-thaw thaws every filesystem of
 # the machine the agent runs on, which on a shared host are not all ours.
@@ -22,6 +24,8 @@ status() {
   jq -r .return "$WORK/status"
 }
 
+# a job finished before the freeze is read while frozen
+start_job "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')"
 call "$WORK/freeze" "$(jq -nc --arg m "$mnt" '{execute: "guest-fsfreeze-freeze-list", arguments: {mountpoints: [$m]}}')"
 assert_eq "$(jq -c . "$WORK/freeze")" '{"return":1}' "filesystems frozen"
 FROZEN=$mnt   # thawed on exit, should the test fail before the agent thaws it
@@ -33,6 +37,16 @@ assert_eq "$(jq -r '.return.supported_commands[] | select(.name == "guest-grow-d
 expect_error CommandNotFound "guest-grow-disk has been disabled" "$grow"
 expect_error CommandNotFound "guest-grow-disk has been disabled" \
   "$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')")"
+# guest-grow-disk-status only reads: on qemu-ga's freeze allow list
+assert_eq "$(jq -r '.return.supported_commands[] | select(.name == "guest-grow-disk-status") | .enabled' \
+  "$WORK/info")" true "guest-grow-disk-status in guest-info while frozen"
+expect_error CommandNotFound "guest-grow-disk has been disabled" \
+  "$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true, async: true}')")"
+wait_job "$WORK/job.json" "$JOB"
+assert_eq "$(jq -r '[.done, .result.changed, .result["dry-run"]] | map(tostring) | join(",")' "$WORK/job.json")" \
+  true,true,true "a dry run's job read while frozen"
+expect_error GenericError "^no guest-grow-disk job $JOB: " \
+  "{\"execute\": \"guest-grow-disk-status\", \"arguments\": {\"job\": $JOB}}"
 assert_eq "$(fingerprint "$d")" "$before" "disk image after the refused calls"
 assert_eq "$(blockdev --getsize64 "$p")" "$old_part" "partition size while frozen"
 

@@ -33,10 +33,13 @@ stop_agent() {
 on_exit stop_agent
 
 # start_agent [QEMU-GA OPTIONS...]: start qemu-ga, wait until it answers.
+# AGENT_WRAP (an array) goes in front of it, e.g. capsh dropping a
+# capability (then "--" and a shell command line, as capsh takes it).
+AGENT_WRAP=()
 start_agent() {
   stop_agent
   mkdir -p "$WORK/agent-state"
-  "$QGA" -m unix-listen -p "$AGENT_SOCK" -t "$WORK/agent-state" \
+  ${AGENT_WRAP[@]+"${AGENT_WRAP[@]}"} "$QGA" -m unix-listen -p "$AGENT_SOCK" -t "$WORK/agent-state" \
     -f "$WORK/agent.pid" -l "$WORK/agent.log" "$@" &
   AGENT_PID=$!
   for _ in $(seq 100); do
@@ -138,3 +141,125 @@ mounted_disk() {
   mount_fs "$p"; mnt=$MNT
   old_part=$(blockdev --getsize64 "$p") old_fs=$(fs_size "$5" "$p" "$mnt")
 }
+
+# ---- guest-grow-disk's asynchronous form ----
+
+# start_job ARGS-JSON: guest-grow-disk with these arguments and "async":
+# true; checks that the reply is {"job": N} alone, N > 0; sets JOB.  (That
+# it comes at once is shown by the tests that hold the job back: the reply
+# comes while the grow cannot go on.  Times here are loose: a loaded
+# machine takes seconds for a client to start.)
+start_job() {
+  local t0 args
+  args=$(jq -c '. + {async: true}' <<<"$1")
+  t0=$(date +%s%N)
+  expect_return "$WORK/job.json" "$(grow_cmd "$args")"
+  (( ($(date +%s%N) - t0) / 1000000 < 30000 )) || fail "guest-grow-disk with async took over 30 s"
+  assert_eq "$(jq -c 'keys' "$WORK/job.json")" '["job"]' "members of the async reply"
+  JOB=$(jq -r .job "$WORK/job.json")
+  [[ $JOB =~ ^[1-9][0-9]*$ ]] || fail "job id '$JOB' is no number above 0"
+}
+
+# job_status OUT JOB: guest-grow-disk-status; OUT holds .return.
+job_status() {
+  expect_return "$1" "{\"execute\": \"guest-grow-disk-status\", \"arguments\": {\"job\": $2}}"
+}
+
+# wait_job OUT JOB [SECONDS]: poll the status until done (default 120 s);
+# OUT holds the final status, $WORK/phases every running status seen.
+wait_job() {
+  local end=$((SECONDS + ${3:-120}))
+  : >"$WORK/phases"
+  while :; do
+    job_status "$1" "$2"
+    [ "$(jq -r .done "$1")" = true ] && return 0
+    jq -c . "$1" >>"$WORK/phases"
+    [ "$SECONDS" -lt "$end" ] || fail "job $2 not done after ${3:-120} s: $(jq -c . "$1")"
+    sleep 0.1
+  done
+}
+
+# expect_ping_fast WHILE: guest-ping answers (the agent's main loop is
+# free); tests call it while a job is held back, so an answer at all shows
+# that the job does not block the agent; within 30 s, for a loaded machine.
+expect_ping_fast() {
+  local t0
+  t0=$(date +%s%N)
+  call "$WORK/ping" '{"execute":"guest-ping"}'
+  assert_eq "$(jq -c . "$WORK/ping")" '{"return":{}}' "guest-ping reply"
+  (( ($(date +%s%N) - t0) / 1000000 < 30000 )) || fail "guest-ping took over 30 s: ${1:-}"
+}
+
+# hold_lock DISK: a process of this test takes the disk's lock (a BSD
+# flock on its node, as growers do) and keeps it until release_lock;
+# LOCK_PID is its PID, the one /proc/locks shows.
+LOCK_PID=
+hold_lock() {
+  /usr/bin/python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(3600)' "$1" >"$WORK/lock.out" &
+  LOCK_PID=$!
+  for _ in $(seq 100); do grep -q locked "$WORK/lock.out" && return 0; sleep 0.1; done
+  fail "the test's lock holder did not lock $1"
+}
+release_lock() {
+  [ -n "$LOCK_PID" ] || return 0
+  kill "$LOCK_PID" 2>/dev/null || true
+  wait "$LOCK_PID" 2>/dev/null || true
+  LOCK_PID=
+}
+on_exit release_lock
+
+# pause_agent_tool NAME...: wait (up to 60 s) until one of qemu-ga's
+# descendants runs one of the tools NAME (a filesystem's offline grow:
+# e2fsck, resize2fs) and stop it (SIGSTOP, by its PID) so that the grow
+# stays where it is; PAUSED is its PID, resume_tool lets it go on (also on
+# exit).  Only processes under this test's agent are looked at.
+PAUSED=
+pause_agent_tool() {
+  PAUSED=$(/usr/bin/python3 - "$AGENT_PID" "$@" <<'PY'
+import os, signal, sys, time
+top, names = int(sys.argv[1]), set(sys.argv[2:])
+def scan():
+    parent, comm = {}, {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            rest = st[st.rindex(")") + 2:].split()
+            parent[int(d)], comm[int(d)] = int(rest[1]), st[st.index("(") + 1:st.rindex(")")]
+    for pid, name in comm.items():
+        q = parent.get(pid, 0)
+        while name in names and q > 1:
+            if q == top:
+                return pid
+            q = parent.get(q, 0)
+    return None
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    pid = scan()
+    if pid:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            print(pid)
+            sys.exit(0)
+        except OSError:
+            pass    # gone meanwhile
+    time.sleep(0.001)
+sys.exit(1)
+PY
+  ) || fail "qemu-ga ran none of $* within 60 s"
+  note "paused $(cat "/proc/$PAUSED/comm") ($PAUSED), a descendant of qemu-ga"
+}
+resume_tool() {
+  [ -n "$PAUSED" ] || return 0
+  kill -CONT "$PAUSED" 2>/dev/null || true
+  PAUSED=
+}
+# first of the exit hooks: a paused tool goes on before the agent stops
+EXIT_HOOKS=(resume_tool "${EXIT_HOOKS[@]}")

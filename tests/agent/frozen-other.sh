@@ -1,0 +1,39 @@
+#!/bin/bash
+# A filesystem frozen by someone else (fsfreeze -f on its mountpoint, not
+# the agent's guest-fsfreeze-freeze): guest-grow-disk refuses it before
+# writing anything, quickly (well inside its 30 s deadline for a call that
+# may block; loosely timed for a loaded machine), saying it is frozen; qemu-ga answers guest-ping right after;
+# a job ends the same way; the disk is byte-identical.  Once thawed, the
+# grow works.  The agent's own freeze is frozen.sh.
+#   frozen-other.sh QGA-GROW QEMU-GA
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../loop/lib.sh"
+. "$HERE/lib.sh"
+start_agent
+
+mounted_disk 256M 512 "label: gpt
+,128M" 1 xfs
+enlarge "$d" 512M
+freeze_fs "$mnt"    # this test's freeze, thawed on exit also on failure
+# ... and first of all on exit: an agent stuck in the kernel on the frozen
+# filesystem (were the check missing) can only stop once it is thawed
+EXIT_HOOKS=('[ -z "$FROZEN" ] || thaw_fs' "${EXIT_HOOKS[@]}")
+before=$(fingerprint "$d")
+for args in "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')" \
+            "$(jq -nc --arg p "$p" '{device: $p, "dry-run": true}')"; do
+  t0=$SECONDS
+  expect_error GenericError "frozen" "$(grow_cmd "$args")"
+  [ $((SECONDS - t0)) -le 25 ] || fail "refused after $((SECONDS - t0)) s: $args"
+  expect_ping_fast "after the refusal of a frozen filesystem"
+done
+start_job "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')"
+wait_job "$WORK/s.json" "$JOB" 30
+assert_eq "$(jq -c '[.done, has("result")]' "$WORK/s.json")" '[true,false]' "the job's status"
+jq -r .error "$WORK/s.json" | grep -q frozen || fail "the job's error: $(jq -c . "$WORK/s.json")"
+assert_eq "$(fingerprint "$d")" "$before" "disk image after the refusals"
+assert_eq "$(blockdev --getsize64 "$p")" "$old_part" "partition size"
+thaw_fs
+
+expect_return "$WORK/grow.json" "$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')")"
+check_grown "$WORK/grow.json" "$d" 1 xfs "$mnt" "$old_part" "$old_fs"
+echo "ok: a filesystem frozen by someone else is refused at once, the agent answers"
