@@ -35,7 +35,7 @@ char *qg_result_to_json(const QgResult *res)
             .kind = qg_layer_kind_name(l->kind), .device = l->device, .type = l->type,
             .mountpoint = l->mountpoint, .has_partno = l->kind == QG_LAYER_PARTITION,
             .partno = l->partno, .old_size = l->old_size, .size = l->size,
-            .changed = l->changed,
+            .changed = l->changed, .limit = l->limit,
         };
     }
     QgReport report = {

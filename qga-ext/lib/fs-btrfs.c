@@ -11,6 +11,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The kernel's BTRFS_IOC_RESIZE refuses a device size below this (EINVAL). */
+#define BTRFS_MIN_RESIZE (256ULL << 20)
+
+/* Look up @fs->dev among the devices of the btrfs open as @fd. */
+static gboolean dev_lookup(int fd, dev_t want, struct btrfs_ioctl_fs_info_args *info,
+                           struct btrfs_ioctl_dev_info_args *out)
+{
+    for (uint64_t id = 1; id <= info->max_id; id++) {
+        struct btrfs_ioctl_dev_info_args dev = { .devid = id };
+        struct stat st;
+        if (ioctl(fd, BTRFS_IOC_DEV_INFO, &dev) != 0)
+            continue;  /* ids of removed devices leave gaps */
+        if (stat((const char *)dev.path, &st) == 0 && S_ISBLK(st.st_mode) &&
+            st.st_rdev == want) {
+            *out = dev;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 static gboolean find_device(const QgFsTarget *fs, int fd, struct btrfs_ioctl_dev_info_args *out,
                             uint64_t *sectorsize, GError **error)
 {
@@ -20,17 +41,8 @@ static gboolean find_device(const QgFsTarget *fs, int fd, struct btrfs_ioctl_dev
         return qg_set_errno_error(error, errno, "%s: cannot read btrfs info on %s",
                                   fs->device, fs->mountpoint);
     *sectorsize = info.sectorsize ? info.sectorsize : 4096;
-    for (uint64_t id = 1; id <= info.max_id; id++) {
-        struct btrfs_ioctl_dev_info_args dev = { .devid = id };
-        struct stat st;
-        if (ioctl(fd, BTRFS_IOC_DEV_INFO, &dev) != 0)
-            continue;  /* ids of removed devices leave gaps */
-        if (stat((const char *)dev.path, &st) == 0 && S_ISBLK(st.st_mode) &&
-            st.st_rdev == fs->dev) {
-            *out = dev;
-            return TRUE;
-        }
-    }
+    if (dev_lookup(fd, fs->dev, &info, out))
+        return TRUE;
     g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
                 "%s is not among the devices of the btrfs mounted on %s",
                 fs->device, fs->mountpoint);
@@ -49,6 +61,21 @@ static gboolean btrfs_probe(const QgFsTarget *fs, uint64_t *size, uint64_t *bloc
     if (ok)
         *size = dev.total_bytes;
     return ok;
+}
+
+/* The kernel rounds the new size down to the sector size, and refuses one
+ * under 256 MiB. */
+static gboolean btrfs_reach(const QgFsTarget *fs, uint64_t size, uint64_t block,
+                            uint64_t container, uint64_t *bytes, char **limit, GError **error)
+{
+    (void)fs;
+    (void)error;
+    *bytes = container / block * block;
+    if (*bytes > size && *bytes < BTRFS_MIN_RESIZE) {
+        *bytes = size;
+        *limit = g_strdup("btrfs sizes a device to 256 MiB or more");
+    }
+    return TRUE;
 }
 
 static gboolean btrfs_grow(const QgFsTarget *fs, uint64_t bytes, uint64_t block,
@@ -81,5 +108,6 @@ const QgFsOps qg_fs_btrfs = {
     .types = btrfs_types,
     .grows_unmounted = FALSE,
     .probe = btrfs_probe,
+    .reach = btrfs_reach,
     .grow = btrfs_grow,
 };

@@ -249,8 +249,14 @@ typedef struct {
     /* Current size in bytes and the filesystem's block size. */
     gboolean (*probe)(const QgFsTarget *fs, uint64_t *size, uint64_t *block,
                       GError **error);
-    /* Grow to fill @bytes (a multiple of @block, the block size the probe
-     * just read, never less than now). */
+    /* The size in bytes the filesystem really reaches when grown into
+     * @container bytes (never less than now: @size, in blocks of @block, as
+     * the probe just read), with the same rules as the kernel or tool that
+     * grows it; *limit (g_free) says why it stops short of the container's
+     * last whole block, else NULL. */
+    gboolean (*reach)(const QgFsTarget *fs, uint64_t size, uint64_t block, uint64_t container,
+                      uint64_t *bytes, char **limit, GError **error);
+    /* Grow to @bytes (what reach() gave, never less than now). */
     gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error);
 } QgFsOps;
 
@@ -261,9 +267,12 @@ extern const QgFsOps qg_fs_btrfs;
 /* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
  * ...); a refusal when nothing or more than one signature is there. */
 char *qg_fs_probe_type(const char *device, GError **error);
-/* fs.c: probe the filesystem on @device (blkid TYPE), find its mount. */
+/* fs.c: probe the filesystem on @device (blkid TYPE), find its mount, and
+ * plan the size it reaches in @container_bytes (its limit, if it stops
+ * short; the guard's refusal or warnings, per @req->force). */
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
-                    QgLayer **layer, GError **error);
+                    const QgRequest *req, GPtrArray *warnings, QgLayer **layer,
+                    GError **error);
 gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
                      GError **error);
 
