@@ -1,7 +1,10 @@
 /* btrfs: grows only while mounted, one device at a time: find the devid of
- * our partition among the filesystem's devices, then BTRFS_IOC_RESIZE it. */
+ * our partition among the filesystem's devices, then BTRFS_IOC_RESIZE it.
+ * A btrfs over several disks is mounted through one of them; the others
+ * are found by the filesystem's UUID. */
 #include "internal.h"
 
+#include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/btrfs.h>
@@ -47,6 +50,61 @@ static gboolean find_device(const QgFsTarget *fs, int fd, struct btrfs_ioctl_dev
                 "%s is not among the devices of the btrfs mounted on %s",
                 fs->device, fs->mountpoint);
     return FALSE;
+}
+
+typedef struct {
+    uint8_t fsid[BTRFS_FSID_SIZE];
+    dev_t dev;
+} MemberOf;
+
+/* Is the btrfs on @mountpoint the one with our fsid, and our device among
+ * its devices? */
+static gboolean mount_has_member(const char *mountpoint, void *data)
+{
+    const MemberOf *want = data;
+    struct btrfs_ioctl_fs_info_args info = { 0 };
+    struct btrfs_ioctl_dev_info_args dev;
+    gboolean yes = FALSE;
+    int fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return FALSE;
+    if (ioctl(fd, BTRFS_IOC_FS_INFO, &info) == 0 &&
+        memcmp(info.fsid, want->fsid, BTRFS_FSID_SIZE) == 0)
+        yes = dev_lookup(fd, want->dev, &info, &dev);
+    close(fd);
+    return yes;
+}
+
+/* The filesystem UUID libblkid reads from @device's btrfs superblock. */
+static gboolean device_fsid(const char *device, uint8_t fsid[BTRFS_FSID_SIZE])
+{
+    blkid_probe pr = blkid_new_probe_from_filename(device);
+    const char *uuid = NULL;
+    gboolean ok = FALSE;
+
+    if (!pr)
+        return FALSE;
+    blkid_probe_enable_superblocks(pr, 1);
+    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUIDRAW);
+    if (blkid_do_safeprobe(pr) == 0) {
+        size_t len = 0;
+        if (blkid_probe_lookup_value(pr, "UUID_RAW", &uuid, &len) == 0 &&
+            len == BTRFS_FSID_SIZE) {
+            memcpy(fsid, uuid, BTRFS_FSID_SIZE);
+            ok = TRUE;
+        }
+    }
+    blkid_free_probe(pr);
+    return ok;
+}
+
+gboolean qg_btrfs_find_mount(const char *device, dev_t dev, QgMount *m, GError **error)
+{
+    MemberOf want = { .dev = dev };
+    if (!device_fsid(device, want.fsid))
+        return FALSE;
+    return qg_mount_find_matching("btrfs", mount_has_member, &want, m, error);
 }
 
 static gboolean btrfs_probe(const QgFsTarget *fs, uint64_t *size, uint64_t *block,

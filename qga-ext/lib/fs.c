@@ -87,6 +87,13 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     if (!type) {
         return FALSE;
     }
+    /* A btrfs over several devices is mounted through one of them: this
+     * device's filesystem is found by its UUID. */
+    if (!m.mountpoint && !strcmp(type, "btrfs") && !qg_btrfs_find_mount(device, dev, &m, &e) &&
+        e) {
+        g_propagate_error(error, e);
+        return FALSE;
+    }
     if (!(ops = ops_for(type))) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s holds a %s filesystem, which qga-grow cannot grow; "

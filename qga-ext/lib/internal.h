@@ -106,6 +106,11 @@ void qg_mount_clear(QgMount *m);
 /* Find where block device @dev (or, for btrfs, a filesystem whose source is
  * @dev) is mounted.  Returns FALSE with no error when it is not mounted. */
 gboolean qg_mount_find_by_dev(dev_t dev, QgMount *m, GError **error);
+/* The best mount (as qg_mount_find_by_dev) of an @fstype filesystem for
+ * whose mountpoint @match says yes; FALSE with no error when none. */
+typedef gboolean (*QgMountMatch)(const char *mountpoint, void *data);
+gboolean qg_mount_find_matching(const char *fstype, QgMountMatch match, void *data,
+                                QgMount *m, GError **error);
 /* The block device a mountpoint sits on. */
 gboolean qg_mount_dev_of(const char *mountpoint, dev_t *dev, GError **error);
 
@@ -263,6 +268,11 @@ typedef struct {
 extern const QgFsOps qg_fs_ext;
 extern const QgFsOps qg_fs_xfs;
 extern const QgFsOps qg_fs_btrfs;
+/* fs-btrfs.c: where the btrfs that @device (@dev) belongs to is mounted,
+ * found by its UUID among the mounted btrfs filesystems' devices (a btrfs
+ * over several devices shows only one of them in the mount table).  FALSE
+ * with no error when it is not mounted. */
+gboolean qg_btrfs_find_mount(const char *device, dev_t dev, QgMount *m, GError **error);
 
 /* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
  * ...); a refusal when nothing or more than one signature is there. */
