@@ -35,6 +35,7 @@ static const char usage_text[] =
     "      --lvm pv|lv|auto     pv: grow the physical volume only\n"
     "      --move-swap          move a swap partition that sits right after the\n"
     "                           partition at the disk's end to the new end\n"
+    "      --force              grow an xfs past the allocation-group limit\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"

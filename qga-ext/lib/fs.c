@@ -117,8 +117,9 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     if (!ops->probe(&fs, &size, &block, error) ||
         !fs_reach(ops, &fs, size, block, container_bytes, &reach, &limit, error))
         return FALSE;
-    (void)req;  /* its force and the warnings serve the guards to come */
-    (void)warnings;
+    if (ops->guard && reach > size &&
+        !ops->guard(&fs, size, reach, req->force, warnings, error))
+        return FALSE;
     QgLayer *layer = qg_layer_new(QG_LAYER_FILESYSTEM, device, type);
     layer->mountpoint = g_steal_pointer(&m.mountpoint);
     layer->old_size = size;

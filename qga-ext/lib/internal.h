@@ -261,6 +261,10 @@ typedef struct {
      * last whole block, else NULL. */
     gboolean (*reach)(const QgFsTarget *fs, uint64_t size, uint64_t block, uint64_t container,
                       uint64_t *bytes, char **limit, GError **error);
+    /* Optional: refuse (QG_ERROR_REFUSED) or warn about a grow from @size
+     * to @bytes that the filesystem can do but should not without @force. */
+    gboolean (*guard)(const QgFsTarget *fs, uint64_t size, uint64_t bytes, gboolean force,
+                      GPtrArray *warnings, GError **error);
     /* Grow to @bytes (what reach() gave, never less than now). */
     gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error);
 } QgFsOps;
