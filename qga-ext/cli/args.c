@@ -95,6 +95,8 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
                                       "infinity, not \"%s\"", val ? val : "");
         } else if (!strcmp(a, "--move-swap")) {
             out->req.move_swap = TRUE;
+        } else if (!strcmp(a, "--force")) {
+            out->req.force = TRUE;
         } else if (qg_opt_is(a, "-k", "--key-file")) {
             if (!(val = qg_opt_value(argc, argv, &i)) || !*val)
                 return invalid(error, "%s needs the path of a key file", a);

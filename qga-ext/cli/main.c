@@ -42,6 +42,7 @@ static const char usage_text[] =
     "                           allow-list of auto.conf, as guest-grow-disk does\n"
     "      --config FILE        with --from-host: that file instead of\n"
     "                           " QG_AUTO_CONF "\n"
+    "      --force              grow an xfs past the allocation-group limit\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"

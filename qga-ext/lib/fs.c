@@ -46,18 +46,32 @@ char *qg_fs_probe_type(const char *device, GError **error)
     return out;
 }
 
-/* Largest size the filesystem can reach in @bytes: whole blocks only. */
-static uint64_t reachable(uint64_t container, uint64_t block)
+/* What the filesystem reaches in @container bytes: its own rules (a tail
+ * too small for a block group or allocation group, block and inode count
+ * limits) decide, never more than the container's whole blocks, never less
+ * than now. */
+static gboolean fs_reach(const QgFsOps *ops, const QgFsTarget *fs, uint64_t size,
+                         uint64_t block, uint64_t container, uint64_t *bytes, char **limit,
+                         GError **error)
 {
-    return block ? container / block * block : container;
+    uint64_t whole = block ? container / block * block : container;
+    *limit = NULL;
+    if (!ops->reach(fs, size, block, container, bytes, limit, error))
+        return FALSE;
+    *bytes = MAX(size, MIN(*bytes, whole));
+    if (*bytes >= whole)
+        g_clear_pointer(limit, g_free);
+    return TRUE;
 }
 
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
-                    QgLayer **out, GError **error)
+                    const QgRequest *req, GPtrArray *warnings, QgLayer **out,
+                    GError **error)
 {
     g_autofree char *type = NULL;
+    g_autofree char *limit = NULL;
     __attribute__((cleanup(qg_mount_clear))) QgMount m = { 0 };
-    uint64_t size, block;
+    uint64_t size, block, reach;
     const QgFsOps *ops;
     GError *e = NULL;
 
@@ -71,6 +85,13 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
      * reads, a tenth of the whole grow). */
     type = m.mountpoint ? g_strdup(m.fstype) : qg_fs_probe_type(device, error);
     if (!type) {
+        return FALSE;
+    }
+    /* A btrfs over several devices is mounted through one of them: this
+     * device's filesystem is found by its UUID. */
+    if (!m.mountpoint && !strcmp(type, "btrfs") && !qg_btrfs_find_mount(device, dev, &m, &e) &&
+        e) {
+        g_propagate_error(error, e);
         return FALSE;
     }
     if (!(ops = ops_for(type))) {
@@ -93,14 +114,18 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     }
 
     QgFsTarget fs = { device, dev, m.mountpoint, type };
-    if (!ops->probe(&fs, &size, &block, error)) {
+    if (!ops->probe(&fs, &size, &block, error) ||
+        !fs_reach(ops, &fs, size, block, container_bytes, &reach, &limit, error))
         return FALSE;
-    }
+    if (ops->guard && reach > size &&
+        !ops->guard(&fs, size, reach, req->force, warnings, error))
+        return FALSE;
     QgLayer *layer = qg_layer_new(QG_LAYER_FILESYSTEM, device, type);
     layer->mountpoint = g_steal_pointer(&m.mountpoint);
     layer->old_size = size;
-    layer->size = MAX(size, reachable(container_bytes, block));
+    layer->size = reach;
     layer->changed = layer->size > size;
+    layer->limit = g_steal_pointer(&limit);
     *out = layer;
     return TRUE;
 }
@@ -110,13 +135,14 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
 {
     const QgFsOps *ops = ops_for(layer->type);
     QgFsTarget fs = { layer->device, dev, layer->mountpoint, layer->type };
-    uint64_t size, block;
+    g_autofree char *limit = NULL;
+    uint64_t size, block, target;
 
     /* Probe again: the partition below may have changed, and another grower
      * may have been here first. */
-    if (!ops->probe(&fs, &size, &block, error))
+    if (!ops->probe(&fs, &size, &block, error) ||
+        !fs_reach(ops, &fs, size, block, container_bytes, &target, &limit, error))
         return FALSE;
-    uint64_t target = reachable(container_bytes, block);
     qg_fault_point("fs-growing");
     GError *e = NULL;
     if (target > size && !qg_fs_grow_bounded(ops, &fs, size, target, block, wait, &e)) {

@@ -482,7 +482,8 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
             if (!plan_top_pv(&chain, &ctx, steps, res, error))
                 goto out;
         } else {
-            if (!qg_fs_plan(top->node, top->dev, ctx.below_bytes, &fs, error))
+            if (!qg_fs_plan(top->node, top->dev, ctx.below_bytes, req, res->warnings, &fs,
+                            error))
                 goto out;
             g_ptr_array_add(res->layers, fs);
         }

@@ -108,6 +108,11 @@ void qg_mount_clear(QgMount *m);
 /* Find where block device @dev (or, for btrfs, a filesystem whose source is
  * @dev) is mounted.  Returns FALSE with no error when it is not mounted. */
 gboolean qg_mount_find_by_dev(dev_t dev, QgMount *m, GError **error);
+/* The best mount (as qg_mount_find_by_dev) of an @fstype filesystem for
+ * whose mountpoint @match says yes; FALSE with no error when none. */
+typedef gboolean (*QgMountMatch)(const char *mountpoint, void *data);
+gboolean qg_mount_find_matching(const char *fstype, QgMountMatch match, void *data,
+                                QgMount *m, GError **error);
 /* The block device a mountpoint sits on. */
 gboolean qg_mount_dev_of(const char *mountpoint, dev_t *dev, GError **error);
 
@@ -284,21 +289,39 @@ typedef struct {
     /* Current size in bytes and the filesystem's block size. */
     gboolean (*probe)(const QgFsTarget *fs, uint64_t *size, uint64_t *block,
                       GError **error);
-    /* Grow to fill @bytes (a multiple of @block, the block size the probe
-     * just read, never less than now). */
+    /* The size in bytes the filesystem really reaches when grown into
+     * @container bytes (never less than now: @size, in blocks of @block, as
+     * the probe just read), with the same rules as the kernel or tool that
+     * grows it; *limit (g_free) says why it stops short of the container's
+     * last whole block, else NULL. */
+    gboolean (*reach)(const QgFsTarget *fs, uint64_t size, uint64_t block, uint64_t container,
+                      uint64_t *bytes, char **limit, GError **error);
+    /* Optional: refuse (QG_ERROR_REFUSED) or warn about a grow from @size
+     * to @bytes that the filesystem can do but should not without @force. */
+    gboolean (*guard)(const QgFsTarget *fs, uint64_t size, uint64_t bytes, gboolean force,
+                      GPtrArray *warnings, GError **error);
+    /* Grow to @bytes (what reach() gave, never less than now). */
     gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error);
 } QgFsOps;
 
 extern const QgFsOps qg_fs_ext;
 extern const QgFsOps qg_fs_xfs;
 extern const QgFsOps qg_fs_btrfs;
+/* fs-btrfs.c: where the btrfs that @device (@dev) belongs to is mounted,
+ * found by its UUID among the mounted btrfs filesystems' devices (a btrfs
+ * over several devices shows only one of them in the mount table).  FALSE
+ * with no error when it is not mounted. */
+gboolean qg_btrfs_find_mount(const char *device, dev_t dev, QgMount *m, GError **error);
 
 /* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
  * ...); a refusal when nothing or more than one signature is there. */
 char *qg_fs_probe_type(const char *device, GError **error);
-/* fs.c: probe the filesystem on @device (blkid TYPE), find its mount. */
+/* fs.c: probe the filesystem on @device (blkid TYPE), find its mount, and
+ * plan the size it reaches in @container_bytes (its limit, if it stops
+ * short; the guard's refusal or warnings, per @req->force). */
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
-                    QgLayer **layer, GError **error);
+                    const QgRequest *req, GPtrArray *warnings, QgLayer **layer,
+                    GError **error);
 /* How qg_fs_apply waits for the kernel: up to @busy_timeout_ms (0: as long
  * as it takes), calling @progress with the share of the growth done where
  * the filesystem shows it (ext4 online), about every QG_BOUNDED_TICK_MS. */

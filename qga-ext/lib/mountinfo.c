@@ -117,6 +117,40 @@ static gboolean line_block_dev(const MountLine *ml, dev_t *dev)
     return FALSE;
 }
 
+/* Prefer a writable mount of the filesystem's root: bind mounts of a
+ * subdirectory work for the ioctls too, but read worse in reports. */
+static int line_score(const MountLine *ml)
+{
+    return ml ? (!ml->read_only) * 2 + (strcmp(ml->root, "/") == 0) : -1;
+}
+
+static gboolean found(const MountLine *best, QgMount *m)
+{
+    if (!best)
+        return FALSE;
+    m->mountpoint = g_strdup(best->mountpoint);
+    m->fstype = g_strdup(best->fstype);
+    m->read_only = best->read_only;
+    return TRUE;
+}
+
+gboolean qg_mount_find_matching(const char *fstype, QgMountMatch match, void *data,
+                                QgMount *m, GError **error)
+{
+    g_autoptr(GArray) lines = read_mountinfo(error);
+    const MountLine *best = NULL;
+
+    if (!lines)
+        return FALSE;
+    for (guint i = 0; i < lines->len; i++) {
+        const MountLine *ml = &g_array_index(lines, MountLine, i);
+        if (strcmp(ml->fstype, fstype) == 0 && line_score(ml) > line_score(best) &&
+            match(ml->mountpoint, data))
+            best = ml;
+    }
+    return found(best, m);
+}
+
 gboolean qg_mount_find_by_dev(dev_t dev, QgMount *m, GError **error)
 {
     g_autoptr(GArray) lines = read_mountinfo(error);
@@ -124,23 +158,16 @@ gboolean qg_mount_find_by_dev(dev_t dev, QgMount *m, GError **error)
 
     if (!lines)
         return FALSE;
-    /* Prefer a writable mount of the filesystem's root: bind mounts of a
-     * subdirectory work for the ioctls too, but read worse in reports. */
     for (guint i = 0; i < lines->len; i++) {
         const MountLine *ml = &g_array_index(lines, MountLine, i);
         dev_t d;
         if (!line_block_dev(ml, &d) || d != dev)
             continue;
-        int score = (!ml->read_only) * 2 + (strcmp(ml->root, "/") == 0);
-        int best_score = best ? (!best->read_only) * 2 + (strcmp(best->root, "/") == 0) : -1;
-        if (score > best_score)
+        if (line_score(ml) > line_score(best))
             best = ml;
     }
-    if (!best)
+    if (!found(best, m))
         return FALSE;
-    m->mountpoint = g_strdup(best->mountpoint);
-    m->fstype = g_strdup(best->fstype);
-    m->read_only = best->read_only;
     return TRUE;
 }
 
