@@ -91,7 +91,7 @@ guest_run() {
 }
 
 # Boot: the boot unit grows both stacks, then the job mounts them.
-libvirt_boot "$WORK/libvirt" vg-off "$WORK/domain.xml"
+libvirt_start "$WORK/libvirt" vg-off
 guest_run "$WORK/boot.log" /bin/journalctl -b -u qga-grow-boot.service -o cat --no-pager
 grown=$(grep -Ec "^qga-grow: /dev/vd[a-z]: grown: partition /dev/vd[a-z]1 \((gpt|dos)\)" "$WORK/boot.log" || true)
 assert_eq "$grown" 2 "disks the boot unit grew ($(cat "$WORK/boot.log"))"

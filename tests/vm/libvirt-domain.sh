@@ -50,16 +50,19 @@ XML
 XML
 }
 
-# libvirt_boot LIBVIRT-DIR NAME XML-FILE: define (unless defined) and start the domain under
+# libvirt_boot LIBVIRT-DIR NAME XML-FILE: define and start the domain under
 # the libvirtd of LIBVIRT-DIR (host-cli/tests/libvirtd.sh), wait until the
 # guest is ready and its agent answers; sets VM_PID (QEMU's, which that
 # libvirtd keeps in its own /run) and E2E_T0.  Needs e2e-lib.sh.
 libvirt_boot() {
-  local dir=$1 name=$2 xml=$3 uri
+  virsh -q -c "$(cat "$1/uri")" define "$3" >/dev/null
+  libvirt_start "$1" "$2"
+}
+
+# libvirt_start LIBVIRT-DIR NAME: the same for a domain already defined.
+libvirt_start() {
+  local dir=$1 name=$2 uri
   uri=$(cat "$dir/uri")
-  # a domain already defined (shut off, its disks grown) starts as it is
-  virsh -q -c "$uri" dominfo "$name" >/dev/null 2>&1 ||
-    virsh -q -c "$uri" define "$xml" >/dev/null
   E2E_T0=$SECONDS
   virsh -q -c "$uri" start "$name" >/dev/null
   VM_PID=$(cat "/proc/$(cat "$dir/libvirtd.pid")/root/run/libvirt/qemu/$name.pid")
