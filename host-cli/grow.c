@@ -15,9 +15,7 @@ const char *vg_libvirt_error(void)
     return m ? m : "unknown libvirt error";
 }
 
-static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...)
+gboolean vg_fail(GError **error, VgErrorCode code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -42,7 +40,7 @@ static virDomainPtr find_domain(virConnectPtr conn, const char *name, GError **e
     if (!dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN && looks_like_uuid(name))
         dom = virDomainLookupByUUIDString(conn, name);
     if (!dom)
-        fail(error, virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? VG_ERROR_NOT_FOUND
+        vg_fail(error, virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? VG_ERROR_NOT_FOUND
                                                                : VG_ERROR_LIBVIRT,
              "domain %s: %s", name, vg_libvirt_error());
     return dom;
@@ -68,11 +66,11 @@ static gboolean check_state(virDomainPtr dom, const char *name, gboolean *shut_o
 {
     int state = VIR_DOMAIN_NOSTATE, reason;
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
-        return fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", name, vg_libvirt_error());
+        return vg_fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", name, vg_libvirt_error());
     *shut_off = state == VIR_DOMAIN_SHUTOFF;
     if (state == VIR_DOMAIN_RUNNING || *shut_off)
         return TRUE;
-    return fail(error, VG_ERROR_REFUSED,
+    return vg_fail(error, VG_ERROR_REFUSED,
                 "refusing: domain %s is %s; virt-grow grows the disks of running domains, "
                 "and of shut-off ones through their storage volumes",
                 name, state_name(state));
@@ -85,7 +83,7 @@ static VgDisk *find_disk(virDomainPtr dom, const VgRequest *req, GError **error)
     VgDisk *d;
 
     if (!xml) {
-        fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", req->domain, vg_libvirt_error());
+        vg_fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", req->domain, vg_libvirt_error());
         return NULL;
     }
     if (!(disks = vg_domain_disks_parse(xml, error)) || !(d = vg_disk_select(disks, req->disk, error)))
@@ -102,7 +100,7 @@ static gboolean capacity_physical(virDomainPtr dom, const VgDisk *d, uint64_t *o
 {
     virDomainBlockInfo info;
     if (virDomainGetBlockInfo(dom, d->target, &info, 0) < 0)
-        return fail(error, VG_ERROR_LIBVIRT, "disk %s: %s", d->target, vg_libvirt_error());
+        return vg_fail(error, VG_ERROR_LIBVIRT, "disk %s: %s", d->target, vg_libvirt_error());
     *out = info.capacity;
     if (physical)
         *physical = info.physical;
@@ -201,13 +199,13 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
     if (!capacity_physical(dom, o->disk, &now, &physical, error))
         return FALSE;
     if (now > o->size_target)
-        return fail(error, VG_ERROR_REFUSED,
+        return vg_fail(error, VG_ERROR_REFUSED,
                     "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
                     "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
                     o->disk->target, now, o->size_target);
     if (now < o->size_target && block_resize(dom, o, physical) < 0) {
         gboolean block = !strcmp(o->disk->type, "block");
-        return fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize disk %s: %s%s",
+        return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize disk %s: %s%s",
                     o->disk->target, vg_libvirt_error(),
                     block ? " (a host block device must be enlarged on the host first, e.g. "
                             "with lvextend; then run virt-grow again)" : "");

@@ -18,6 +18,9 @@ typedef struct {
 /* Never NULL: failures are in the outcome (exit code and message). */
 VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSettings *set);
 
+/* Set @error (VG_ERROR, @code, the message); FALSE, for "return vg_fail(...)". */
+gboolean vg_fail(GError **error, VgErrorCode code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
 /* libvirt's last error message, for the calling thread. */
 const char *vg_libvirt_error(void);
 

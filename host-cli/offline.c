@@ -8,24 +8,12 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 
-static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static gboolean fail(GError **error, VgErrorCode code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, VG_ERROR, code, msg);
-    return FALSE;
-}
-
 static gboolean volume_capacity(virStorageVolPtr vol, const char *target, uint64_t *out,
                                 GError **error)
 {
     virStorageVolInfo info;
     if (virStorageVolGetInfo(vol, &info) < 0)
-        return fail(error, VG_ERROR_LIBVIRT, "disk %s: its storage volume: %s", target,
+        return vg_fail(error, VG_ERROR_LIBVIRT, "disk %s: its storage volume: %s", target,
                     vg_libvirt_error());
     *out = info.capacity;
     return TRUE;
@@ -47,19 +35,19 @@ gboolean vg_offline_plan(virConnectPtr conn, VgOutcome *o, VgPlan *p, virStorage
             virStoragePoolFree(pool);
         }
         if (!*vol)
-            return fail(error, VG_ERROR_NOT_FOUND, "disk %s: storage volume %s: %s", d->target,
+            return vg_fail(error, VG_ERROR_NOT_FOUND, "disk %s: storage volume %s: %s", d->target,
                         d->source, vg_libvirt_error());
     } else if (strcmp(d->type, "file") && strcmp(d->type, "block")) {
-        return fail(error, VG_ERROR_REFUSED,
+        return vg_fail(error, VG_ERROR_REFUSED,
                     "refusing: domain %s is shut off, and its disk %s is a %s disk, which "
                     "virt-grow grows only while the domain runs; start it and run virt-grow "
                     "again", o->req->domain, d->target, d->type);
     } else if (!(*vol = virStorageVolLookupByPath(conn, d->source))) {
         if (virGetLastErrorCode() != VIR_ERR_NO_STORAGE_VOL)
-            return fail(error, VG_ERROR_LIBVIRT, "disk %s (%s): %s", d->target, d->source,
+            return vg_fail(error, VG_ERROR_LIBVIRT, "disk %s (%s): %s", d->target, d->source,
                         vg_libvirt_error());
         g_autofree char *dir = g_path_get_dirname(d->source);
-        return fail(error, VG_ERROR_REFUSED,
+        return vg_fail(error, VG_ERROR_REFUSED,
                     "refusing: domain %s is shut off, and its disk %s (%s) is no volume of an "
                     "active libvirt storage pool, which is how virt-grow grows a disk offline; "
                     "make it one (virsh pool-define-as NAME dir --target %s && virsh "
@@ -90,22 +78,22 @@ gboolean vg_offline_resize(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o,
 
     /* started meanwhile: its image is in use, the block resize's business */
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
-        return fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", o->req->domain,
+        return vg_fail(error, VG_ERROR_LIBVIRT, "domain %s: %s", o->req->domain,
                     vg_libvirt_error());
     if (state != VIR_DOMAIN_SHUTOFF)
-        return fail(error, VG_ERROR_REFUSED,
+        return vg_fail(error, VG_ERROR_REFUSED,
                     "refusing: domain %s was started meanwhile; run virt-grow again",
                     o->req->domain);
     if (!volume_capacity(vol, target, &now, error))
         return FALSE;
     if (now > o->size_target)
-        return fail(error, VG_ERROR_REFUSED,
+        return vg_fail(error, VG_ERROR_REFUSED,
                     "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
                     "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
                     target, now, o->size_target);
     /* no VIR_STORAGE_VOL_RESIZE_SHRINK: libvirt itself refuses to shrink */
     if (now < o->size_target && virStorageVolResize(vol, o->size_target, 0) < 0)
-        return fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize the volume of disk %s: %s",
+        return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize the volume of disk %s: %s",
                     target, vg_libvirt_error());
     if (!volume_capacity(vol, target, &o->size_after, error))
         return FALSE;

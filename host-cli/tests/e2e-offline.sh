@@ -25,7 +25,7 @@ GiB=$((1 << 30))
 SERIALS=(vg-off-gpt vg-off-mbr)
 declare -A LABEL=([vg-off-gpt]=gpt [vg-off-mbr]=dos)
 declare -A FS=([vg-off-gpt]=ext4 [vg-off-mbr]=ext4)
-declare -A GMNT=([vg-off-gpt]=/mnt/gpt [vg-off-mbr]=/mnt/mbr)
+declare -A GMNT=([vg-off-gpt]=/run/mnt/gpt [vg-off-mbr]=/run/mnt/mbr)
 declare -A PARTNO=([vg-off-gpt]=1 [vg-off-mbr]=1)
 e2e_make_disks
 mkdir "$WORK/pool"
@@ -36,7 +36,7 @@ done
 
 # The job: systemd mode; the boot unit before the job, which mounts the
 # disks and starts the agent.
-e2e_write_job systemd "vg-off-gpt:1:/mnt/gpt vg-off-mbr:1:/mnt/mbr"
+e2e_write_job systemd "vg-off-gpt:1:/run/mnt/gpt vg-off-mbr:1:/run/mnt/mbr"
 e2e_auto_conf "enabled=true" "disks=none" "boot=serial:vg-off-gpt serial:vg-off-mbr"
 e2e_systemd_units
 sed "s|@QGA_GROW@ auto --boot|$QG auto --config /run/qg-job/auto.conf --boot|" \

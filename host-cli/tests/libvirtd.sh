@@ -35,7 +35,12 @@ EOC
   echo 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"' >"$dir/etc/virtlogd.conf"
 
   # In the namespace: a fresh /run, and our directories over libvirt's.
+  # The new namespace starts with a copy of every mount, other tests' loop
+  # filesystems under /tmp too: kept there, they would outlive those tests'
+  # umount (a dirty log, a disk image still in use).  Let go of them first.
   unshare --mount --propagation private -- /bin/sh -ec "
+    awk '\$2 ~ \"^/tmp/.\" { print \$2 }' /proc/self/mounts | sort -r |
+      while read -r m; do umount -l \"\$m\" 2>/dev/null || true; done
     mount -t tmpfs -o mode=0755 tmpfs /run
     mkdir /run/libvirt
     mount --bind '$dir/etc' /etc/libvirt

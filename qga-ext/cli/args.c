@@ -46,15 +46,7 @@ gboolean qg_cli_valid_lv(const char *text)
 
 gboolean qg_cli_parse_lvm_mode(const char *text, QgLvmMode *out)
 {
-    if (!strcmp(text, "pv"))
-        *out = QG_LVM_PV;
-    else if (!strcmp(text, "lv"))
-        *out = QG_LVM_LV;
-    else if (!strcmp(text, "auto"))
-        *out = QG_LVM_AUTO;
-    else
-        return FALSE;
-    return TRUE;
+    return qg_lvm_mode_parse(text, out);
 }
 
 gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error)

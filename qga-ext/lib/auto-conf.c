@@ -152,19 +152,6 @@ static gboolean parse_lock_timeout(Parser *p, const char *value, int *ms, GError
     return TRUE;
 }
 
-static gboolean parse_lvm(const char *text, QgLvmMode *out)
-{
-    if (!strcmp(text, "pv"))
-        *out = QG_LVM_PV;
-    else if (!strcmp(text, "lv"))
-        *out = QG_LVM_LV;
-    else if (!strcmp(text, "auto"))
-        *out = QG_LVM_AUTO;
-    else
-        return FALSE;
-    return TRUE;
-}
-
 static gboolean kernel_name_char(char c)
 {
     return g_ascii_isalnum(c) || strchr("._-!+", c);
@@ -254,7 +241,7 @@ static gboolean parse_setting(Parser *p, const char *key, const char *value, gbo
         s->key_file = g_strdup(value);
         s->set |= SET_KEY_FILE;
     } else if (!strcmp(key, "lvm")) {
-        if (!parse_lvm(value, &s->lvm))
+        if (!qg_lvm_mode_parse(value, &s->lvm))
             return bad(p, error, "%s lvm must be pv, lv or auto, not \"%s\"", sec, value);
         s->set |= SET_LVM;
     } else if (!strcmp(key, "lv")) {

@@ -216,6 +216,9 @@ const char *qg_layer_kind_name(QgLayerKind kind);
  * trailing junk. */
 gboolean qg_parse_size(const char *text, uint64_t *out, GError **error);
 
+/* "pv", "lv" or "auto" as a QgLvmMode; FALSE for anything else. */
+gboolean qg_lvm_mode_parse(const char *text, QgLvmMode *out);
+
 /* Is @text a logical volume named as "VG/LV", with LVM's name characters
  * (letters, digits, "+_.-"; not starting with "-"; not "." or "..")? */
 gboolean qg_lv_name_valid(const char *text);

@@ -143,3 +143,16 @@ gboolean qg_lv_name_valid(const char *text)
     return slash && lvm_name_valid(text, (size_t)(slash - text)) &&
            lvm_name_valid(slash + 1, strlen(slash + 1));
 }
+
+gboolean qg_lvm_mode_parse(const char *text, QgLvmMode *out)
+{
+    static const struct { const char *name; QgLvmMode mode; } modes[] = {
+        { "pv", QG_LVM_PV }, { "lv", QG_LVM_LV }, { "auto", QG_LVM_AUTO },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++)
+        if (!strcmp(text, modes[i].name)) {
+            *out = modes[i].mode;
+            return TRUE;
+        }
+    return FALSE;
+}
