@@ -62,4 +62,6 @@ const QgFsOps qg_fs_xfs = {
     .grows_unmounted = FALSE,
     .probe = xfs_probe,
     .grow = xfs_grow,
+    .check = qg_xfs_sb_check,    /* fs-xfs-sb.c */
+    .settle = qg_xfs_sb_settle,
 };

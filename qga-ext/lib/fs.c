@@ -53,7 +53,7 @@ static uint64_t reachable(uint64_t container, uint64_t block)
 }
 
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
-                    QgLayer **out, GError **error)
+                    QgLayer **out, GPtrArray *warnings, GError **error)
 {
     g_autofree char *type = NULL;
     __attribute__((cleanup(qg_mount_clear))) QgMount m = { 0 };
@@ -96,11 +96,16 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     if (!ops->probe(&fs, &size, &block, error)) {
         return FALSE;
     }
+    g_autofree char *note = NULL;  /* what a cut-short grow left to mend */
+    if (ops->check && m.mountpoint && !ops->check(&fs, &note, error))
+        return FALSE;
+    if (note)
+        g_ptr_array_add(warnings, g_strdup(note));
     QgLayer *layer = qg_layer_new(QG_LAYER_FILESYSTEM, device, type);
     layer->mountpoint = g_steal_pointer(&m.mountpoint);
     layer->old_size = size;
     layer->size = MAX(size, reachable(container_bytes, block));
-    layer->changed = layer->size > size;
+    layer->changed = layer->size > size || note;
     *out = layer;
     return TRUE;
 }
@@ -120,8 +125,11 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes, GError
     if (target > size && !ops->grow(&fs, target, block, error))
         return FALSE;
     qg_fault_point("fs-grown");
+    gboolean mended = FALSE;
+    if (ops->settle && fs.mountpoint && !ops->settle(&fs, target > size, &mended, error))
+        return FALSE;
     if (!ops->probe(&fs, &layer->size, &block, error))
         return FALSE;
-    layer->changed = layer->size != layer->old_size;
+    layer->changed = layer->size != layer->old_size || mended;
     return TRUE;
 }

@@ -266,7 +266,8 @@ QgResult *qg_grow_full(const QgRequest *req, QgResult **partial, GError **error)
             if (!plan_top_pv(&chain, &ctx, steps, res, error))
                 goto out;
         } else {
-            if (!qg_fs_plan(top->node, top->dev, ctx.below_bytes, &fs, error))
+            if (!qg_fs_plan(top->node, top->dev, ctx.below_bytes, &fs, res->warnings,
+                            error))
                 goto out;
             g_ptr_array_add(res->layers, fs);
         }

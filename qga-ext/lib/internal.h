@@ -252,18 +252,28 @@ typedef struct {
     /* Grow to fill @bytes (a multiple of @block, the block size the probe
      * just read, never less than now). */
     gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error);
+    /* Optional, mounted only: check() sets *note when an earlier grow was cut
+     * short in a way only a grow mends (the layer then changes); settle(),
+     * after the grow (@grew) or none, mends it (*mended) and makes durable
+     * what the grow wrote. */
+    gboolean (*check)(const QgFsTarget *fs, char **note, GError **error);
+    gboolean (*settle)(const QgFsTarget *fs, gboolean grew, gboolean *mended, GError **error);
 } QgFsOps;
 
 extern const QgFsOps qg_fs_ext;
 extern const QgFsOps qg_fs_xfs;
 extern const QgFsOps qg_fs_btrfs;
+/* fs-xfs-sb.c: xfs's secondary superblocks left stale by a power cut */
+gboolean qg_xfs_sb_check(const QgFsTarget *fs, char **note, GError **error);
+gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, gboolean *mended,
+                          GError **error);
 
 /* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
  * ...); a refusal when nothing or more than one signature is there. */
 char *qg_fs_probe_type(const char *device, GError **error);
 /* fs.c: probe the filesystem on @device (blkid TYPE), find its mount. */
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
-                    QgLayer **layer, GError **error);
+                    QgLayer **layer, GPtrArray *warnings, GError **error);
 gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
                      GError **error);
 
