@@ -162,4 +162,6 @@ const QgFsOps qg_fs_xfs = {
     .reach = xfs_reach,
     .guard = xfs_guard,
     .grow = xfs_grow,
+    .check = qg_xfs_sb_check,    /* fs-xfs-sb.c */
+    .settle = qg_xfs_sb_settle,
 };

@@ -120,11 +120,16 @@ gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
     if (ops->guard && reach > size &&
         !ops->guard(&fs, size, reach, req->force, warnings, error))
         return FALSE;
+    g_autofree char *note = NULL;  /* what a cut-short grow left to mend */
+    if (ops->check && m.mountpoint && !ops->check(&fs, &note, error))
+        return FALSE;
+    if (note)
+        g_ptr_array_add(warnings, g_strdup(note));
     QgLayer *layer = qg_layer_new(QG_LAYER_FILESYSTEM, device, type);
     layer->mountpoint = g_steal_pointer(&m.mountpoint);
     layer->old_size = size;
     layer->size = reach;
-    layer->changed = layer->size > size;
+    layer->changed = layer->size > size || note;
     layer->limit = g_steal_pointer(&limit);
     *out = layer;
     return TRUE;
@@ -159,8 +164,11 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
         return FALSE;
     }
     qg_fault_point("fs-grown");
+    gboolean mended = FALSE;
+    if (ops->settle && fs.mountpoint && !ops->settle(&fs, target > size, &mended, error))
+        return FALSE;
     if (!ops->probe(&fs, &layer->size, &block, error))
         return FALSE;
-    layer->changed = layer->size != layer->old_size;
+    layer->changed = layer->size != layer->old_size || mended;
     return TRUE;
 }

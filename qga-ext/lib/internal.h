@@ -302,6 +302,12 @@ typedef struct {
                       GPtrArray *warnings, GError **error);
     /* Grow to @bytes (what reach() gave, never less than now). */
     gboolean (*grow)(const QgFsTarget *fs, uint64_t bytes, uint64_t block, GError **error);
+    /* Optional, mounted only: check() sets *note when an earlier grow was cut
+     * short in a way only a grow mends (the layer then changes); settle(),
+     * after the grow (@grew) or none, mends it (*mended) and makes durable
+     * what the grow wrote. */
+    gboolean (*check)(const QgFsTarget *fs, char **note, GError **error);
+    gboolean (*settle)(const QgFsTarget *fs, gboolean grew, gboolean *mended, GError **error);
 } QgFsOps;
 
 extern const QgFsOps qg_fs_ext;
@@ -312,6 +318,10 @@ extern const QgFsOps qg_fs_btrfs;
  * over several devices shows only one of them in the mount table).  FALSE
  * with no error when it is not mounted. */
 gboolean qg_btrfs_find_mount(const char *device, dev_t dev, QgMount *m, GError **error);
+/* fs-xfs-sb.c: xfs's secondary superblocks left stale by a power cut */
+gboolean qg_xfs_sb_check(const QgFsTarget *fs, char **note, GError **error);
+gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, gboolean *mended,
+                          GError **error);
 
 /* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
  * ...); a refusal when nothing or more than one signature is there. */

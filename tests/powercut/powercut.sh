@@ -10,6 +10,9 @@
 # luks2|lvm|lvm-on-luks2 (none: the filesystem on the partition), HOW cli
 # (qga-grow-faulty, whose steps mark the log through QG_FAULT_HOOK) or lib
 # (pc-grow-lib: qg_grow_full() in-process, marking its progress reports).
+# CASE flakey-LABEL-FS[-STACK]: the CLI's grow on a disk that drops its
+# writes from a random point on (flakey.sh), QG_POWERCUT_FLAKEY_TRIALS
+# times (default 2).
 # Environment: QG_POWERCUT_POINTS (flush/FUA cut points checked per case,
 # evenly spread, the first and last always; 0: all of them; default 3, the
 # CI sample), QG_POWERCUT_BETWEEN (random in-between points before each
@@ -17,6 +20,7 @@
 # QG_POWERCUT_SEED (default random; printed).  The long run: long-run.sh.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/flakey.sh"
 usage="usage: $0 QGA-GROW QGA-GROW-FAULTY PC-GROW-LIB REPLAY-LOG CASE..."
 QG=$(readlink -f "${1:?$usage}")
 QGF=$(readlink -f "${2:?$usage}")
@@ -30,7 +34,7 @@ seed=${QG_POWERCUT_SEED:-$(( $(date +%s%N) % 32768 ))}
 RANDOM=$seed
 note "powercut: seed $seed, points per case ${max_points/#0/all}, $between in between per interval"
 
-total_points=0 total_between=0 total_repaired=0 total_grew=0 t_all=$SECONDS
+total_points=0 total_between=0 total_repaired=0 total_grew=0 total_sb=0 total_flakey=0 t_all=$SECONDS
 
 # record CASE: build the starting disk, grow it under the log; sets the
 # case's globals (LOG, BASE, IMG, PC_*).
@@ -86,7 +90,7 @@ record() {
 replay_case() {
   local name=$1 start last i f prev npts=0 nbtw=0 t0=$SECONDS
   local -a idx flags allcuts
-  PC_TABLE_REPAIRED=0 PC_RERUN_GREW=0
+  PC_TABLE_REPAIRED=0 PC_RERUN_GREW=0 PC_SB_MENDED=0
   while read -r i f _ _ m; do
     idx+=("$i") flags+=("$f")
     [ "$f" = M ] && [ "$m" = grow-start ] && start=$i
@@ -157,12 +161,15 @@ replay_case() {
   done
   rm -f "$WORK/pt.img" "$CUR"
   note "$name: $npts flush/FUA cut points and $nbtw in between passed" \
-    "($PC_RERUN_GREW reruns grew, $PC_TABLE_REPAIRED tables mended by the rerun; $((SECONDS - t0)) s)"
+    "($PC_RERUN_GREW reruns grew, $PC_TABLE_REPAIRED tables and $PC_SB_MENDED xfs secondary" \
+    "superblocks mended by the rerun; $((SECONDS - t0)) s)"
   total_points=$((total_points + npts)) total_between=$((total_between + nbtw))
   total_repaired=$((total_repaired + PC_TABLE_REPAIRED)) total_grew=$((total_grew + PC_RERUN_GREW))
+  total_sb=$((total_sb + PC_SB_MENDED))
 }
 
 for c in "$@"; do
+  case $c in flakey-*) flakey_case "$c"; continue ;; esac
   t=$SECONDS
   record "$c"
   note "$c: recorded in $((SECONDS - t)) s"
@@ -172,5 +179,7 @@ for c in "$@"; do
 done
 check_released
 echo "PASS: powercut $* (seed $seed): $((total_points + total_between)) cut points" \
+  "and $total_flakey flakey trials" \
   "($total_points at flush/FUA, $total_between in between; $total_grew reruns grew," \
-  "$total_repaired tables mended by the rerun) in $((SECONDS - t_all)) s"
+  "$total_repaired tables and $total_sb xfs secondary superblocks mended by the rerun)" \
+  "in $((SECONDS - t_all)) s"
