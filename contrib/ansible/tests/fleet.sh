@@ -59,8 +59,9 @@ EOX
   done
 } >"$work/hosts"
 
-# Ansible's own state in the test's directory, not the user's.
-export HOME=$work ANSIBLE_LOCAL_TEMP=$work/ansible-tmp ANSIBLE_REMOTE_TEMP=$work/ansible-tmp \
+# Ansible's own state in the test's directory, not the user's; Ansible
+# wants a UTF-8 locale (the test suite runs under LC_ALL=C).
+export LC_ALL=C.UTF-8 HOME=$work ANSIBLE_LOCAL_TEMP=$work/ansible-tmp ANSIBLE_REMOTE_TEMP=$work/ansible-tmp \
   ANSIBLE_LIBRARY=$TOP/contrib/ansible/library ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
 ansible-playbook -i "$work/hosts" -e "virt_grow=$VG" "$HERE/fleet.yml" >"$work/play.log" 2>&1 ||
   { cat "$work/play.log" >&2; fail "ansible-playbook"; }
