@@ -37,10 +37,10 @@ mirror "$d" "$(jq -nc --arg m "$MNT" '{mountpoint: $m, "dry-run": true}')" "$MNT
 thaw_fs
 assert_eq "$(keys .)" '["changed","disk","disk-size","dry-run","layers","sector-size","warnings"]' \
   "members of the reply"
-assert_eq "$(keys '.layers[0]')" '["changed","device","kind","old-size","partno","size","type"]' \
+assert_eq "$(keys '.layers[0]')" '["changed","device","kind","old-size","partno","size","state","type"]' \
   "members of a partition layer"
 assert_eq "$(keys '.layers[1]')" \
-  '["changed","device","kind","mountpoint","old-size","size","type"]' \
+  '["changed","device","kind","mountpoint","old-size","size","state","type"]' \
   "members of a mounted filesystem layer"
 assert_eq "$(jget "$WORK/agent.json" '[.["dry-run"], .changed, .disk, .["disk-size"]] | @tsv')" \
   "$(printf 'true\ttrue\t%s\t%s' "$d" "$(blockdev --getsize64 "$d")")" \
@@ -58,7 +58,7 @@ partition "$d" "label: dos
 make_fs ext4 "$(part_dev "$d" 1)"
 enlarge "$d" 512M
 mirror "$d" "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true}')" "$d"
-assert_eq "$(keys '.layers[1]')" '["changed","device","kind","old-size","size","type"]' \
+assert_eq "$(keys '.layers[1]')" '["changed","device","kind","old-size","size","state","type"]' \
   "members of an unmounted filesystem layer"
 assert_eq "$(jget "$WORK/agent.json" '.["sector-size"]')" 4096 "sector-size"
 
