@@ -75,7 +75,7 @@ assert_eq "$(jq -c '[.done, .phase]' "$WORK/s.json")" '[false,"locking"]' \
 # Let job 1 go and hold it in its filesystem's grow (job 2 waits its turn:
 # the tool caught is job 1's).
 release_lock
-pause_agent_tool e2fsck resize2fs
+PAUSE_ARG=$pA pause_agent_tool e2fsck resize2fs
 job_status "$WORK/s.json" "$job1"
 note "$(jq -c . "$WORK/s.json")"
 assert_eq "$(jq -cS '[.job, .done, .phase, .layer, .index, .count]' "$WORK/s.json")" \

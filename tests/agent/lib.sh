@@ -217,12 +217,20 @@ on_exit release_lock
 # descendants runs one of the tools NAME (a filesystem's offline grow:
 # e2fsck, resize2fs) and stop it (SIGSTOP, by its PID) so that the grow
 # stays where it is; PAUSED is its PID, resume_tool lets it go on (also on
-# exit).  Only processes under this test's agent are looked at.
+# exit).  Only processes under this test's agent are looked at, or, with
+# PAUSE_ARG set, ones that have it among their arguments (the library runs
+# a filesystem's grow in a detached process: its tools are no longer the
+# agent's descendants).
 PAUSED=
 pause_agent_tool() {
-  PAUSED=$(/usr/bin/python3 - "$AGENT_PID" "$@" <<'PY'
+  PAUSED=$(/usr/bin/python3 - "$AGENT_PID" "${PAUSE_ARG:-}" "$@" <<'PY'
 import os, signal, sys, time
-top, names = int(sys.argv[1]), set(sys.argv[2:])
+top, arg, names = int(sys.argv[1]), sys.argv[2], set(sys.argv[3:])
+def has_arg(pid):
+    try:
+        return arg.encode() in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    except OSError:
+        return False
 def scan():
     parent, comm = {}, {}
     for d in os.listdir("/proc"):
@@ -234,6 +242,8 @@ def scan():
             rest = st[st.rindex(")") + 2:].split()
             parent[int(d)], comm[int(d)] = int(rest[1]), st[st.index("(") + 1:st.rindex(")")]
     for pid, name in comm.items():
+        if arg and name in names and has_arg(pid):
+            return pid
         q = parent.get(pid, 0)
         while name in names and q > 1:
             if q == top:
