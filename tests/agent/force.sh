@@ -10,13 +10,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 start_agent
 
-make_disk 400M 512; d=$DISK
+# 128 MiB allocation groups (mkfs.xfs wants its 64 MiB log inside one, and
+# an xfs of 300 MB at least); 150 GiB then holds 1200 of them, past 1024
+make_disk 1G 512; d=$DISK
 partition "$d" "label: gpt
-,320M"
+,400M"
 p=$(part_dev "$d" 1)
-mkfs.xfs -q -f -d agsize=16m "$p"
+mkfs.xfs -q -f -d agsize=128m "$p"
 mount_fs "$p"; mnt=$MNT
-enlarge "$d" 20G
+enlarge "$d" 150G
 freeze_fs "$mnt"
 before=$(fingerprint "$d")
 for f in '{}' '{"force": false}'; do
