@@ -9,19 +9,21 @@
 # Always in a QEMU guest: it writes /etc/qga-grow/auto.conf, which on a
 # shared host is not ours to change.
 HERE=$(cd "$(dirname "$0")" && pwd)
-GUEST_ALWAYS="it writes /etc/qga-grow/auto.conf"
+GUEST_ALWAYS="it writes /etc/qga-grow/auto.conf" GUEST_OVERLAY=1
 . "$HERE/../loop/in-guest-if-needed.sh" "$0" "$@"
 . "$HERE/../loop/lib.sh"
 . "$HERE/lib.sh"
-CONF=/etc/qga-grow/auto.conf
+# the file the library was built to read (the build's sysconfdir)
+CONF=$("$QG" auto --help | sed -n 's/.*configuration (default \(.*\))$/\1/p')
+[ -n "$CONF" ] || fail "qga-grow auto --help names no configuration file"
 [ ! -e "$CONF" ] || fail "$CONF exists already in this guest"
-mkdir -p /etc/qga-grow
+mkdir -p "$(dirname "$CONF")"
 on_exit 'rm -f "$CONF"'
 start_agent
 
-mounted_disk 256M 512 "label: gpt
-,128M" 1 xfs
-enlarge "$d" 512M
+mounted_disk 1G 512 "label: gpt
+,400M" 1 xfs
+enlarge "$d" 2G
 name=$(basename "$d")
 grow=$(jq -nc --arg m "$mnt" '{mountpoint: $m}')
 dry=$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')
