@@ -28,15 +28,25 @@ while [ $# -gt 0 ]; do
 done
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8
 "$here/apt-install.sh" dpkg-dev debhelper lintian
-"$here/build-qemu-ga.sh" --series "$series" --build "$build"
 build=$(cd "$build" && pwd)
 out=${out:-$build/debs}
-agent=$build/qemu-ga-$series
+# The library the packaged agent links must read Debian's paths
+# (/etc/qga-grow/auto.conf for the [agent] list), whatever prefix BUILD
+# has: a build of its own beside BUILD, with /usr and /etc.
+libbuild=$build/deb-library
+if [ ! -f "$libbuild/build.ninja" ]; then
+  meson setup "$libbuild" "$top" --prefix=/usr --sysconfdir=/etc -Dfault_injection=false \
+    >"$build/deb-library.log" 2>&1 ||
+    { cat "$build/deb-library.log" >&2; echo "build-qemu-ga-deb: meson setup failed" >&2; exit 1; }
+fi
+ninja -C "$libbuild" >/dev/null
+"$here/build-qemu-ga.sh" --series "$series" --build "$libbuild"
+agent=$libbuild/qemu-ga-$series
 src=$agent/src
 [ -x "$agent/qemu-ga" ] && [ -d "$src/debian" ] ||
   { echo "build-qemu-ga-deb: no qemu-ga or Debian source in $agent" >&2; exit 1; }
 
-ours=$(meson introspect "$build" --projectinfo | sed -n 's/.*"version": "\([^"]*\)".*/\1/p')
+ours=$(meson introspect "$libbuild" --projectinfo | sed -n 's/.*"version": "\([^"]*\)".*/\1/p')
 debver=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 version=$debver+qgagrow$ours
 

@@ -2,11 +2,14 @@
 # In the test guest, on a writable overlay root (debian-packages.sh): install
 # the packages with dpkg while udev runs, grow a disk through the installed
 # udev rule and auto.conf alone, then remove and purge.
-#   debian-packages-guest.sh /usr/sbin/qga-grow DEBS-DIR VERSION
+# With AGENT-DEB, the patched qemu-guest-agent package too: its installed
+# agent grows a disk through guest-grow-disk, as the installed auto.conf's
+# [agent] section allows.
+#   debian-packages-guest.sh /usr/sbin/qga-grow DEBS-DIR VERSION [AGENT-DEB]
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
-debs=${1:?} version=${2:?}
+debs=${1:?} version=${2:?} agent_deb=${3:-}
 arch=$(dpkg --print-architecture)
 
 # udev first, as on a running guest: the postinst must tell it of the rule.
@@ -47,6 +50,43 @@ check_fs_fills "$(fs_size ext4 "$PART" "$MNT")" "$old" "$psize"
 check_data "$MNT"
 dmesg | grep -q "qga-grow.*${DISK#/dev/}" || fail "the rule's run left no line in the kernel log"
 note "the installed rule grew $DISK"
+
+# The installed agent (its package's init script not run: no service
+# starts in this guest), on a socket of ours, stopped by its PID.
+if [ -n "$agent_deb" ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d
+  dpkg -i "$agent_deb" >"$WORK/dpkg.out" 2>&1 || { cat "$WORK/dpkg.out" >&2; fail "dpkg -i $agent_deb"; }
+  sock=$WORK/qga.sock
+  /usr/sbin/qemu-ga -m unix-listen -p "$sock" -t "$WORK" -l "$WORK/qga.log" &
+  agent=$!
+  on_exit "kill $agent 2>/dev/null; wait $agent 2>/dev/null"
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  qga() { python3 "$HERE/../vm/qmp-client.py" qga "$sock" "$1" --timeout 60 >"$2" || true; }
+  make_disk 1G
+  partition "$DISK" "label: gpt
+,500M"
+  PART=$(part_dev "$DISK" 1)
+  make_fs xfs "$PART"
+  mount_fs "$PART"
+  write_data "$MNT" agent
+  old=$(fs_size xfs "$PART" "$MNT")
+  # the installed conffile, as a guest administrator edits it (the rule
+  # leaves the disk to the agent)
+  printf '%s\n' '[auto]' 'disks=none' '[agent]' 'disks=none' >/etc/qga-grow/auto.conf
+  enlarge "$DISK" 2G
+  grow='{"execute":"guest-grow-disk","arguments":{"mountpoint":"'"$MNT"'"}}'
+  qga "$grow" "$WORK/refused.json"
+  jq -r '.error.desc' "$WORK/refused.json" | grep -q "/etc/qga-grow/auto.conf" ||
+    fail "the installed agent under [agent] disks=none: $(cat "$WORK/refused.json")"
+  assert_eq "$(fs_size xfs "$PART" "$MNT")" "$old" "xfs after the refusal"
+  printf '%s\n' '[auto]' 'disks=none' '[agent]' "disks=${DISK#/dev/}" >/etc/qga-grow/auto.conf
+  qga "$grow" "$WORK/grown.json"
+  assert_eq "$(jq -r '[.return.layers[] | .kind + ":" + .state] | join(" ")' "$WORK/grown.json")" \
+    "partition:grown filesystem:grown" "the installed agent's reply ($(cat "$WORK/grown.json"))"
+  check_fs_fills "$(fs_size xfs "$PART" "$MNT")" "$old" "$(blockdev --getsize64 "$PART")"
+  check_data "$MNT" agent
+  note "the installed agent grew $DISK as the installed auto.conf allows"
+fi
 
 # Removal keeps the conffile, purge takes it; the rule goes with the package.
 dpkg -r qga-grow >"$WORK/dpkg.out" 2>&1 || { cat "$WORK/dpkg.out" >&2; fail "dpkg -r"; }

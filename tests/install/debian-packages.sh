@@ -5,14 +5,28 @@
 # test guest (a writable overlay on this host's root), where the installed
 # udev rule and auto.conf grow an enlarged disk, and removal and purge
 # leave what they should (tests/install/debian-packages-guest.sh).
-#   debian-packages.sh
+# With the build directory, also the qemu-guest-agent package of
+# scripts/build-qemu-ga-deb.sh, whose installed agent then grows a disk
+# through guest-grow-disk under the installed auto.conf's [agent] list.
+#   debian-packages.sh [BUILD-DIR]
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/../loop/lib.sh" /usr/sbin/qga-grow   # WORK, fail, assert_eq, cleanup
 
+BUILD=${1:-}
 "$TOP/scripts/build-debs.sh" --out "$WORK/debs" >"$WORK/build.out" ||
   { cat "$WORK/build.out" >&2; fail "scripts/build-debs.sh"; }
+agent_deb=
+if [ -n "$BUILD" ]; then
+  mkdir -p "$WORK/agent-deb"
+  agent_deb=$("$TOP/scripts/build-qemu-ga-deb.sh" --series 7.2 --build "$BUILD" \
+    --out "$WORK/agent-deb" 2>"$WORK/agent-deb.err" | tail -1) ||
+    { cat "$WORK/agent-deb.err" >&2; fail "scripts/build-qemu-ga-deb.sh"; }
+  [ -f "$agent_deb" ] || fail "no qemu-guest-agent package: $agent_deb"
+  dpkg-deb -c "$agent_deb" >"$WORK/agent-deb.list"
+  grep -q '\./usr/sbin/qemu-ga$' "$WORK/agent-deb.list" || fail "the agent package holds no qemu-ga"
+fi
 version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
 for p in qga-grow virt-grow; do
   [ -f "$WORK/debs/${p}_${version}_$(dpkg --print-architecture).deb" ] || fail "no $p package"
@@ -46,4 +60,4 @@ note "packages built, lintian clean, contents as expected"
 
 # Installed in the guest, used, removed, purged.
 QG_VM_KEEP="$WORK $TOP" "$TOP/tests/vm/run-in-guest.sh" --overlay --timeout 900 -- \
-  "$HERE/debian-packages-guest.sh" /usr/sbin/qga-grow "$WORK/debs" "$version"
+  "$HERE/debian-packages-guest.sh" /usr/sbin/qga-grow "$WORK/debs" "$version" $agent_deb
