@@ -123,9 +123,8 @@ static gboolean plan(virConnectPtr conn, virDomainPtr dom, VgOutcome *o, VgPlan 
     if (!check_state(dom, o->req->domain, &shut_off, error) ||
         !(o->disk = find_disk(dom, o->req, error)))
         return FALSE;
-    if (shut_off)
-        return vg_offline_plan(conn, o, p, vol, error);
-    if (!capacity(dom, o->disk, &now, error) ||
+    if (!(shut_off ? vg_offline_find(conn, o, vol, &now, error)
+                   : capacity(dom, o->disk, &now, error)) ||
         !vg_plan_make(o->disk->target, now, &o->req->size, p, error))
         return FALSE;
     o->size_before = o->size_after = now;
@@ -196,13 +195,9 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
 {
     uint64_t now, physical;
 
-    if (!capacity_physical(dom, o->disk, &now, &physical, error))
+    if (!capacity_physical(dom, o->disk, &now, &physical, error) ||
+        !vg_check_not_past(o, now, error))
         return FALSE;
-    if (now > o->size_target)
-        return vg_fail(error, VG_ERROR_REFUSED,
-                    "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
-                    "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
-                    o->disk->target, now, o->size_target);
     if (now < o->size_target && block_resize(dom, o, physical) < 0) {
         gboolean block = !strcmp(o->disk->type, "block");
         return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize disk %s: %s%s",
@@ -212,11 +207,26 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
     }
     if (!capacity(dom, o->disk, &o->size_after, error))
         return FALSE;
+    vg_outcome_resized(o);
+    return TRUE;
+}
+
+gboolean vg_check_not_past(const VgOutcome *o, uint64_t now, GError **error)
+{
+    if (now <= o->size_target)
+        return TRUE;
+    return vg_fail(error, VG_ERROR_REFUSED,
+                   "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
+                   "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
+                   o->disk->target, now, o->size_target);
+}
+
+void vg_outcome_resized(VgOutcome *o)
+{
     o->disk_resized = o->size_after > o->size_before;
     if (o->size_after < o->size_target)
         vg_outcome_warn(o, "disk %s is %" G_GUINT64_FORMAT " bytes after the resize, not %"
                         G_GUINT64_FORMAT, o->disk->target, o->size_after, o->size_target);
-    return TRUE;
 }
 
 /* A shut-off domain: the volume grows, the guest follows at next boot. */

@@ -21,6 +21,13 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
 /* Set @error (VG_ERROR, @code, the message); FALSE, for "return vg_fail(...)". */
 gboolean vg_fail(GError **error, VgErrorCode code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* Right before a resize, the disk's size @now read again: refuse (FALSE)
+ * when it grew past the target meanwhile: virt-grow never shrinks. */
+gboolean vg_check_not_past(const VgOutcome *o, uint64_t now, GError **error);
+/* After a resize, o->size_after read: whether it grew, and a warning when
+ * it fell short of the target. */
+void vg_outcome_resized(VgOutcome *o);
+
 /* libvirt's last error message, for the calling thread. */
 const char *vg_libvirt_error(void);
 

@@ -19,11 +19,10 @@ static gboolean volume_capacity(virStorageVolPtr vol, const char *target, uint64
     return TRUE;
 }
 
-gboolean vg_offline_plan(virConnectPtr conn, VgOutcome *o, VgPlan *p, virStorageVolPtr *vol,
+gboolean vg_offline_find(virConnectPtr conn, VgOutcome *o, virStorageVolPtr *vol, uint64_t *now,
                          GError **error)
 {
     const VgDisk *d = o->disk;
-    uint64_t now = 0;
 
     *vol = NULL;
     if (!strcmp(d->type, "volume")) {
@@ -55,18 +54,12 @@ gboolean vg_offline_plan(virConnectPtr conn, VgOutcome *o, VgPlan *p, virStorage
                     "or start the domain and run virt-grow again",
                     o->req->domain, d->target, d->source, dir, dir);
     }
-    if (!volume_capacity(*vol, d->target, &now, error) ||
-        !vg_plan_make(d->target, now, &o->req->size, p, error))
+    if (!volume_capacity(*vol, d->target, now, error))
         return FALSE;
-    o->size_before = o->size_after = now;
-    o->size_target = p->target;
     o->method = VG_METHOD_NEXT_BOOT;
     o->method_note = g_strdup("the domain is shut off: its disk grows through its storage "
                               "volume, and the guest grows what is on it at its next boot "
                               "(qga-grow-boot.service, as its auto.conf allows)");
-    if (p->rounded)
-        vg_outcome_warn(o, "SIZE %s rounded up to %" G_GUINT64_FORMAT " bytes (a multiple of 512)",
-                        o->req->size_text, p->target);
     return TRUE;
 }
 
@@ -84,22 +77,14 @@ gboolean vg_offline_resize(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o,
         return vg_fail(error, VG_ERROR_REFUSED,
                     "refusing: domain %s was started meanwhile; run virt-grow again",
                     o->req->domain);
-    if (!volume_capacity(vol, target, &now, error))
+    if (!volume_capacity(vol, target, &now, error) || !vg_check_not_past(o, now, error))
         return FALSE;
-    if (now > o->size_target)
-        return vg_fail(error, VG_ERROR_REFUSED,
-                    "refusing: disk %s grew to %" G_GUINT64_FORMAT " bytes meanwhile, more than "
-                    "the %" G_GUINT64_FORMAT " asked for; virt-grow never shrinks a disk",
-                    target, now, o->size_target);
     /* no VIR_STORAGE_VOL_RESIZE_SHRINK: libvirt itself refuses to shrink */
     if (now < o->size_target && virStorageVolResize(vol, o->size_target, 0) < 0)
         return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize the volume of disk %s: %s",
                     target, vg_libvirt_error());
     if (!volume_capacity(vol, target, &o->size_after, error))
         return FALSE;
-    o->disk_resized = o->size_after > o->size_before;
-    if (o->size_after < o->size_target)
-        vg_outcome_warn(o, "disk %s is %" G_GUINT64_FORMAT " bytes after the resize, not %"
-                        G_GUINT64_FORMAT, target, o->size_after, o->size_target);
+    vg_outcome_resized(o);
     return TRUE;
 }

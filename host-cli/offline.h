@@ -5,14 +5,13 @@
 #define VG_OFFLINE_H
 
 #include "outcome.h"
-#include "plan.h"
 
 #include <libvirt/libvirt.h>
 
-/* The volume behind @o->disk and its plan (@o's sizes, @p), refusing before
- * anything changes: a disk that is no pool volume, a size below now.
- * *vol is for vg_offline_resize() (virStorageVolFree it). */
-gboolean vg_offline_plan(virConnectPtr conn, VgOutcome *o, VgPlan *p, virStorageVolPtr *vol,
+/* The volume behind @o->disk (*vol, virStorageVolFree it) and its size
+ * now (*now), refusing a disk that is no pool volume; @o's guest side
+ * becomes next-boot. */
+gboolean vg_offline_find(virConnectPtr conn, VgOutcome *o, virStorageVolPtr *vol, uint64_t *now,
                          GError **error);
 
 /* Grow the volume to @o->size_target, checking its size again right
