@@ -41,13 +41,7 @@ pc_flakey_start() {
 
 # pc_flakey_stop: everything above closed, the flakey stack taken down.
 pc_flakey_stop() {
-  losetup -d "$PC_DISK"
-  local t
-  for ((t = 0; t < 50; t++)); do
-    dmsetup remove "$PC_LIN" 2>/dev/null && break
-    sleep 0.1
-  done
-  [ ! -e "/dev/mapper/$PC_LIN" ] || fail "cannot remove $PC_LIN"
+  pc_disk_and_linear_stop
   dmsetup remove "$PC_FL"
   losetup -d "$PC_LOOPA"
 }

@@ -119,17 +119,22 @@ pc_enlarge() {
   assert_eq "$(blockdev --getsize64 "$PC_DISK")" "$PC_S1" "the disk's size after its enlargement"
 }
 
-# pc_log_stop: everything above the log closed; the log is complete (the
-# target writes its last entries and header when it is removed).
-pc_log_stop() {
+# pc_disk_and_linear_stop: loop B (PC_DISK) detached and the linear mapping
+# under it removed (loop B lets go of the mapping asynchronously).
+pc_disk_and_linear_stop() {
   losetup -d "$PC_DISK"
-  # (loop B lets go of the mapping asynchronously)
   local t
   for ((t = 0; t < 50; t++)); do
     dmsetup remove "$PC_LIN" 2>/dev/null && break
     sleep 0.1
   done
   [ ! -e "/dev/mapper/$PC_LIN" ] || fail "cannot remove $PC_LIN"
+}
+
+# pc_log_stop: everything above the log closed; the log is complete (the
+# target writes its last entries and header when it is removed).
+pc_log_stop() {
+  pc_disk_and_linear_stop
   dmsetup remove "$PC_LW"
   losetup -d "$PC_LOOPA"
   losetup -d "$PC_LOOPL"
