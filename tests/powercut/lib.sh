@@ -150,6 +150,21 @@ pc_point_image() {
   [ "$2" -gt "$3" ] || "$REPLAY" apply "$LOG" "$1" "$2" "$3" ${4:+"$4"}
 }
 
+# pc_why_no_mount: what the kernel said and what the filesystem's checker
+# finds on PC_DEV, for a replayed disk that did not mount (read only: the
+# checkers run in their no-modify modes).
+pc_why_no_mount() {
+  echo "--- the kernel's last messages:" >&2
+  dmesg | tail -n 30 >&2
+  echo "--- $PC_FS check of $PC_DEV (no changes made):" >&2
+  case $PC_FS in
+    ext4) e2fsck -fn "$PC_DEV" ;;
+    xfs) xfs_repair -n "$PC_DEV" ;;
+    btrfs) btrfs check "$PC_DEV" ;;
+  esac 2>&1 | tail -n 40 >&2
+  [ "$PC_FS" != ext4 ] || { echo "--- dumpe2fs -h:" >&2; dumpe2fs -h "$PC_DEV" 2>&1 | tail -n 30 >&2; }
+}
+
 # pc_check_point IMAGE WHAT: the disk IMAGE, as a fresh boot sees it: the
 # table verifies (or a rerun rewrites it from its valid copy), the stack
 # opens, the filesystem mounts, its data has its checksums and it is clean;
@@ -185,7 +200,7 @@ pc_check_point() {
   mnt=$WORK/pmnt
   mkdir -p "$mnt"
   on_teardown _umount "$mnt"
-  mount "$PC_DEV" "$mnt" || fail "$what: $PC_DEV does not mount"
+  mount "$PC_DEV" "$mnt" || { pc_why_no_mount; fail "$what: $PC_DEV does not mount"; }
   check_data "$mnt" base
   check_data "$mnt/logged" logged
   umount "$mnt"

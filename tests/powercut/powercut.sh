@@ -141,16 +141,28 @@ replay_case() {
         case ${flags[j]} in -|m) w+=("$j") ;; esac
       done
       if [ "${#w[@]}" -ge 2 ]; then
-        for ((b = 0; b < between; b++)); do
-          local upto=${w[RANDOM % ${#w[@]}]} skip=() s sk
+        # each draw a disk not checked before: the writes it keeps differ
+        # from every other draw's, from none (the flush's disk) and from
+        # all of them (the next cut's, but for that cut's own write);
+        # a short interval has few such disks, so the draws are bounded
+        local -A seen=()
+        local got=0 tries=0
+        while [ "$got" -lt "$between" ] && [ "$tries" -lt $((between * 8)) ]; do
+          tries=$((tries + 1))
+          local upto=${w[RANDOM % ${#w[@]}]} skip=() kept=() s sk
           for s in "${w[@]}"; do
-            [ "$s" -le "$upto" ] && ((RANDOM % 2)) && skip+=("$s")
+            [ "$s" -le "$upto" ] || break
+            if ((RANDOM % 2)); then skip+=("$s"); else kept+=("$s"); fi
           done
+          [ "${#kept[@]}" -gt 0 ] && [ "${#kept[@]}" -lt "${#w[@]}" ] || continue
+          [ -z "${seen[${kept[*]}]:-}" ] || continue
+          seen[${kept[*]}]=1
           sk=$(IFS=,; echo "${skip[*]}")
           pc_point_image "$WORK/pt.img" $((p + 1)) "$upto" "$sk"
           pc_check_point "$WORK/pt.img" "$name: cut at entry $upto, without entries {$sk}"
-          nbtw=$((nbtw + 1))
+          nbtw=$((nbtw + 1)) got=$((got + 1))
         done
+        unset seen
       fi
     fi
     [ "$c" -le "$prev" ] || "$REPLAY" apply "$LOG" "$CUR" $((prev + 1)) "$c"
