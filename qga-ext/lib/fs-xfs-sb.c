@@ -123,8 +123,35 @@ static gboolean flush_device(const QgFsTarget *fs, GError **error)
     return ok;
 }
 
-gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, gboolean *mended,
-                          GError **error)
+typedef struct {
+    const QgFsTarget *fs;
+    const struct xfs_fsop_geom *geo;
+} Rewrite;
+
+/* The growfs call with the current size: the kernel rewrites every
+ * secondary.  It waits for the filesystem like any write (behind fsfreeze),
+ * so it runs in a process of its own (qg_bounded_run). */
+static gboolean rewrite_call(void *data, GError **error)
+{
+    const Rewrite *r = data;
+    int fd = qg_open_mount(r->fs->mountpoint, error);
+    if (fd < 0)
+        return FALSE;
+    xfs_growfs_data_t in;
+    memset(&in, 0, sizeof(in));  /* the padding goes to the kernel too */
+    in.newblocks = r->geo->datablocks;
+    in.imaxpct = r->geo->imaxpct;
+    gboolean ok = ioctl(fd, XFS_IOC_FSGROWFSDATA, &in) == 0;
+    if (!ok)
+        qg_set_errno_error(error, errno, "%s: the kernel refused to rewrite the "
+                           "secondary superblocks of xfs on %s",
+                           r->fs->device, r->fs->mountpoint);
+    close(fd);
+    return ok;
+}
+
+gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, const QgFsWait *wait,
+                          gboolean *mended, GError **error)
 {
     struct xfs_fsop_geom geo;
     guint stale;
@@ -133,20 +160,20 @@ gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, gboolean *mended,
     if (!mounted_geometry(fs, &geo, error) || !count_stale(fs, &geo, &stale, error))
         return FALSE;
     if (stale) {
-        int fd = qg_open_mount(fs->mountpoint, error);
-        if (fd < 0)
+        Rewrite r = { fs, &geo };
+        gboolean busy = FALSE;
+        unsigned timeout = qg_fault_busy_timeout(wait->busy_timeout_ms);
+        if (!qg_bounded_run(rewrite_call, &r, timeout, wait->lock_fd, NULL, NULL, &busy,
+                            error)) {
+            if (busy)
+                g_set_error(error, QG_ERROR, QG_ERROR_BUSY,
+                            "%s: the kernel is still rewriting the secondary superblocks "
+                            "of xfs on %s after %.1f s; it goes on in the background (the "
+                            "disk stays locked until it is done), and a rerun shows the "
+                            "outcome", fs->device, fs->mountpoint, timeout / 1000.0);
             return FALSE;
-        xfs_growfs_data_t in;
-        memset(&in, 0, sizeof(in));  /* the padding goes to the kernel too */
-        in.newblocks = geo.datablocks;
-        in.imaxpct = geo.imaxpct;
-        gboolean ok = ioctl(fd, XFS_IOC_FSGROWFSDATA, &in) == 0;
-        if (!ok)
-            qg_set_errno_error(error, errno, "%s: the kernel refused to rewrite the "
-                               "secondary superblocks of xfs on %s",
-                               fs->device, fs->mountpoint);
-        close(fd);
-        if (!ok || !count_stale(fs, &geo, &stale, error))
+        }
+        if (!count_stale(fs, &geo, &stale, error))
             return FALSE;
         if (stale) {
             g_set_error(error, QG_ERROR, QG_ERROR_FAILED,

@@ -165,7 +165,7 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
     }
     qg_fault_point("fs-grown");
     gboolean mended = FALSE;
-    if (ops->settle && fs.mountpoint && !ops->settle(&fs, target > size, &mended, error))
+    if (ops->settle && fs.mountpoint && !ops->settle(&fs, target > size, wait, &mended, error))
         return FALSE;
     if (!ops->probe(&fs, &layer->size, &block, error))
         return FALSE;

@@ -283,6 +283,16 @@ typedef struct {
     const char *type;        /* as blkid names it */
 } QgFsTarget;
 
+/* How qg_fs_apply waits for the kernel: up to @busy_timeout_ms (0: as long
+ * as it takes), calling @progress with the share of the growth done where
+ * the filesystem shows it (ext4 online), about every QG_BOUNDED_TICK_MS. */
+typedef struct {
+    unsigned busy_timeout_ms;
+    int lock_fd;  /* the disk's lock, kept by the grow's process */
+    void (*progress)(double fraction, void *data);
+    void *progress_data;
+} QgFsWait;
+
 typedef struct {
     const char *const *types;  /* blkid TYPE values handled */
     gboolean grows_unmounted;
@@ -305,9 +315,11 @@ typedef struct {
     /* Optional, mounted only: check() sets *note when an earlier grow was cut
      * short in a way only a grow mends (the layer then changes); settle(),
      * after the grow (@grew) or none, mends it (*mended) and makes durable
-     * what the grow wrote. */
+     * what the grow wrote; a call that may block in the kernel waits as
+     * @wait says (QG_ERROR_BUSY past its deadline). */
     gboolean (*check)(const QgFsTarget *fs, char **note, GError **error);
-    gboolean (*settle)(const QgFsTarget *fs, gboolean grew, gboolean *mended, GError **error);
+    gboolean (*settle)(const QgFsTarget *fs, gboolean grew, const QgFsWait *wait,
+                       gboolean *mended, GError **error);
 } QgFsOps;
 
 extern const QgFsOps qg_fs_ext;
@@ -320,8 +332,8 @@ extern const QgFsOps qg_fs_btrfs;
 gboolean qg_btrfs_find_mount(const char *device, dev_t dev, QgMount *m, GError **error);
 /* fs-xfs-sb.c: xfs's secondary superblocks left stale by a power cut */
 gboolean qg_xfs_sb_check(const QgFsTarget *fs, char **note, GError **error);
-gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, gboolean *mended,
-                          GError **error);
+gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, const QgFsWait *wait,
+                          gboolean *mended, GError **error);
 
 /* fs.c: what libblkid finds on @device (its TYPE: "ext4", "LVM2_member",
  * ...); a refusal when nothing or more than one signature is there. */
@@ -332,15 +344,6 @@ char *qg_fs_probe_type(const char *device, GError **error);
 gboolean qg_fs_plan(const char *device, dev_t dev, uint64_t container_bytes,
                     const QgRequest *req, GPtrArray *warnings, QgLayer **layer,
                     GError **error);
-/* How qg_fs_apply waits for the kernel: up to @busy_timeout_ms (0: as long
- * as it takes), calling @progress with the share of the growth done where
- * the filesystem shows it (ext4 online), about every QG_BOUNDED_TICK_MS. */
-typedef struct {
-    unsigned busy_timeout_ms;
-    int lock_fd;  /* the disk's lock, kept by the grow's process */
-    void (*progress)(double fraction, void *data);
-    void *progress_data;
-} QgFsWait;
 /* Grow the filesystem to fill @container_bytes, the grow itself in a child
  * process (qg_fs_grow_bounded); QG_ERROR_BUSY past the deadline. */
 gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
