@@ -16,7 +16,8 @@
 # Environment: QG_POWERCUT_POINTS (flush/FUA cut points checked per case,
 # evenly spread, the first and last always; 0: all of them; default 3, the
 # CI sample), QG_POWERCUT_BETWEEN (random in-between points before each
-# checked one, where the interval holds writes; default 1),
+# checked one, where the interval holds writes, each a disk not checked
+# before; fewer where the interval has fewer such disks; default 1),
 # QG_POWERCUT_SEED (default random; printed).  The long run: long-run.sh.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
