@@ -10,14 +10,36 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef QG_LVM_DSYNC
+#define QG_LVM_DSYNC "/usr/local/lib/qga-grow/lvm-dsync.so"
+#endif
+
+/* LD_PRELOAD for the lvm commands: lvm-dsync.so (its comment says why),
+ * before whatever the caller preloads; unchanged when the module is not
+ * there (a build run before installing, without QG_LVM_DSYNC). */
+static char *preload_env(void)
+{
+    const char *mod = g_getenv("QG_LVM_DSYNC");
+    const char *had = g_getenv("LD_PRELOAD");
+    if (!mod || !*mod)
+        mod = QG_LVM_DSYNC;
+    if (access(mod, R_OK) != 0)
+        return had ? g_strconcat("LD_PRELOAD=", had, NULL) : NULL;
+    return g_strconcat("LD_PRELOAD=", mod, had && *had ? ":" : "", had ? had : "", NULL);
+}
+
 /* Without udevd (early boot, minimal guests), LVM would wait for udev to
  * create nodes that never come; it then manages /dev itself. */
-static const char *const *lvm_env(void)
+static GStrv lvm_env(void)
 {
-    static const char *const with_udev[] = { "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
-    static const char *const without_udev[] = { "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1",
-                                                "DM_DISABLE_UDEV=1", NULL };
-    return access("/run/udev/control", F_OK) == 0 ? with_udev : without_udev;
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_autofree char *preload = preload_env();
+    g_strv_builder_add_many(b, "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1", NULL);
+    if (access("/run/udev/control", F_OK) != 0)
+        g_strv_builder_add(b, "DM_DISABLE_UDEV=1");
+    if (preload)
+        g_strv_builder_add(b, preload);
+    return g_strv_builder_end(b);
 }
 
 gboolean qg_lvm_run(const char *const *args, GError **error)
@@ -29,7 +51,9 @@ gboolean qg_lvm_run(const char *const *args, GError **error)
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
-    return qg_run_tool_env((const char *const *)argv->pdata, lvm_env(), ok, NULL, error);
+    g_auto(GStrv) env = lvm_env();
+    return qg_run_tool_env((const char *const *)argv->pdata, (const char *const *)env, ok, NULL,
+                           error);
 }
 
 static GHashTable *row_from_object(JsonObject *o)
@@ -56,7 +80,8 @@ static GPtrArray *report(const char *cmd, gboolean all, const char *fields, cons
     /* "pvs" reports "pv" rows, "lvs" "lv" rows */
     g_autofree char *key = g_strndup(cmd, strlen(cmd) - 1);
 
-    if (!qg_run_tool_env(argv, lvm_env(), ok, &out, error))
+    g_auto(GStrv) env = lvm_env();
+    if (!qg_run_tool_env(argv, (const char *const *)env, ok, &out, error))
         return NULL;
     if (!json_parser_load_from_data(parser, out, -1, &e)) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm %s gave no JSON report: %s", cmd,

@@ -38,6 +38,7 @@ files() { dpkg-deb -c "$(deb "$1")" | awk '{ print $6 }' | sed 's|^\./|/|'; }
 for f in /usr/sbin/qga-grow /lib/udev/rules.d/90-qga-grow.rules \
          /lib/systemd/system/qga-grow@.service /lib/systemd/system/qga-grow-boot.service \
          /etc/qga-grow/auto.conf \
+         "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/qga-grow/lvm-dsync.so" \
          /usr/share/man/man8/qga-grow.8.gz /usr/share/man/man5/qga-grow-auto.conf.5.gz; do
   files qga-grow | grep -qxF "$f" || fail "qga-grow package lacks $f"
 done

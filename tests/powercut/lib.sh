@@ -68,6 +68,7 @@ pc_build_base() {
     *) fail "unknown stack $PC_STACK" ;;
   esac
   make_fs "$PC_FS" "$PC_DEV"
+  pc_lvm_area
   mount_fs "$PC_DEV"
   write_data "$MNT" base
   umount "$MNT"
@@ -78,6 +79,48 @@ pc_build_base() {
   cp --sparse=always "$IMG" "$BASE"
   PC_START=$(sfdisk --json "$BASE" | jq -r '.partitiontable.partitions[0].start')
   PC_OLD_SECTORS=$(sfdisk --json "$BASE" | jq -r '.partitiontable.partitions[0].size')
+}
+
+# pc_lvm_area: where LVM's label and metadata area lie on the disk, in
+# 512-byte sectors from its start (PC_LVM_FIRST up to PC_LVM_END): from the
+# PV's start (the partition's, past the LUKS2 header where there is one) to
+# its first extent.  Empty without LVM.
+pc_lvm_area() {
+  PC_LVM_FIRST='' PC_LVM_END=''
+  case $PC_STACK in lvm|lvm-on-luks2) ;; *) return 0 ;; esac
+  local pv=$PART part_start crypt_off=0 pe_start
+  part_start=$(cat "/sys/class/block/${PART##*/}/start")
+  if [ "$PC_STACK" = lvm-on-luks2 ]; then
+    pv=$CRYPT
+    crypt_off=$(cryptsetup status "$CRYPT_NAME" | awk '$1 == "offset:" { print $2 }')
+  fi
+  pe_start=$(pvs --noheadings --nosuffix --units s -o pe_start "$pv" | tr -d ' ')
+  [ -n "$crypt_off" ] && [ -n "$pe_start" ] || fail "cannot find LVM's area on $pv"
+  PC_LVM_FIRST=$((part_start + crypt_off))
+  PC_LVM_END=$((PC_LVM_FIRST + pe_start))
+}
+
+# pc_check_lvm_order ENTRIES: between the marks grow-start and grow-end of
+# the log's list (replay-log list), no two writes to LVM's area without a
+# flush between them (or a FUA write): LVM's metadata text is on stable
+# storage before the header that points at it is written (lvm-dsync.so;
+# without it a cut could keep the header and lose the text).  Prints how
+# many such writes there were.
+pc_check_lvm_order() {
+  awk -v first="$PC_LVM_FIRST" -v end="$PC_LVM_END" '
+    $2 == "M" && $5 == "grow-start" { on = 1; next }
+    $2 == "M" && $5 == "grow-end" { on = 0 }
+    !on || $2 == "M" { next }
+    $2 ~ /F/ { pending = "" }
+    $2 !~ /D/ && $4 > 0 && $3 < end && $3 + $4 > first {
+      n++
+      if (pending != "" && $2 !~ /U/) {
+        printf "LVM area writes at entries %s and %s with no flush between them\n", pending, $1
+        bad = 1
+      }
+      pending = $2 ~ /U/ ? "" : $1
+    }
+    END { if (bad) exit 1; print n + 0 }' "$1"
 }
 
 # --- the logged disk ----------------------------------------------------------

@@ -26,6 +26,8 @@ usage="usage: $0 QGA-GROW QGA-GROW-FAULTY PC-GROW-LIB REPLAY-LOG CASE..."
 QG=$(readlink -f "${1:?$usage}")
 QGF=$(readlink -f "${2:?$usage}")
 QGLIB=$(readlink -f "${3:?$usage}")
+# the build's LVM preload, next to the CLI (qga-ext/meson.build)
+export QG_LVM_DSYNC=${QG_LVM_DSYNC:-$(dirname "$QG")/lvm-dsync.so}
 REPLAY=$(readlink -f "${4:?$usage}")
 shift 4
 [ $# -gt 0 ] || fail "$usage"
@@ -80,6 +82,12 @@ record() {
   "$REPLAY" list "$LOG" >"$WORK/entries"
   local n
   n=$(wc -l <"$WORK/entries")
+  if [ -n "$PC_LVM_FIRST" ]; then
+    n=$(pc_check_lvm_order "$WORK/entries") || fail "$1: $n"
+    [ "$n" -gt 0 ] || fail "$1: the grow wrote nothing to LVM's area (sectors $PC_LVM_FIRST-$PC_LVM_END)"
+    note "$1: $n writes to LVM's area, each on stable storage before the next"
+    n=$(wc -l <"$WORK/entries")
+  fi
   cp --sparse=always "$BASE" "$WORK/full.img"
   "$REPLAY" apply "$LOG" "$WORK/full.img" 0 $((n - 1))
   cmp -s "$WORK/full.img" "$IMG" || fail "$1: the whole log replayed onto the start is not the final disk"
