@@ -82,9 +82,11 @@ awk '
       split(substr($0, RSTART, RLENGTH), f, /[^0-9]+/)
       pts += f[2]; fl += f[3]; fua += f[4]; btw += f[5]; grew += f[6]; tab += f[7]; sb += f[8]
     }
+    if (match($0, /; [0-9]+ ext4 journals replayed/))
+      jf += substr($0, RSTART + 2, RLENGTH - 2) + 0
   }
   END {
-    printf "totals: %d cut points (%d at flush/FUA, %d in between), %d flakey trials; %d reruns grew, %d tables and %d sets of xfs secondary superblocks mended by the rerun\n", pts, fua, btw, fl, grew, tab, sb
+    printf "totals: %d cut points (%d at flush/FUA, %d in between), %d flakey trials; %d reruns grew, %d tables and %d sets of xfs secondary superblocks mended by the rerun, %d ext4 journals replayed by e2fsck before the mount\n", pts, fua, btw, fl, grew, tab, sb, jf
   }' "$out"/*.log
 passed=$(awk '$2 == 0' "$out/results" | wc -l)
 failed=$(awk '$2 != 0 { printf " %s", $1 }' "$out/results")

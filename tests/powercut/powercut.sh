@@ -37,7 +37,8 @@ seed=${QG_POWERCUT_SEED:-$(( $(date +%s%N) % 32768 ))}
 RANDOM=$seed
 note "powercut: seed $seed, points per case ${max_points/#0/all}, $between in between per interval"
 
-total_points=0 total_between=0 total_repaired=0 total_grew=0 total_sb=0 total_flakey=0 t_all=$SECONDS
+total_points=0 total_between=0 total_repaired=0 total_grew=0 total_sb=0 total_jfsck=0
+total_flakey=0 t_all=$SECONDS
 
 # record CASE: build the starting disk, grow it under the log; sets the
 # case's globals (LOG, BASE, IMG, PC_*).
@@ -99,7 +100,7 @@ record() {
 replay_case() {
   local name=$1 start last i f prev npts=0 nbtw=0 t0=$SECONDS
   local -a idx flags allcuts
-  PC_TABLE_REPAIRED=0 PC_RERUN_GREW=0 PC_SB_MENDED=0
+  PC_TABLE_REPAIRED=0 PC_RERUN_GREW=0 PC_SB_MENDED=0 PC_JOURNAL_BY_FSCK=0
   while read -r i f _ _ m; do
     idx+=("$i") flags+=("$f")
     [ "$f" = M ] && [ "$m" = grow-start ] && start=$i
@@ -183,10 +184,11 @@ replay_case() {
   rm -f "$WORK/pt.img" "$CUR"
   note "$name: $npts flush/FUA cut points and $nbtw in between passed" \
     "($PC_RERUN_GREW reruns grew, $PC_TABLE_REPAIRED tables and $PC_SB_MENDED xfs secondary" \
-    "superblocks mended by the rerun; $((SECONDS - t0)) s)"
+    "superblocks mended by the rerun, $PC_JOURNAL_BY_FSCK ext4 journals replayed by e2fsck" \
+    "first; $((SECONDS - t0)) s)"
   total_points=$((total_points + npts)) total_between=$((total_between + nbtw))
   total_repaired=$((total_repaired + PC_TABLE_REPAIRED)) total_grew=$((total_grew + PC_RERUN_GREW))
-  total_sb=$((total_sb + PC_SB_MENDED))
+  total_sb=$((total_sb + PC_SB_MENDED)) total_jfsck=$((total_jfsck + PC_JOURNAL_BY_FSCK))
 }
 
 for c in "$@"; do
@@ -202,5 +204,6 @@ check_released
 echo "PASS: powercut $* (seed $seed): $((total_points + total_between)) cut points" \
   "and $total_flakey flakey trials" \
   "($total_points at flush/FUA, $total_between in between; $total_grew reruns grew," \
-  "$total_repaired tables and $total_sb xfs secondary superblocks mended by the rerun)" \
+  "$total_repaired tables and $total_sb xfs secondary superblocks mended by the rerun;" \
+  "$total_jfsck ext4 journals replayed by e2fsck first)" \
   "in $((SECONDS - t_all)) s"
