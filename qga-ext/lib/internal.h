@@ -392,6 +392,9 @@ extern const QgStepOps qg_step_lvm_pool;
 /* lvm-tool.c: LVM through its own tool (its locking, metadata archive and
  * udev handling are LVM's), reports as JSON, never human text. */
 gboolean qg_lvm_run(const char *const *args, GError **error);
+/* A layer whose grow writes LVM metadata: warn in @warnings (once) when the
+ * preload that makes LVM's writes durable one by one is not there. */
+void qg_lvm_dsync_warn(GPtrArray *warnings);
 /* Rows of "lvm CMD --reportformat json --units b --nosuffix -o FIELDS
  * [NAME]" (CMD "pvs" or "lvs"), each a GHashTable of field -> string. */
 GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,

@@ -75,6 +75,8 @@ static gboolean pv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     layer->old_size = size;
     layer->size = MAX(size, pv_reachable(l, ctx->below_bytes));
     layer->changed = layer->size > size;
+    if (layer->changed)
+        qg_lvm_dsync_warn(ctx->warnings);
     return TRUE;
 }
 
@@ -198,6 +200,8 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
      * volume group has on other disks, which may be kept free on purpose */
     layer->size = size + free_bytes;
     layer->changed = layer->size > size;
+    if (layer->changed)
+        qg_lvm_dsync_warn(ctx->warnings);
     return TRUE;
 }
 
@@ -346,6 +350,8 @@ static gboolean pool_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     layer->old_size = z.data;
     layer->size = z.data + (z.free_bytes - meta_gain * pool_meta_copies(l)) / z.extent * z.extent;
     layer->changed = layer->size > layer->old_size;
+    if (layer->changed)
+        qg_lvm_dsync_warn(ctx->warnings);
     return TRUE;
 }
 

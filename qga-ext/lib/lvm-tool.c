@@ -14,15 +14,35 @@
 #define QG_LVM_DSYNC "/usr/local/lib/qga-grow/lvm-dsync.so"
 #endif
 
-/* LD_PRELOAD for the lvm commands: lvm-dsync.so (its comment says why),
- * before whatever the caller preloads; unchanged when the module is not
- * there (a build run before installing, without QG_LVM_DSYNC). */
-static char *preload_env(void)
+static const char *dsync_module(void)
 {
     const char *mod = g_getenv("QG_LVM_DSYNC");
+    return mod && *mod ? mod : QG_LVM_DSYNC;
+}
+
+void qg_lvm_dsync_warn(GPtrArray *warnings)
+{
+    const char *mod = dsync_module();
+    if (access(mod, R_OK) == 0)
+        return;
+    g_autofree char *w = g_strdup_printf(
+        "%s is missing (a build run before installing?): LVM writes its metadata "
+        "without a flush between the new text and the header that points at it, so a "
+        "power cut during this grow could leave the volume group unable to activate", mod);
+    for (guint i = 0; i < warnings->len; i++)
+        if (g_str_equal(warnings->pdata[i], w))
+            return;
+    g_ptr_array_add(warnings, g_steal_pointer(&w));
+}
+
+/* LD_PRELOAD for the lvm commands: lvm-dsync.so (its comment says why),
+ * before whatever the caller preloads; unchanged when the module is not
+ * there (a build run before installing, without QG_LVM_DSYNC: the plan
+ * warns, qg_lvm_dsync_warn). */
+static char *preload_env(void)
+{
+    const char *mod = dsync_module();
     const char *had = g_getenv("LD_PRELOAD");
-    if (!mod || !*mod)
-        mod = QG_LVM_DSYNC;
     if (access(mod, R_OK) != 0)
         return had ? g_strconcat("LD_PRELOAD=", had, NULL) : NULL;
     return g_strconcat("LD_PRELOAD=", mod, had && *had ? ":" : "", had ? had : "", NULL);

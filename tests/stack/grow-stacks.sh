@@ -69,7 +69,13 @@ case_lvm() {
   enlarge "$disk" 224M
   grow_json 0 --dry-run "$MNT"
   assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers planned"
+  assert_eq "$(jq '.warnings | length' "$WORK/report.json")" 0 "warnings of the dry run"
   assert_eq "$(lv_size "$vg/lv")" "$b_lv" "the LV after a dry run"
+  # without the preload that makes LVM's metadata writes durable one by
+  # one (lvm-dsync.so), the plan says so, once
+  QG_LVM_DSYNC=/nonexistent/lvm-dsync.so grow_json 0 --dry-run "$MNT"
+  assert_eq "$(jq '[.warnings[] | select(startswith("/nonexistent/lvm-dsync.so is missing"))] | length' \
+    "$WORK/report.json")" 1 "the missing preload's warning"
   grow_json 0 "$MNT"
   assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers"
   assert_eq "$(layer_size partition)" "$(dev_size "$part")" "partition size"
