@@ -6,26 +6,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>  /* renameat2 */
 #include <string.h>
 #include <unistd.h>
 
 /* Why this probe: the kernel tells no one whether a filesystem is frozen
  * (FIFREEZE would freeze one that is not; FITHAW would thaw one that is).
- * What it does is make every write wait at sb_start_write() until the thaw.
- * An unnamed temporary file (O_TMPFILE) is the smallest write there is: it
- * waits there like any other, and otherwise comes and goes leaving nothing
- * behind, no name in any directory.  On a full filesystem it fails at once
- * (ENOSPC), on a busy one it waits for the journal like any write, and any
- * answer at all, success or error, means "not frozen": only silence past
- * the deadline means frozen.  The process that asks is left behind when it
- * gets stuck, holding none of our descriptors (the disk's lock), and ends
- * with the thaw. */
-static gboolean tmpfile_probe(void *data, GError **error)
+ * What it does is make every call that may write wait at sb_start_write()
+ * until the thaw.  A rename of a name onto itself with RENAME_NOREPLACE
+ * takes that write access first, then looks the name up and fails: ENOENT
+ * when there is no such name, EEXIST when there is; either way nothing is
+ * written, not even to the journal (an O_TMPFILE, the probe before, made
+ * and freed an inode on every run, so a run with nothing to do still wrote
+ * to the disk).  Any answer at all, success or error (EROFS on a read-only
+ * mount), means "not frozen": only silence past the deadline means frozen.
+ * The process that asks is left behind when it gets stuck, holding none of
+ * our descriptors (the disk's lock), and ends with the thaw. */
+#define PROBE_NAME ".qga-grow-freeze-probe"
+
+static gboolean rename_probe(void *data, GError **error)
 {
     (void)error;
-    int fd = open((const char *)data, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        close(fd);
+    g_autofree char *path = g_build_filename((const char *)data, PROBE_NAME, NULL);
+    (void)renameat2(AT_FDCWD, path, AT_FDCWD, path, RENAME_NOREPLACE);
     return TRUE;
 }
 
@@ -33,7 +36,7 @@ gboolean qg_fs_frozen(const char *mountpoint, gboolean *frozen, GError **error)
 {
     g_autoptr(GError) e = NULL;
     *frozen = FALSE;
-    if (qg_bounded_run(tmpfile_probe, (void *)mountpoint, QG_FROZEN_PROBE_MS, -1, NULL,
+    if (qg_bounded_run(rename_probe, (void *)mountpoint, QG_FROZEN_PROBE_MS, -1, NULL,
                        NULL, frozen, &e))
         return TRUE;
     if (*frozen)
