@@ -53,7 +53,8 @@ run_boot 1 "${D[1]}: nothing to do"   # the next boot
 ( exec 9<"${D[2]}"; flock -x 9; exec sleep 600 ) &
 holder=$!
 on_exit "kill $holder 2>/dev/null; wait $holder 2>/dev/null"
-for ((i = 0; i < 50; i++)); do grep -q "^lock:" /proc/$holder/fdinfo/9 2>/dev/null && break; sleep 0.1; done
+for ((i = 0; i < 300; i++)); do grep -q "^lock:" /proc/$holder/fdinfo/9 2>/dev/null && break; sleep 0.1; done
+grep -q "^lock:" /proc/$holder/fdinfo/9 2>/dev/null || fail "the lock holder did not take the lock in 30 s"
 set_conf "boot=$n2" "lock-timeout=60" "[disk $n2]" "lock-timeout=0"
 t0=$SECONDS
 run_boot 2 "${D[2]} is locked by PID $holder"
