@@ -254,7 +254,7 @@ pc_check_point() {
   if ! mount "$PC_DEV" "$mnt" 2>"$WORK/mount.err"; then
     local jrc=0
     if [ "$PC_FS" = ext4 ] && dumpe2fs -h "$PC_DEV" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery'; then
-      e2fsck -E journal_only "$PC_DEV" >"$WORK/journal.log" 2>&1 || jrc=$?
+      e2fsck -p -E journal_only "$PC_DEV" >"$WORK/journal.log" 2>&1 || jrc=$?
       if [ "$jrc" -le 1 ] && mount "$PC_DEV" "$mnt" 2>>"$WORK/mount.err"; then
         note "$what: ext4 did not mount before its journal was replayed; e2fsck -E journal_only replayed it ($(head -c 300 "$WORK/mount.err" | tr '\n' ' '))"
         PC_JOURNAL_BY_FSCK=$((PC_JOURNAL_BY_FSCK + 1))
