@@ -144,7 +144,10 @@ gboolean qg_bounded_run(QgBoundedFunc fn, void *data, unsigned timeout_ms, int k
 /* frozen.c: is the filesystem mounted on @mountpoint frozen?  A probe with
  * its own deadline (QG_FROZEN_PROBE_MS); FALSE with an error only when it
  * could not be made. */
-#define QG_FROZEN_PROBE_MS 2000
+/* (5 s: a busy machine, a TCG guest under load, can take over 2 s to fork
+ * the helper and get its answer; a frozen filesystem is rare, and only then
+ * does the whole deadline pass) */
+#define QG_FROZEN_PROBE_MS 5000
 gboolean qg_fs_frozen(const char *mountpoint, gboolean *frozen, GError **error);
 /* "the filesystem on M (D) is frozen: ..." (g_free). */
 char *qg_frozen_message(const char *device, const char *mountpoint);

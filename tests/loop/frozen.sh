@@ -8,7 +8,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-LIMIT=15   # seconds a refused run may take at most (the probe waits 2)
+LIMIT=20   # seconds a refused run may take at most (the probe waits 5)
 
 # run_bounded WANT_EXIT OUT ARGS...: qga-grow ARGS must end within LIMIT
 # seconds with exit WANT_EXIT.  One that hangs is let go by a thaw (so that
