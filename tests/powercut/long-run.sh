@@ -1,7 +1,7 @@
 #!/bin/bash
 # The power-cut long run (TORTURE.md): every case of the matrix, every
 # flush/FUA cut point of each grow and up to QG_POWERCUT_BETWEEN (default
-# 10) distinct in-between points before each, and QG_POWERCUT_FLAKEY_TRIALS
+# 4) distinct in-between points before each, and QG_POWERCUT_FLAKEY_TRIALS
 # (default 10) trials of each flakey case.  Each case runs in a QEMU guest
 # of its own, two guests at a time (QG_POWERCUT_JOBS) taking the next case
 # as one ends; a failed case does not stop the others.
@@ -35,7 +35,7 @@ for fs in xfs ext4 btrfs; do
 done
 [ $# = 0 ] || cases=("$@")
 
-export QG_POWERCUT_POINTS=0 QG_POWERCUT_BETWEEN=${QG_POWERCUT_BETWEEN:-10}
+export QG_POWERCUT_POINTS=0 QG_POWERCUT_BETWEEN=${QG_POWERCUT_BETWEEN:-4}
 export QG_POWERCUT_FLAKEY_TRIALS=${QG_POWERCUT_FLAKEY_TRIALS:-10}
 export QG_GUEST_TIMEOUT=${QG_GUEST_TIMEOUT:-14400}
 out=${QG_POWERCUT_OUT:-$(mktemp -d /tmp/qg-powercut-long.XXXXXX)}
