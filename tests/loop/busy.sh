@@ -20,28 +20,38 @@ dd if="$p" of="$WORK/sb.old" bs=512 count=1 skip=$((agsize * bsize / 512)) \
   iflag=direct status=none
 
 go=$WORK/go
-QG_FAULT_PAUSE=planned QG_FAULT_PAUSE_FILE=$go QG_FAULT_BUSY_TIMEOUT_MS=1500 \
-  "$QG" --json "$mnt" >"$WORK/run.json" 2>"$WORK/run.err" &
-run=$!
-on_exit "kill $run 2>/dev/null"
-for ((i = 0; i < 300; i++)); do
-  [ -e "$go.reached" ] && break
-  kill -0 "$run" 2>/dev/null || fail "the run ended before its pause: $(cat "$WORK/run.err")"
-  sleep 0.1
-done
-[ -e "$go.reached" ] || fail "the run did not reach its pause after planning"
-freeze_fs "$mnt"
-touch "$go"
-for ((i = 0; i < 200; i++)); do
-  kill -0 "$run" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$run" 2>/dev/null; then
-  thaw_fs; wait "$run" || true
-  fail "the run did not return within 20 s while the kernel was blocked"
-fi
-rc=0; wait "$run" || rc=$?
-[ "$rc" = 3 ] || { cat "$WORK/run.json" "$WORK/run.err" >&2; fail "busy run: exit $rc, want 3"; }
+# busy_run NAME OUT: the test build's run on the mountpoint, paused after its
+# plan; the filesystem frozen there, the run let go; it must return within
+# 20 s although the kernel is blocked, with exit 3 (the kernel still
+# writing: a change under way); its report in OUT, stderr in OUT.err.
+busy_run() {
+  local name=$1 out=$2 run i rc=0
+  rm -f "$go" "$go.reached"
+  QG_FAULT_PAUSE=planned QG_FAULT_PAUSE_FILE=$go QG_FAULT_BUSY_TIMEOUT_MS=1500 \
+    "$QG" --json "$mnt" >"$out" 2>"$out.err" &
+  run=$!
+  on_exit "kill $run 2>/dev/null"
+  for ((i = 0; i < 300; i++)); do
+    [ -e "$go.reached" ] && break
+    kill -0 "$run" 2>/dev/null || fail "the $name ended before its pause: $(cat "$out.err")"
+    sleep 0.1
+  done
+  [ -e "$go.reached" ] || fail "the $name did not reach its pause after planning"
+  freeze_fs "$mnt"
+  touch "$go"
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$run" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$run" 2>/dev/null; then
+    thaw_fs; wait "$run" || true
+    fail "the $name did not return within 20 s while the kernel was blocked"
+  fi
+  wait "$run" || rc=$?
+  [ "$rc" = 3 ] || { cat "$out" "$out.err" >&2; fail "busy $name: exit $rc, want 3"; }
+}
+
+busy_run run "$WORK/run.json"
 j=$WORK/run.json
 assert_eq "$(jq -r '[.layers[] | .kind + ":" + .state] | join(" ")' "$j")" \
   "partition:grown filesystem:busy" "layers of the busy run"
@@ -49,7 +59,7 @@ assert_eq "$(jget "$j" .changed)" true "changed of the busy run"
 jget "$j" '.layers[1].error' | grep -qF "$p: the kernel is still growing xfs on $mnt after 1.5 s; it goes on in the background" ||
   fail "busy layer's error: $(jget "$j" '.layers[1].error')"
 assert_eq "$(jget "$j" .error)" "$(jget "$j" '.layers[1].error')" "the run's error"
-grep -qF "a rerun shows the outcome" "$WORK/run.err" || fail "stderr: $(cat "$WORK/run.err")"
+grep -qF "a rerun shows the outcome" "$WORK/run.json.err" || fail "stderr: $(cat "$WORK/run.json.err")"
 
 # The kernel is still at it, and the disk still locked by the grow.
 assert_eq "$(fs_size xfs "$p" "$mnt")" "$old" "xfs while frozen"
@@ -77,30 +87,7 @@ for ((ag = 1; ag < agcount; ag++)); do
   dd if="$WORK/sb.old" of="$p" bs=512 seek=$((ag * agsize * bsize / 512)) \
     oflag=direct conv=notrunc status=none
 done
-rm -f "$go" "$go.reached"
-QG_FAULT_PAUSE=planned QG_FAULT_PAUSE_FILE=$go QG_FAULT_BUSY_TIMEOUT_MS=1500 \
-  "$QG" --json "$mnt" >"$WORK/sb.json" 2>"$WORK/sb.err" &
-run=$!
-on_exit "kill $run 2>/dev/null"
-for ((i = 0; i < 300; i++)); do
-  [ -e "$go.reached" ] && break
-  kill -0 "$run" 2>/dev/null || fail "the rewrite run ended before its pause: $(cat "$WORK/sb.err")"
-  sleep 0.1
-done
-[ -e "$go.reached" ] || fail "the rewrite run did not reach its pause after planning"
-freeze_fs "$mnt"
-touch "$go"
-for ((i = 0; i < 200; i++)); do
-  kill -0 "$run" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$run" 2>/dev/null; then
-  thaw_fs; wait "$run" || true
-  fail "the rewrite run did not return within 20 s while the kernel was blocked"
-fi
-rc=0; wait "$run" || rc=$?
-# the kernel is still writing: a change under way, exit 3 (as above)
-[ "$rc" = 3 ] || { cat "$WORK/sb.json" "$WORK/sb.err" >&2; fail "busy rewrite: exit $rc, want 3"; }
+busy_run "rewrite run" "$WORK/sb.json"
 j=$WORK/sb.json
 assert_eq "$(jq -r '[.layers[] | .kind + ":" + .state] | join(" ")' "$j")" \
   "partition:unchanged filesystem:busy" "layers of the busy rewrite"
