@@ -43,23 +43,32 @@ static void progress_tick(void *data)
     p->wait->progress(MIN(f, 1.0), p->wait->progress_data);
 }
 
+gboolean qg_fs_call_bounded(QgBoundedFunc fn, void *data, const QgFsTarget *fs,
+                            const QgFsWait *wait, QgBoundedTick tick, void *tick_data,
+                            const char *doing, GError **error)
+{
+    gboolean busy = FALSE;
+    unsigned timeout = qg_fault_busy_timeout(wait->busy_timeout_ms);
+
+    if (qg_bounded_run(fn, data, timeout, wait->lock_fd, tick, tick_data, &busy, error))
+        return TRUE;
+    if (busy)
+        g_set_error(error, QG_ERROR, QG_ERROR_BUSY,
+                    "%s: the kernel is still %s after %.1f s; it goes on in the background "
+                    "(the disk stays locked until it is done), and a rerun shows the outcome",
+                    fs->device, doing, timeout / 1000.0);
+    return FALSE;
+}
+
 gboolean qg_fs_grow_bounded(const QgFsOps *ops, const QgFsTarget *fs, uint64_t from,
                             uint64_t bytes, uint64_t block, const QgFsWait *wait,
                             GError **error)
 {
     GrowCall call = { ops, fs, bytes, block };
     Progress p = { &call, from, wait };
-    gboolean busy = FALSE;
-    unsigned timeout = qg_fault_busy_timeout(wait->busy_timeout_ms);
-
-    if (qg_bounded_run(grow_call, &call, timeout, wait->lock_fd, wait->progress ? progress_tick : NULL,
-                       &p, &busy, error))
-        return TRUE;
-    if (busy)
-        g_set_error(error, QG_ERROR, QG_ERROR_BUSY,
-                    "%s: the kernel is still growing %s%s%s after %.1f s; it goes on in the "
-                    "background (the disk stays locked until it is done), and a rerun shows "
-                    "the outcome", fs->device, fs->type, fs->mountpoint ? " on " : "",
-                    fs->mountpoint ? fs->mountpoint : "", timeout / 1000.0);
-    return FALSE;
+    g_autofree char *doing = g_strdup_printf("growing %s%s%s", fs->type,
+                                             fs->mountpoint ? " on " : "",
+                                             fs->mountpoint ? fs->mountpoint : "");
+    return qg_fs_call_bounded(grow_call, &call, fs, wait, wait->progress ? progress_tick : NULL,
+                              &p, doing, error);
 }

@@ -161,19 +161,10 @@ gboolean qg_xfs_sb_settle(const QgFsTarget *fs, gboolean grew, const QgFsWait *w
         return FALSE;
     if (stale) {
         Rewrite r = { fs, &geo };
-        gboolean busy = FALSE;
-        unsigned timeout = qg_fault_busy_timeout(wait->busy_timeout_ms);
-        if (!qg_bounded_run(rewrite_call, &r, timeout, wait->lock_fd, NULL, NULL, &busy,
-                            error)) {
-            if (busy)
-                g_set_error(error, QG_ERROR, QG_ERROR_BUSY,
-                            "%s: the kernel is still rewriting the secondary superblocks "
-                            "of xfs on %s after %.1f s; it goes on in the background (the "
-                            "disk stays locked until it is done), and a rerun shows the "
-                            "outcome", fs->device, fs->mountpoint, timeout / 1000.0);
-            return FALSE;
-        }
-        if (!count_stale(fs, &geo, &stale, error))
+        g_autofree char *doing = g_strdup_printf(
+            "rewriting the secondary superblocks of xfs on %s", fs->mountpoint);
+        if (!qg_fs_call_bounded(rewrite_call, &r, fs, wait, NULL, NULL, doing, error) ||
+            !count_stale(fs, &geo, &stale, error))
             return FALSE;
         if (stale) {
             g_set_error(error, QG_ERROR, QG_ERROR_FAILED,

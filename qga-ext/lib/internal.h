@@ -356,6 +356,11 @@ gboolean qg_fs_apply(QgLayer *layer, dev_t dev, uint64_t container_bytes,
 gboolean qg_fs_grow_bounded(const QgFsOps *ops, const QgFsTarget *fs, uint64_t from,
                             uint64_t bytes, uint64_t block, const QgFsWait *wait,
                             GError **error);
+/* fs-bounded.c: @fn(@data) in a child process, waited for as @wait says;
+ * past the deadline QG_ERROR_BUSY, saying the kernel is still @doing. */
+gboolean qg_fs_call_bounded(QgBoundedFunc fn, void *data, const QgFsTarget *fs,
+                            const QgFsWait *wait, QgBoundedTick tick, void *tick_data,
+                            const char *doing, GError **error);
 
 /* The layers between the partition (or disk) and the filesystem: one file
  * each (layer-crypt.c, layer-lvm.c), the same small interface.  plan() fills
