@@ -9,7 +9,7 @@
 #   call without async is refused at once (lock-timeout 0) naming the job
 #   that is growing; a second job waits its turn;
 # - once the lock is let go, the first job is held in its filesystem's
-#   grow (its e2fsck or resize2fs stopped by PID) and shows phase
+#   grow (its e2fsck stopped as it begins) and shows phase
 #   "growing", the layer, index 2 of 2, the second still waits its turn;
 #   guest-ping answers; then both finish;
 # - both results equal the synchronous grow of the third twin (device
@@ -21,7 +21,6 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
 . "$HERE/lib.sh"
-start_agent
 
 # twin: sets d, p, old_part, old_fs: a new disk as described above.
 twin() {
@@ -36,6 +35,9 @@ twin() {
 twin; dA=$d pA=$p
 twin; dB=$d pB=$p
 twin; dC=$d pC=$p
+# job 1's e2fsck stops itself (see stop_tool_on) as it begins
+stop_tool_on e2fsck "$pA"
+start_agent
 
 # A dry run: the job's result is the synchronous reply, exactly.
 dry=$(jq -nc --arg p "$pA" '{device: $p, "dry-run": true}')
@@ -75,7 +77,7 @@ assert_eq "$(jq -c '[.done, .phase]' "$WORK/s.json")" '[false,"locking"]' \
 # Let job 1 go and hold it in its filesystem's grow (job 2 waits its turn:
 # the tool caught is job 1's).
 release_lock
-PAUSE_ARG=$pA pause_agent_tool e2fsck resize2fs
+await_tool_pause
 job_status "$WORK/s.json" "$job1"
 note "$(jq -c . "$WORK/s.json")"
 assert_eq "$(jq -cS '[.job, .done, .phase, .layer, .index, .count]' "$WORK/s.json")" \

@@ -213,58 +213,40 @@ release_lock() {
 }
 on_exit release_lock
 
-# pause_agent_tool NAME...: wait (up to 60 s) until one of qemu-ga's
-# descendants runs one of the tools NAME (a filesystem's offline grow:
-# e2fsck, resize2fs) and stop it (SIGSTOP, by its PID) so that the grow
-# stays where it is; PAUSED is its PID, resume_tool lets it go on (also on
-# exit).  Only processes under this test's agent are looked at, or, with
-# PAUSE_ARG set, ones that have it among their arguments (the library runs
-# a filesystem's grow in a detached process: its tools are no longer the
-# agent's descendants).
+# stop_tool_on TOOL DEV (before start_agent): the agent runs TOOL (a
+# filesystem's offline grow: e2fsck, resize2fs) through a stand-in, bind-
+# mounted over /usr/sbin/TOOL in the agent's own mount namespace, that stops
+# itself (SIGSTOP) the first time it is run on DEV and then runs the real
+# one, so that the grow stays in that tool however short its run or busy
+# the host (watching /proc for it could miss it).  await_tool_pause waits
+# (up to 60 s) for that stop: PAUSED is its PID, resume_tool lets it go on
+# (also on exit).
 PAUSED=
-pause_agent_tool() {
-  PAUSED=$(/usr/bin/python3 - "$AGENT_PID" "${PAUSE_ARG:-}" "$@" <<'PY'
-import os, signal, sys, time
-top, arg, names = int(sys.argv[1]), sys.argv[2], set(sys.argv[3:])
-def has_arg(pid):
-    try:
-        return arg.encode() in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-    except OSError:
-        return False
-def scan():
-    parent, comm = {}, {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                st = open(f"/proc/{d}/stat").read()
-            except OSError:
-                continue
-            rest = st[st.rindex(")") + 2:].split()
-            parent[int(d)], comm[int(d)] = int(rest[1]), st[st.index("(") + 1:st.rindex(")")]
-    for pid, name in comm.items():
-        if arg and name in names and has_arg(pid):
-            return pid
-        q = parent.get(pid, 0)
-        while name in names and q > 1:
-            if q == top:
-                return pid
-            q = parent.get(q, 0)
-    return None
-end = time.monotonic() + 60
-while time.monotonic() < end:
-    pid = scan()
-    if pid:
-        try:
-            os.kill(pid, signal.SIGSTOP)
-            print(pid)
-            sys.exit(0)
-        except OSError:
-            pass    # gone meanwhile
-    time.sleep(0.001)
-sys.exit(1)
-PY
-  ) || fail "qemu-ga ran none of $* within 60 s"
-  note "paused $(cat "/proc/$PAUSED/comm") ($PAUSED), a descendant of qemu-ga"
+stop_tool_on() {
+  local tool=$1 dev=$2
+  cp "/usr/sbin/$tool" "$WORK/real-$tool"
+  cat >"$WORK/stand-in-$tool" <<EOF
+#!/bin/sh
+case " \$* " in
+  *" $dev "*) mkdir "$WORK/paused" 2>/dev/null && { echo \$\$ >"$WORK/paused/pid"; kill -STOP \$\$; } ;;
+esac
+exec "$WORK/real-$tool" "\$@"
+EOF
+  chmod +x "$WORK/stand-in-$tool"
+  # shellcheck disable=SC2016 # for that sh
+  AGENT_WRAP=(unshare -m --propagation private sh -c 'mount --bind "$0" "$1" && shift && exec "$@"'
+              "$WORK/stand-in-$tool" "/usr/sbin/$tool" ${AGENT_WRAP[@]+"${AGENT_WRAP[@]}"})
+}
+await_tool_pause() {
+  local _
+  for _ in $(seq 600); do
+    PAUSED=$(cat "$WORK/paused/pid" 2>/dev/null || true)
+    [ -n "$PAUSED" ] && [ "$(awk '{ print $3 }' "/proc/$PAUSED/stat" 2>/dev/null)" = T ] && break
+    PAUSED=
+    sleep 0.1
+  done
+  [ -n "$PAUSED" ] || fail "the agent ran no stopping stand-in within 60 s"
+  note "paused a filesystem tool ($PAUSED) of the agent's"
 }
 resume_tool() {
   [ -n "$PAUSED" ] || return 0
