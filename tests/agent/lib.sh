@@ -249,8 +249,11 @@ await_tool_pause() {
   note "paused a filesystem tool ($PAUSED) of the agent's"
 }
 resume_tool() {
-  [ -n "$PAUSED" ] || return 0
-  kill -CONT "$PAUSED" 2>/dev/null || true
+  # also a stand-in that stopped before await_tool_pause saw it (a test
+  # that failed in between): stopped, it would keep the agent from exiting
+  local pid=${PAUSED:-$(cat "$WORK/paused/pid" 2>/dev/null || true)}
+  [ -n "$pid" ] || return 0
+  kill -CONT "$pid" 2>/dev/null || true
   PAUSED=
 }
 # first of the exit hooks: a paused tool goes on before the agent stops
