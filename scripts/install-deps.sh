@@ -9,15 +9,12 @@ build_pkgs="gcc pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
  libcryptsetup-dev"
 # Tools the loop-device tests drive or check against; libvirt's daemon for
 # virt-grow's tests (the -sysv flavour keeps systemd out); debhelper and
-# lintian for the Debian packages' test; ansible-core for the module's;
-# what scripts/build-qemu-ga.sh needs for both series (installed here once,
-# since setup.sh builds the two side by side and apt-get runs one at a time).
+# lintian for the Debian packages' test; ansible-core for the module's.
 test_pkgs="util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs
  cloud-guest-utils coreutils jq clang libclang-rt-14-dev
  lvm2 cryptsetup-bin mdadm thin-provisioning-tools keyutils
  libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv
- debhelper lintian ansible-core
- dpkg-dev libc6-dev python3 patch xz-utils python3-venv"
+ debhelper lintian ansible-core"
 
 case "$what" in
   build) pkgs=$build_pkgs ;;

@@ -23,7 +23,7 @@ case "$what" in
   demo) scripts/build-qemu-ga.sh --series 7.2   # the demo VM's patched agent
         exec scripts/demo.sh build ;;
   test) # the two patched agents side by side (each waits on its configure
-        # script much of the time), then every test
+        # script much of the time; apt-install.sh takes turns), then every test
         pids=
         for s in 7.2 10.0; do scripts/build-qemu-ga.sh --series "$s" & pids="$pids $!"; done
         failed=0
