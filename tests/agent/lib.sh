@@ -218,10 +218,11 @@ on_exit release_lock
 # mounted over /usr/sbin/TOOL in the agent's own mount namespace, that stops
 # itself (SIGSTOP) the first time it is run on DEV and then runs the real
 # one, so that the grow stays in that tool however short its run or busy
-# the host (watching /proc for it could miss it).  await_tool_pause waits
-# (up to 60 s) for that stop: PAUSED is its PID, resume_tool lets it go on
-# (also on exit).
-PAUSED=
+# the host (watching /proc for it could miss it).  The stand-in leaves its
+# PID in WORK/paused/pid: await_tool_pause waits (up to 60 s) until that
+# process is stopped, resume_tool lets it go on (also on exit, and also one
+# that stopped before the test saw it: stopped, it would keep the agent
+# from exiting).
 stop_tool_on() {
   local tool=$1 dev=$2
   cp "/usr/sbin/$tool" "$WORK/real-$tool"
@@ -238,23 +239,21 @@ EOF
               "$WORK/stand-in-$tool" "/usr/sbin/$tool" ${AGENT_WRAP[@]+"${AGENT_WRAP[@]}"})
 }
 await_tool_pause() {
-  local _
+  local _ pid
   for _ in $(seq 600); do
-    PAUSED=$(cat "$WORK/paused/pid" 2>/dev/null || true)
-    [ -n "$PAUSED" ] && [ "$(awk '{ print $3 }' "/proc/$PAUSED/stat" 2>/dev/null)" = T ] && break
-    PAUSED=
+    pid=$(cat "$WORK/paused/pid" 2>/dev/null || true)
+    [ -n "$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = T ] &&
+      { note "paused a filesystem tool ($pid) of the agent's"; return 0; }
     sleep 0.1
   done
-  [ -n "$PAUSED" ] || fail "the agent ran no stopping stand-in within 60 s"
-  note "paused a filesystem tool ($PAUSED) of the agent's"
+  fail "the agent ran no stopping stand-in within 60 s"
 }
 resume_tool() {
-  # also a stand-in that stopped before await_tool_pause saw it (a test
-  # that failed in between): stopped, it would keep the agent from exiting
-  local pid=${PAUSED:-$(cat "$WORK/paused/pid" 2>/dev/null || true)}
+  local pid
+  pid=$(cat "$WORK/paused/pid" 2>/dev/null || true)
   [ -n "$pid" ] || return 0
   kill -CONT "$pid" 2>/dev/null || true
-  PAUSED=
+  rm -f "$WORK/paused/pid"   # once: the stand-in does not stop again
 }
 # first of the exit hooks: a paused tool goes on before the agent stops
 EXIT_HOOKS=(resume_tool "${EXIT_HOOKS[@]}")
