@@ -193,7 +193,7 @@ static int block_resize(virDomainPtr dom, VgOutcome *o, uint64_t physical)
  * before. */
 static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
 {
-    uint64_t now, physical;
+    uint64_t now = 0, physical = 0;
 
     if (!capacity_physical(dom, o->disk, &now, &physical, error) ||
         !vg_check_not_past(o, now, error))

@@ -50,5 +50,13 @@ void vg_outcome_set(VgOutcome *o, VgExit exit, const GError *error)
     if (error) {
         g_free(o->message);
         o->message = g_strdup(error->message);
+        o->has_error_code = error->domain == VG_ERROR;
+        if (o->has_error_code)
+            o->error_code = (VgErrorCode)error->code;
     }
+}
+
+gboolean vg_outcome_refused(const VgOutcome *o)
+{
+    return o->exit == VG_EXIT_ERROR && o->has_error_code && o->error_code == VG_ERROR_REFUSED;
 }

@@ -34,6 +34,8 @@ typedef struct {
     VgGrowReport *guest;    /* the guest's layers; NULL if none */
     GPtrArray *warnings;    /* char* */
     char *message;          /* error or reason for exit codes 2, 3, 4 */
+    gboolean has_error_code;
+    VgErrorCode error_code; /* the error behind @message, when set */
     VgExit exit;
 } VgOutcome;
 
@@ -41,7 +43,11 @@ VgOutcome *vg_outcome_new(const VgRequest *req, gboolean dry_run);
 void vg_outcome_free(VgOutcome *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgOutcome, vg_outcome_free)
 void vg_outcome_warn(VgOutcome *o, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* Set exit code and message (takes @error's message; @error may be NULL). */
+/* Set exit code and message (takes @error's message and, when it is a
+ * VG_ERROR, its code; @error may be NULL). */
 void vg_outcome_set(VgOutcome *o, VgExit exit, const GError *error);
+/* Exit 2 because something refused (virt-grow's own checks, the guest's
+ * preflight): nothing was changed on purpose, as opposed to a failure. */
+gboolean vg_outcome_refused(const VgOutcome *o);
 
 #endif
