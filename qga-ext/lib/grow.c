@@ -458,6 +458,7 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
         .below_layer = part,
         .warnings = res->warnings,
         .planned = planned,
+        .lvm = chain.lvm,
     };
     const QgNode *top = chain.nodes->pdata[0];
     if (req->partition_only) {
