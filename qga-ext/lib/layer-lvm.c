@@ -9,12 +9,25 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-/* every PV field any step asks for, in one report: asked again unchanged,
- * the grow's LVM process answers from what it kept (lvm-shell.c) */
+/* Every field of the PV and of the LVs on it that the plan and the apply
+ * ask for, in one report (a row per segment of the PV, the PV's fields on
+ * each): asked again unchanged, the grow's LVM process answers from what it
+ * kept (lvm-shell.c), so the plan asks LVM once. */
 #define PV_FIELDS "pv_size,dev_size,pe_start,vg_name,vg_extent_size,pv_pe_count," \
-                  "pv_pe_alloc_count"
-#define LV_FIELDS "lv_full_name,lv_path,lv_size,lv_layout,lv_role,lv_kernel_major," \
-                  "lv_kernel_minor"
+                  "pv_pe_alloc_count,lv_full_name,lv_path,lv_size,lv_layout,lv_role," \
+                  "lv_kernel_major,lv_kernel_minor"
+
+/* That report's rows for the PV @pv (one at least). */
+static GPtrArray *pv_rows(QgLvm *lvm, const char *pv, GError **error)
+{
+    GPtrArray *rows = qg_lvm_report(lvm, "pvs", PV_FIELDS, pv, error);
+    if (rows && rows->len == 0) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm pvs reported no rows for %s", pv);
+        g_ptr_array_unref(rows);
+        return NULL;
+    }
+    return rows;
+}
 
 typedef struct {
     QgLvm *lvm;
@@ -50,9 +63,10 @@ static uint64_t pv_reachable(const LvmPriv *l, uint64_t dev_bytes)
 static gboolean pv_read(LvmPriv *l, uint64_t *pv_size, uint64_t *dev_size, char **vg,
                         GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one(l->lvm, "pvs", PV_FIELDS, l->pv, error);
-    if (!row)
+    g_autoptr(GPtrArray) rows = pv_rows(l->lvm, l->pv, error);
+    if (!rows)
         return FALSE;
+    GHashTable *row = rows->pdata[0];
     if (!qg_lvm_field_u64(row, "pv_size", pv_size, error) ||
         !qg_lvm_field_u64(row, "dev_size", dev_size, error) ||
         !qg_lvm_field_u64(row, "pe_start", &l->pe_start, error))
@@ -120,10 +134,12 @@ const QgStepOps qg_step_lvm_pv = {
     .free_priv = lvm_priv_free,
 };
 
-/* The row of the LV whose dm device is @dev, among the VG's LVs. */
-static GHashTable *lv_row(QgLvm *lvm, const char *vg, dev_t dev, GError **error)
+/* The row of the LV whose dm device is @dev, among the LVs on the PV @pv
+ * (of volume group @vg). */
+static GHashTable *lv_row(QgLvm *lvm, const char *pv, const char *vg, dev_t dev,
+                          GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report(lvm, "lvs", LV_FIELDS, vg, error);
+    g_autoptr(GPtrArray) rows = pv_rows(lvm, pv, error);
     if (!rows)
         return NULL;
     for (guint i = 0; i < rows->len; i++) {
@@ -134,8 +150,8 @@ static GHashTable *lv_row(QgLvm *lvm, const char *vg, dev_t dev, GError **error)
             return g_hash_table_ref(rows->pdata[i]);
     }
     g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
-                "lvm lvs does not list device %u:%u in volume group %s", major(dev),
-                minor(dev), vg);
+                "lvm pvs does not list device %u:%u on %s in volume group %s", major(dev),
+                minor(dev), pv, vg);
     return NULL;
 }
 
@@ -166,7 +182,8 @@ static const char *lv_refusal(GHashTable *row)
 static gboolean pv_free_after(QgLvm *lvm, const char *pv, uint64_t pv_bytes,
                               uint64_t *free_bytes, uint64_t *count_now, GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one(lvm, "pvs", PV_FIELDS, pv, error);
+    g_autoptr(GPtrArray) rows = pv_rows(lvm, pv, error);
+    GHashTable *row = rows ? rows->pdata[0] : NULL;
     uint64_t count, alloc, extent;
     if (!row || !qg_lvm_field_u64(row, "pv_pe_count", &count, error) ||
         !qg_lvm_field_u64(row, "pv_pe_alloc_count", &alloc, error) ||
@@ -192,7 +209,7 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
         return FALSE;
     }
     l->pv = g_strdup(pv->device);
-    g_autoptr(GHashTable) row = lv_row(l->lvm, pv->type, ctx->above->dev, error);
+    g_autoptr(GHashTable) row = lv_row(l->lvm, l->pv, pv->type, ctx->above->dev, error);
     if (!row)
         return FALSE;
     l->lv = g_strdup(g_hash_table_lookup(row, "lv_full_name"));
