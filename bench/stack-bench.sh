@@ -162,6 +162,7 @@ run_one() {  # run_one STACK CONTENDER RUN
   (( after - BEFORE >= MIN )) || fail "$s: $who left the top layer at $after bytes (from $BEFORE)"
   rm -f "$WORK/run.log"
   stack_release
+  rm -f "$WORK"/disk*.img   # the guest's /tmp is memory
   echo "$s,$who,$3,${out% *},${out#* },$parts,$inproc"
 }
 
@@ -174,6 +175,7 @@ profile_stack() {
       "$QG" -q ${KEY:+--key-file "$KEY"} "$TARGET" >/dev/null ||
       fail "$s: qga-grow: $(tail -n 5 "$WORK/run.log")"
     stack_release
+    rm -f "$WORK"/disk*.img
   done
   echo "### $s"
   echo
