@@ -43,6 +43,7 @@ struct QgLvm {
     int in;             /* its standard input (our end of a socket pair:
                          * a send to a shell that died fails, no SIGPIPE) */
     int out, err, rep;  /* its standard output, error and report pipe */
+    gboolean answered;  /* it has answered a command the way we expect */
     GString *pending;   /* report bytes read past the last object */
     GHashTable *cache;  /* command line -> its JSON report, until a write */
 };
@@ -175,14 +176,20 @@ static char *command_line(const char *const *args)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
+#define NOT_JSON G_MAXSIZE
+
 /* Where the first whole JSON object in @s ends (one past its closing
- * brace), or 0 when none is whole yet; *start gets where it begins. */
+ * brace), or 0 when none is whole yet, or NOT_JSON when something else
+ * comes first (a report in LVM's text format); *start gets where it
+ * begins. */
 static gsize object_end(const GString *s, gsize *start)
 {
     int depth = 0;
     gboolean in_str = FALSE, esc = FALSE;
     for (gsize i = 0; i < s->len; i++) {
         char c = s->str[i];
+        if (depth == 0 && c != '{' && !g_ascii_isspace(c) && c != ',')
+            return NOT_JSON;
         if (in_str) {
             if (esc)
                 esc = FALSE;
@@ -221,6 +228,11 @@ static char *read_object(QgLvm *l, GString *errors, GError **error)
 {
     for (;;) {
         gsize start = 0, end = object_end(l->pending, &start);
+        if (end == NOT_JSON) {
+            g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
+                        "lvm's report is not JSON (is lvmdbusd.profile changed?)");
+            return NULL;
+        }
         if (end) {
             char *obj = g_strndup(l->pending->str + start, end - start);
             g_string_erase(l->pending, 0, (gssize)end);
@@ -337,8 +349,10 @@ static void last_errors(QgLvm *l, GString *msg)
 
 /* @args through the shell: its JSON object, or NULL with an error; FALSE
  * in *used when the shell cannot run it (not started, an argument it
- * cannot take), and nothing was run. */
-static char *via_shell(QgLvm *l, const char *const *args, gboolean *used, GError **error)
+ * cannot take, or a first report it did not answer as expected: a
+ * changed profile), and nothing was written. */
+static char *via_shell(QgLvm *l, const char *const *args, gboolean writes, gboolean *used,
+                       GError **error)
 {
     g_autofree char *line = command_line(args);
     *used = FALSE;
@@ -356,11 +370,18 @@ static char *via_shell(QgLvm *l, const char *const *args, gboolean *used, GError
     *used = TRUE;
     int status;
     g_autoptr(GString) errors = g_string_new(NULL);
-    g_autofree char *obj = shell_call(l, line, &status, errors, error);
+    g_autoptr(GError) e = NULL;
+    g_autofree char *obj = shell_call(l, line, &status, errors, &e);
     if (!obj) {
         shell_stop(l);  /* it died, or speaks another protocol: not again */
+        if (!l->answered && !writes) {
+            *used = FALSE;  /* a report, and the first: a process of its own */
+            return NULL;
+        }
+        g_propagate_error(error, g_steal_pointer(&e));
         return NULL;
     }
+    l->answered = TRUE;
     if (status != 1) {
         g_autoptr(GString) msg = g_string_new(NULL);
         last_errors(l, msg);
@@ -385,7 +406,7 @@ char *qg_lvm_call(QgLvm *l, const char *const *args, gboolean writes, GError **e
     }
     gboolean used;
     GError *e = NULL;
-    char *obj = via_shell(l, args, &used, &e);
+    char *obj = via_shell(l, args, writes, &used, &e);
     if (!used && !e)
         obj = qg_lvm_exec(args, error);  /* a process of its own */
     else if (e)

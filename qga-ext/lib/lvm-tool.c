@@ -40,29 +40,29 @@ void qg_lvm_dsync_warn(GPtrArray *warnings)
 /* LD_PRELOAD for the lvm commands: lvm-dsync.so (its comment says why),
  * before whatever the caller preloads; unchanged when the module is not
  * there (a build run before installing, without QG_LVM_DSYNC: the plan
- * warns, qg_lvm_dsync_warn). */
-static char *preload_env(void)
+ * warns, qg_lvm_dsync_warn).  NULL: none. */
+static char *preload_value(void)
 {
     const char *mod = dsync_module();
     const char *had = g_getenv("LD_PRELOAD");
     if (access(mod, R_OK) != 0)
-        return had ? g_strconcat("LD_PRELOAD=", had, NULL) : NULL;
-    return g_strconcat("LD_PRELOAD=", mod, had && *had ? ":" : "", had ? had : "", NULL);
+        return g_strdup(had);
+    return g_strconcat(mod, had && *had ? ":" : "", had ? had : "", NULL);
 }
 
-/* Without udevd (early boot, minimal guests), LVM would wait for udev to
- * create nodes that never come; it then manages /dev itself.  Our own
- * environment with these set. */
+/* Our environment as LVM gets it: the preload, LC_ALL=C, and without udevd
+ * (early boot, minimal guests) DM_DISABLE_UDEV, or LVM would wait for udev
+ * to create nodes that never come; it then manages /dev itself. */
 GStrv qg_lvm_env(void)
 {
     g_auto(GStrv) env = g_get_environ();
-    g_autofree char *preload = preload_env();
+    g_autofree char *preload = preload_value();
     env = g_environ_setenv(env, "LC_ALL", "C", TRUE);
     env = g_environ_setenv(env, "LVM_SUPPRESS_FD_WARNINGS", "1", TRUE);
     if (access("/run/udev/control", F_OK) != 0)
         env = g_environ_setenv(env, "DM_DISABLE_UDEV", "1", TRUE);
     if (preload)
-        env = g_environ_setenv(env, "LD_PRELOAD", preload + strlen("LD_PRELOAD="), TRUE);
+        env = g_environ_setenv(env, "LD_PRELOAD", preload, TRUE);
     return g_steal_pointer(&env);
 }
 
@@ -76,8 +76,7 @@ char *qg_lvm_exec(const char *const *args, GError **error)
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
-    g_auto(GStrv) env = qg_lvm_env();
-    /* (the whole environment: qg_run_tool_env adds it to ours, which is the same) */
+    g_auto(GStrv) env = qg_lvm_env();  /* (qg_run_tool_env sets it over ours) */
     if (!qg_run_tool_env((const char *const *)argv->pdata, (const char *const *)env, ok, &out,
                          error))
         return NULL;

@@ -76,9 +76,17 @@ case_lvm() {
   jq -c .layers "$WORK/report.json" >"$WORK/plan.shell"
   mv /etc/lvm/profile/lvmdbusd.profile "$WORK/"
   grow_json 0 --dry-run "$MNT"
-  mv "$WORK/lvmdbusd.profile" /etc/lvm/profile/
   assert_eq "$(jq -c .layers "$WORK/report.json")" "$(cat "$WORK/plan.shell")" \
     "the plan without the LVM shell"
+  # ... and the same with a profile changed under it (text reports): the
+  # first report tells, and the commands run as processes
+  sed 's/output_format=json/output_format="basic"/' "$WORK/lvmdbusd.profile" \
+    >/etc/lvm/profile/lvmdbusd.profile
+  grep -q 'output_format="basic"' /etc/lvm/profile/lvmdbusd.profile || fail "profile not changed"
+  grow_json 0 --dry-run "$MNT"
+  mv "$WORK/lvmdbusd.profile" /etc/lvm/profile/
+  assert_eq "$(jq -c .layers "$WORK/report.json")" "$(cat "$WORK/plan.shell")" \
+    "the plan with a changed lvmdbusd profile"
   # without the preload that makes LVM's metadata writes durable one by
   # one (lvm-dsync.so), the plan says so, once
   QG_LVM_DSYNC=/nonexistent/lvm-dsync.so grow_json 0 --dry-run "$MNT"
