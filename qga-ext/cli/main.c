@@ -23,6 +23,8 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  -n, --dry-run            show the plan, change nothing\n"
+    "      --assume-size SIZE   with --dry-run: plan as if the disk were SIZE\n"
+    "                           large (the host's question before it grows it)\n"
     "  -j, --json               print the result as JSON\n"
     "  -w, --wait-size SIZE     first wait until the kernel sees the disk at\n"
     "                           least this large (bytes, or K/M/G/T suffix)\n"

@@ -63,6 +63,8 @@ typedef struct {
     dev_t thin_part;     /* non-zero: the PV on top holds only a thin pool's
                           * data and metadata; one of them */
     char *pv_note;       /* ... and why, for the warnings */
+    gboolean lvs_undecided;  /* ... because it holds several LVs and the
+                              * request named none */
 } QgChain;
 void qg_chain_clear(QgChain *c);
 
@@ -208,6 +210,25 @@ struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only
 gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wanted,
                        uint64_t min_gain, unsigned free_percent, QgTablePlan *p,
                        GError **error);
+/* A read-only context on @fd, a copy of a disk's table sectors
+ * (qg_table_assumed_copy), that reads it with @sector_size as the disk's
+ * logical sector size; @node names the real disk in messages. */
+struct fdisk_context *qg_table_open_copy(int fd, const char *node, unsigned sector_size,
+                                         GError **error);
+/* The sector ranges of the disk behind @cxt that hold its partition table
+ * (MBR or protective MBR, GPT headers and entry arrays, the EBRs of an
+ * extended partition), as pairs of uint64_t (first sector, count) in
+ * @ranges. */
+gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ranges,
+                         GError **error);
+/* table-assumed.c: an anonymous file of @bytes, all zeros but for the
+ * table sectors of the disk @fd (@node), copied to the same places: the
+ * disk as it will be once enlarged to @bytes, for planning (*out, and
+ * the disk's *sector_size; -1, and TRUE, when the disk has no partition
+ * table). */
+gboolean qg_table_assumed_copy(int fd, const char *node, uint64_t bytes, int *out,
+                               unsigned *sector_size, GError **error);
+
 /* The same on an image file, read-only. */
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
                              GError **error);
@@ -277,6 +298,10 @@ void qg_part_plan_free(QgPartPlan *plan);
 /* Why the partition cannot grow although the disk did (an MBR table at its
  * 2 TiB limit, the next partition right after it), or NULL. */
 const char *qg_part_plan_at_limit(const QgPartPlan *plan);
+/* Why the partition's growth stops short of the disk's end (another
+ * partition follows it), so that space the disk gains there stays unused
+ * (g_free it); NULL when it reaches the end. */
+char *qg_part_plan_short_of_end(const QgPartPlan *plan, const char *node);
 
 /* fs.c: one entry per filesystem kind, each in its own fs-*.c */
 typedef struct {

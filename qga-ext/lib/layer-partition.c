@@ -30,6 +30,7 @@ typedef struct {
 
 struct QgPartPlan {
     struct fdisk_context *cxt;
+    int copy_fd;     /* QgRequest.assume_size: the table's copy cxt reads */
     QgTablePlan table;
     uint64_t min_gain;      /* as planned, for the check before writing */
     unsigned free_percent;
@@ -48,6 +49,18 @@ const char *qg_part_plan_at_limit(const QgPartPlan *plan)
     return plan ? plan->at_limit : NULL;
 }
 
+char *qg_part_plan_short_of_end(const QgPartPlan *plan, const char *node)
+{
+    const QgTablePlan *tp = plan ? &plan->table : NULL;
+    if (!tp || tp->last || tp->swap_moves)
+        return NULL;
+    if (tp->blocked)
+        return qg_table_blocked_message(tp, node);
+    return g_strdup_printf("partition %zu of %s can grow only up to sector %ju, where what "
+                           "follows it on the disk starts", tp->index + 1, node,
+                           (uintmax_t)tp->max_end);
+}
+
 void qg_part_plan_free(QgPartPlan *plan)
 {
     if (!plan)
@@ -56,6 +69,8 @@ void qg_part_plan_free(QgPartPlan *plan)
         fdisk_deassign_device(plan->cxt, 1);  /* read-only: nothing to sync */
         fdisk_unref_context(plan->cxt);
     }
+    if (plan->copy_fd >= 0)
+        close(plan->copy_fd);
     g_free(plan->at_limit);
     if (plan->stale)
         g_array_unref(plan->stale);
@@ -158,13 +173,27 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     QgTablePlan *tp = &plan->table;
     uint64_t min_gain = req->min_gain ? req->min_gain : QG_DEFAULT_MIN_GAIN;
     uint64_t k_start, k_size;
+    unsigned ss;
+    int table_fd = fd;
 
     *out = NULL;
     *out_layer = NULL;
-    /* Planning reads only: the disk node is opened for writing only when the
-     * table really changes, so a run with nothing to do causes no change
-     * event (udev watches for writers closing the disk). */
-    if (!(plan->cxt = qg_table_open(fd, t->disk_node, TRUE, error)))
+    plan->copy_fd = -1;
+    /* A dry run for a size the disk does not have yet plans on a copy of
+     * its table that size (table-assumed.c). */
+    if (req->assume_size &&
+        !qg_table_assumed_copy(fd, t->disk_node, req->assume_size, &plan->copy_fd, &ss, error))
+        return FALSE;
+    if (plan->copy_fd >= 0) {
+        table_fd = plan->copy_fd;
+        plan->cxt = qg_table_open_copy(table_fd, t->disk_node, ss, error);
+    } else {
+        /* Planning reads only: the disk node is opened for writing only
+         * when the table really changes, so a run with nothing to do causes
+         * no change event (udev watches for writers closing the disk). */
+        plan->cxt = qg_table_open(fd, t->disk_node, TRUE, error);
+    }
+    if (!plan->cxt)
         return FALSE;
     if (!fdisk_has_label(plan->cxt)) {
         if (t->part_name) {
@@ -198,7 +227,7 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
      * grown the backup but not the primary, which then needs the rewrite
      * that the growth alone would no longer trigger. */
     if (tp->gpt && !tp->table_grows &&
-        !qg_gpt_damage(fd, tp->sector_size, tp->nsectors, &tp->damage, error))
+        !qg_gpt_damage(table_fd, tp->sector_size, tp->nsectors, &tp->damage, error))
         return FALSE;
     if (tp->damage)
         g_ptr_array_add(warnings, g_strdup_printf(

@@ -92,6 +92,28 @@ static gboolean gpt_item(struct fdisk_context *cxt, int id, uint64_t *out)
     return ok;
 }
 
+struct fdisk_context *qg_table_open_copy(int fd, const char *node, unsigned sector_size,
+                                         GError **error)
+{
+    struct fdisk_context *cxt = fdisk_new_context();
+    int r;
+
+    if (!cxt) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "out of memory");
+        return NULL;
+    }
+    fdisk_set_ask(cxt, refuse_questions, NULL);
+    fdisk_enable_listonly(cxt, 1);
+    /* a file has no sector size of its own: the disk's */
+    if ((r = fdisk_save_user_sector_size(cxt, sector_size, sector_size)) < 0 ||
+        (r = fdisk_assign_device_by_fd(cxt, fd, node, 1)) < 0) {
+        fdisk_unref_context(cxt);
+        qg_set_errno_error(error, -r, "cannot read the partition table of %s", node);
+        return NULL;
+    }
+    return cxt;
+}
+
 /* The last usable sector once the backup GPT sits at the disk's end: the
  * same room for the backup entries as now, counted back from the last
  * sector.  Works on a read-only context, which keeps the old layout. */
@@ -398,6 +420,64 @@ static gboolean holds_swap(struct fdisk_context *cxt, const Extent *e)
     }
     blkid_free_probe(pr);
     return swap;
+}
+
+/* Larger than any table's own sectors (GPT's entries take 16 KiB by
+ * default; LBAs before the first usable one, often 1 MiB): more is not a
+ * table, and copying it would be a mistake. */
+#define TABLE_RANGE_MAX (UINT64_C(64) << 20)
+
+static gboolean add_range(GArray *ranges, const char *node, uint64_t first, uint64_t last,
+                          uint64_t ss, uint64_t n, GError **error)
+{
+    if (last < first)
+        return TRUE;
+    if (last >= n || (last - first + 1) * ss > TABLE_RANGE_MAX) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: the partition table's sectors %ju to %ju lie past the disk or are "
+                    "more than a table holds; nothing was changed", node, (uintmax_t)first,
+                    (uintmax_t)last);
+        return FALSE;
+    }
+    uint64_t r[2] = { first, last - first + 1 };
+    g_array_append_vals(ranges, r, 2);
+    return TRUE;
+}
+
+gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ranges,
+                         GError **error)
+{
+    uint64_t ss = fdisk_get_sector_size(cxt), n = fdisk_get_nsectors(cxt);
+
+    if (fdisk_is_label(cxt, GPT)) {
+        uint64_t first, last, alt, entries, entries_last;
+        if (!gpt_item(cxt, GPT_LABELITEM_FIRSTLBA, &first) ||
+            !gpt_item(cxt, GPT_LABELITEM_LASTLBA, &last) ||
+            !gpt_item(cxt, GPT_LABELITEM_ALTLBA, &alt) ||
+            !gpt_item(cxt, GPT_LABELITEM_ENTRIESLBA, &entries) ||
+            !gpt_item(cxt, GPT_LABELITEM_ENTRIESLASTLBA, &entries_last) || !first) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: cannot read the GPT header's layout; nothing was changed", node);
+            return FALSE;
+        }
+        /* the protective MBR, the header and its entries; the other copy's
+         * entries and header after the last usable sector */
+        return add_range(ranges, node, 0, first - 1, ss, n, error) &&
+               add_range(ranges, node, entries, entries_last, ss, n, error) &&
+               add_range(ranges, node, last + 1, MIN(alt, n - 1), ss, n, error);
+    }
+    __attribute__((cleanup(layout_clear))) Layout lo = { 0 };
+    if (!add_range(ranges, node, 0, 0, ss, n, error))
+        return FALSE;
+    if (!fdisk_is_label(cxt, DOS))
+        return TRUE;
+    if (!read_layout(cxt, node, 0, &lo, error))
+        return FALSE;
+    for (guint i = 0; i < lo.ext->len; i++)
+        if (EXT(&lo, i)->ebr && !add_range(ranges, node, EXT(&lo, i)->start,
+                                           EXT(&lo, i)->start, ss, n, error))
+            return FALSE;
+    return TRUE;
 }
 
 /* growpart --free-percent: keep @percent of the disk's @n sectors unused

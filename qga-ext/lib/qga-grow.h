@@ -173,6 +173,15 @@ typedef struct {
     /* Progress reports (NULL: none). */
     QgProgressFunc progress;
     void *progress_data;
+    /* With dry_run: plan as if the disk were this many bytes large (the
+     * host's question before it enlarges the disk: would the guest grow,
+     * or refuse?).  Every check a real run makes before writing applies,
+     * with the same refusals; and since the disk has not grown yet, a plan
+     * that would leave the new space unused (a partition that cannot reach
+     * the disk's end, a physical volume whose logical volumes are several
+     * and none named, a filesystem at its size limit) is refused too.
+     * 0: the disk's size now.  Below it: QG_ERROR_INVALID. */
+    uint64_t assume_size;
 } QgRequest;
 
 #define QG_DEFAULT_LOCK_TIMEOUT_MS 60000
