@@ -27,6 +27,14 @@ char *vg_agent_run(virDomainPtr dom, const char *command, JsonObject *arguments,
 
     virErrorPtr e = virGetLastError();
     int code = e ? e->code : VIR_ERR_INTERNAL_ERROR;
+    /* the connection itself went (libvirtd restarted, an ssh link broke):
+     * not the guest's doing, whatever code the failed call left */
+    if (virConnectIsAlive(virDomainGetConnect(dom)) == 0) {
+        g_set_error(error, VG_ERROR, VG_ERROR_CONNECTION,
+                    "%s: the connection to libvirt was lost (%s)", command,
+                    e && e->message ? e->message : "no reason given");
+        return NULL;
+    }
     gboolean no_agent = code == VIR_ERR_AGENT_UNRESPONSIVE ||
                         code == VIR_ERR_ARGUMENT_UNSUPPORTED ||
                         code == VIR_ERR_OPERATION_INVALID ||

@@ -13,6 +13,7 @@ typedef struct {
     unsigned timeout_s;  /* for the guest side */
     const char *qga_grow;  /* qga-grow in the guest (guest-exec) */
     VgProgress *progress;  /* the progress line on a terminal, or NULL */
+    gboolean no_preflight; /* resize without asking the guest first */
 } VgSettings;
 
 /* Never NULL: failures are in the outcome (exit code and message). */

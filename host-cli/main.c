@@ -6,6 +6,7 @@
 #include "safe-text.h"
 
 #include <libvirt/virterror.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,6 +113,10 @@ int main(int argc, char **argv)
     g_autoptr(GPtrArray) reqs = NULL;
     g_autoptr(GPtrArray) outcomes = NULL;
 
+    /* A connection that breaks (libvirtd restarted, an ssh link gone) must
+     * end in a report, not kill us on a write to its socket; so must a
+     * reader of our output that went away. */
+    signal(SIGPIPE, SIG_IGN);
     if (!vg_options_parse(argc, argv, &opt, &e))
         return usage_error(e);
     if (opt.help) {
@@ -132,7 +137,8 @@ int main(int argc, char **argv)
     virSetErrorFunc(NULL, quiet_libvirt);
 
     VgSettings set = { .dry_run = opt.dry_run, .timeout_s = opt.timeout_s,
-                       .qga_grow = opt.qga_grow ? opt.qga_grow : "qga-grow" };
+                       .qga_grow = opt.qga_grow ? opt.qga_grow : "qga-grow",
+                       .no_preflight = opt.no_preflight };
     /* a progress line for people watching a terminal: never a silent wait */
     if (!opt.quiet && !opt.json)
         set.progress = vg_progress_new(stderr);

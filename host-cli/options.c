@@ -53,8 +53,17 @@ const char vg_usage_text[] =
     "                      guest's own)\n"
     "      --force         grow an xfs past its allocation-group hard limit (the\n"
     "                      guest refuses it otherwise; see qga-grow(8))\n"
+    "      --no-preflight  resize without first asking the guest whether it would\n"
+    "                      grow to the new size (the order before virt-grow asked)\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
+    "\n"
+    "Before the resize the guest is asked for its plan at the new size (the\n"
+    "dry run of guest-grow-disk or qga-grow with assume-size): a refusal it can\n"
+    "foresee (a LUKS2 key missing, its allow-list, a frozen filesystem, a limit,\n"
+    "LVs with none named) stops the run with exit 2 and nothing resized; a\n"
+    "guest that cannot answer is not asked, and the report says so.  --dry-run\n"
+    "shows that same plan.\n"
     "\n"
     "The guest side uses, in order: the agent command guest-grow-disk (in its\n"
     "asynchronous form where the agent has guest-grow-disk-status: progress\n"
@@ -65,9 +74,13 @@ const char vg_usage_text[] =
     "carries it exactly.\n"
     "\n"
     "Exit status: 0 grown and confirmed (dry run: would grow), 1 nothing to do,\n"
-    "2 error (nothing changed), 3 disk grown but the guest's growth unconfirmed\n"
-    "(e.g. still growing at --timeout), 4 disk grown but the guest's growth\n"
-    "failed or stopped partway (each layer's state is shown).  See virt-grow(1).\n";
+    "2 error or refusal (nothing changed: also a guest that refused before the\n"
+    "resize, and a libvirt connection lost before it), 3 disk grown but the\n"
+    "guest's growth unconfirmed (still growing at --timeout; the libvirt\n"
+    "connection lost after the resize, or during it: then perhaps grown),\n"
+    "4 disk grown but the guest's growth failed or stopped partway (each\n"
+    "layer's state is shown).  Every run ends with its report, --json too.\n"
+    "See virt-grow(1).\n";
 
 void vg_options_clear(VgOptions *o)
 {
@@ -139,6 +152,8 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
             o->guest.move_swap = o->guest.move_swap_set = TRUE;
         } else if (!strcmp(a, "--force")) {
             o->guest.force = o->guest.force_set = TRUE;
+        } else if (!strcmp(a, "--no-preflight")) {
+            o->no_preflight = TRUE;
         } else if (qg_opt_is(a, "-c", "--connect")) {
             if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;

@@ -20,6 +20,7 @@ typedef struct {
     unsigned jobs;        /* concurrent requests */
     char *batch;          /* --batch FILE, "-" for stdin */
     char *qga_grow;       /* qga-grow's path in the guest; NULL: "qga-grow" */
+    gboolean no_preflight;/* resize without asking the guest first */
     VgGuestOpts guest;    /* --key-file, --lv, --lvm, --move-swap: every request's
                            * defaults */
     char *domain, *disk, *size;  /* the single request's words */
