@@ -215,14 +215,16 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
  * logical sector size; @node names the real disk in messages. */
 struct fdisk_context *qg_table_open_copy(int fd, const char *node, unsigned sector_size,
                                          GError **error);
-/* The sector ranges of the disk behind @cxt that hold its partition table
- * (MBR or protective MBR, GPT headers and entry arrays, the EBRs of an
- * extended partition), as pairs of uint64_t (first sector, count) in
- * @ranges. */
+/* The sector ranges of the disk behind @cxt that a plan reads, as pairs of
+ * uint64_t (first sector, count) in @ranges: its partition table (MBR or
+ * protective MBR, GPT headers and entry arrays, the EBRs of an extended
+ * partition) and the first and last MiB of each partition, where the
+ * signatures lie that a probe of its content looks for (a swap area). */
 gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ranges,
                          GError **error);
 /* table-assumed.c: an anonymous file of @bytes, all zeros but for the
- * table sectors of the disk @fd (@node), copied to the same places: the
+ * sectors of the disk @fd (@node) that a plan reads (qg_table_ranges),
+ * copied to the same places: the
  * disk as it will be once enlarged to @bytes, for planning (*out, and
  * the disk's *sector_size; -1, and TRUE, when the disk has no partition
  * table). */

@@ -444,10 +444,16 @@ static gboolean add_range(GArray *ranges, const char *node, uint64_t first, uint
     return TRUE;
 }
 
+/* What of a partition's content the plan may read (holds_swap(): blkid's
+ * probes look near the start, and RAID members near the end). */
+#define PROBE_SPAN (UINT64_C(1) << 20)
+
 gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ranges,
                          GError **error)
 {
+    __attribute__((cleanup(layout_clear))) Layout lo = { 0 };
     uint64_t ss = fdisk_get_sector_size(cxt), n = fdisk_get_nsectors(cxt);
+    uint64_t span = MAX(PROBE_SPAN / ss, 1);
 
     if (fdisk_is_label(cxt, GPT)) {
         uint64_t first, last, alt, entries, entries_last;
@@ -462,21 +468,29 @@ gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ra
         }
         /* the protective MBR, the header and its entries; the other copy's
          * entries and header after the last usable sector */
-        return add_range(ranges, node, 0, first - 1, ss, n, error) &&
-               add_range(ranges, node, entries, entries_last, ss, n, error) &&
-               add_range(ranges, node, last + 1, MIN(alt, n - 1), ss, n, error);
-    }
-    __attribute__((cleanup(layout_clear))) Layout lo = { 0 };
-    if (!add_range(ranges, node, 0, 0, ss, n, error))
+        if (!add_range(ranges, node, 0, first - 1, ss, n, error) ||
+            !add_range(ranges, node, entries, entries_last, ss, n, error) ||
+            !add_range(ranges, node, last + 1, MIN(alt, n - 1), ss, n, error))
+            return FALSE;
+    } else if (!add_range(ranges, node, 0, 0, ss, n, error)) {
         return FALSE;
-    if (!fdisk_is_label(cxt, DOS))
+    }
+    if (!fdisk_is_label(cxt, GPT) && !fdisk_is_label(cxt, DOS))
         return TRUE;
     if (!read_layout(cxt, node, 0, &lo, error))
         return FALSE;
-    for (guint i = 0; i < lo.ext->len; i++)
-        if (EXT(&lo, i)->ebr && !add_range(ranges, node, EXT(&lo, i)->start,
-                                           EXT(&lo, i)->start, ss, n, error))
+    for (guint i = 0; i < lo.ext->len; i++) {
+        const Extent *e = EXT(&lo, i);
+        gboolean ok = TRUE;
+        if (e->ebr)
+            ok = add_range(ranges, node, e->start, e->start, ss, n, error);
+        else if (!e->container && e->size && e->end < n)
+            ok = add_range(ranges, node, e->start, MIN(e->end, e->start + span - 1), ss, n,
+                           error) &&
+                 add_range(ranges, node, e->end - MIN(e->size, span) + 1, e->end, ss, n, error);
+        if (!ok)
             return FALSE;
+    }
     return TRUE;
 }
 

@@ -1,10 +1,12 @@
 /* The disk as it will be once the host has enlarged it, for a dry run that
  * answers the host's question before the resize (QgRequest.assume_size):
- * an anonymous file of the new size holding nothing but the partition
- * table's own sectors, copied to where they are on the disk now.  libfdisk
- * then reads exactly what it will read on the enlarged disk (the GPT backup
- * header still at the old end, the EBRs where they are), and the plan is
- * made by the same code as a real run's. */
+ * an anonymous file of the new size holding nothing but what a plan of
+ * the table reads (qg_table_ranges: the table's own sectors, and the head
+ * and tail of each partition, where a probe for a swap area looks), copied
+ * to where they are on the disk now.  libfdisk then reads exactly what it
+ * will read on the enlarged disk (the GPT backup header still at the old
+ * end, the EBRs where they are), and the plan is made by the same code as
+ * a real run's. */
 #include "internal.h"
 
 #include <errno.h>
