@@ -9,12 +9,6 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 
-const char *vg_libvirt_error(void)
-{
-    const char *m = virGetLastErrorMessage();
-    return m ? m : "unknown libvirt error";
-}
-
 gboolean vg_fail(GError **error, VgErrorCode code, const char *fmt, ...)
 {
     va_list ap;
@@ -46,10 +40,9 @@ static virDomainPtr find_domain(virConnectPtr conn, const char *name, GError **e
     return dom;
 }
 
-/* After a failed libvirt call: was it because the connection went? */
 static gboolean connection_lost(virDomainPtr dom)
 {
-    return virConnectIsAlive(virDomainGetConnect(dom)) == 0;
+    return vg_connection_lost(virDomainGetConnect(dom));
 }
 
 static const char *state_name(int state)
@@ -206,6 +199,7 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
         return FALSE;
     if (now < o->size_target && block_resize(dom, o, physical) < 0) {
         gboolean block = !strcmp(o->disk->type, "block");
+        g_autofree char *why = g_strdup(vg_libvirt_error());  /* before the check below */
         if (connection_lost(dom)) {
             /* the call may have reached the hypervisor before the link went */
             o->resize_unknown = TRUE;
@@ -213,10 +207,10 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
                            "during the resize of disk %s (%s): whether it grew to %"
                            G_GUINT64_FORMAT " bytes is not known; run virt-grow again once "
                            "connected (it never shrinks, and the guest side follows)",
-                           o->disk->target, vg_libvirt_error(), o->size_target);
+                           o->disk->target, why, o->size_target);
         }
         return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize disk %s: %s%s",
-                    o->disk->target, vg_libvirt_error(),
+                    o->disk->target, why,
                     block ? " (a host block device must be enlarged on the host first, e.g. "
                             "with lvextend; then run virt-grow again)" : "");
     }
@@ -268,7 +262,7 @@ static void grow_offline(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o, c
  * connection to libvirt is what went. */
 static void fail_unchanged(virConnectPtr conn, VgOutcome *o, GError *e)
 {
-    if (virConnectIsAlive(conn) == 0 || g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION)) {
+    if (vg_connection_lost(conn) || g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION)) {
         o->connection_lost = TRUE;
         g_prefix_error(&e, "the connection to libvirt was lost before the disk was resized, "
                            "nothing was changed: ");
@@ -284,7 +278,7 @@ static void fail_unchanged(virConnectPtr conn, VgOutcome *o, GError *e)
  * may well have grown (3). */
 static void fail_resize(virConnectPtr conn, VgOutcome *o, const GError *e)
 {
-    o->connection_lost = virConnectIsAlive(conn) == 0 ||
+    o->connection_lost = vg_connection_lost(conn) ||
                          g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION);
     vg_outcome_set(o, o->resize_unknown ? VG_EXIT_UNCONFIRMED : VG_EXIT_ERROR, e);
 }
@@ -314,7 +308,7 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     g.qga_grow = set->qga_grow;
     vg_guest_progress(&g, "asking the guest agent");
     vg_guest_probe(&g, o);
-    if (virConnectIsAlive(conn) == 0) {  /* the probe's failures only lower the method */
+    if (vg_connection_lost(conn)) {  /* the probe's failures only lower the method */
         fail_unchanged(conn, o, g_error_new_literal(VG_ERROR, VG_ERROR_CONNECTION,
                                                     "it went while the guest was probed"));
         goto out;

@@ -3,6 +3,7 @@
 #ifndef VG_GROW_H
 #define VG_GROW_H
 
+#include "libvirt-error.h"
 #include "outcome.h"
 #include "progress.h"
 
@@ -29,7 +30,5 @@ gboolean vg_check_not_past(const VgOutcome *o, uint64_t now, GError **error);
  * it fell short of the target. */
 void vg_outcome_resized(VgOutcome *o);
 
-/* libvirt's last error message, for the calling thread. */
-const char *vg_libvirt_error(void);
 
 #endif

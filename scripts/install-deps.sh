@@ -11,7 +11,7 @@ build_pkgs="gcc pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
 # virt-grow's tests (the -sysv flavour keeps systemd out); debhelper and
 # lintian for the Debian packages' test; ansible-core for the module's.
 test_pkgs="util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs
- cloud-guest-utils coreutils jq clang libclang-rt-14-dev
+ cloud-guest-utils coreutils jq socat clang libclang-rt-14-dev
  lvm2 cryptsetup-bin mdadm thin-provisioning-tools keyutils
  libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv
  debhelper lintian ansible-core"

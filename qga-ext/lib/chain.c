@@ -164,7 +164,7 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
                     return FALSE;
                 }
                 c->pv_on_top = TRUE;
-                c->lvs_undecided = TRUE;
+                c->lvs_undecided = req->lvm != QG_LVM_PV;  /* pv: decided */
                 c->pv_note = g_strdup_printf(
                     "/dev/%s holds %u logical volumes: the physical volume grows and its "
                     "new space stays free in the volume group; name the one to grow with "
