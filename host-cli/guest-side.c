@@ -456,6 +456,12 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run, ui
     }
     const char *err = g_bytes_get_data(st->err, &n);
     g_autofree char *text = vg_sanitize_guest_text(err ? err : "", err ? n : 0, GUEST_TEXT_MAX);
+    if (st->has_exitcode && st->exitcode == 2 && *g_strstrip(text)) {
+        /* an error or a refusal, nothing written: its own words, "qga-grow:
+         * ...", as guest-grow-disk's are "guest-grow-disk: ..." */
+        g_set_error_literal(error, VG_ERROR, VG_ERROR_GUEST, text);
+        return NULL;
+    }
     g_set_error(error, VG_ERROR, VG_ERROR_GUEST, "qga-grow failed in the guest (%s %d): %s",
                 st->has_exitcode ? "exit code" : "signal",
                 st->has_exitcode ? st->exitcode : st->signal, text);
