@@ -54,6 +54,14 @@ options:
     description: pv grows the LVM physical volume only; lv grows a logical volume too.
     type: str
     choices: [pv, lv]
+  preflight:
+    description: Ask the guest for its plan at the new size before the disk
+      is resized (the default), so that a refusal the guest can foresee (a
+      LUKS2 key missing, its allow-list, a frozen filesystem, LVs with none
+      named, ...) fails the task with the disk untouched. false resizes
+      first (virt-grow --no-preflight).
+    type: bool
+    default: true
   executable:
     description: The virt-grow command to run.
     type: path
@@ -119,6 +127,8 @@ def build_command(module, virt_grow):
         cmd.append('--dry-run')
     if p['timeout'] is not None:
         cmd += ['--timeout', str(p['timeout'])]
+    if not p['preflight']:
+        cmd.append('--no-preflight')
     for name, option in (('key_file', '--key-file'), ('lv', '--lv'), ('lvm', '--lvm')):
         if p[name]:
             cmd += [option, p[name]]
@@ -147,6 +157,7 @@ def main():
             key_file=dict(type='str', no_log=False),
             lv=dict(type='str'),
             lvm=dict(type='str', choices=['pv', 'lv']),
+            preflight=dict(type='bool', default=True),
             executable=dict(type='path', default='virt-grow'),
         ),
         supports_check_mode=True,
@@ -169,8 +180,8 @@ def main():
     elif rc == NOTHING:
         pass
     elif rc == UNCONFIRMED:
-        # the disk grew; the guest's side is not confirmed (no agent, or a
-        # shut-off domain that grows at its next boot)
+        # the disk grew (or, the libvirt connection lost during the resize,
+        # may have); the guest's side is not confirmed
         result['changed'] = True
         module.warn('virt-grow: %s' % (message or 'the guest side is unconfirmed'))
     elif rc == GUEST_FAILED:
