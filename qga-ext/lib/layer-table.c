@@ -212,8 +212,40 @@ static gboolean read_ebrs(struct fdisk_context *cxt, const char *node, const Ext
     }
 }
 
+static gboolean holds_swap(struct fdisk_context *cxt, const Extent *e);
+
+/* With no partition named, the one to grow: the one that starts last on
+ * the disk, but for swap partitions there (and an extended partition that
+ * holds only such): it is the one before them, which --move-swap can free
+ * (the Debian installer's swap at the disk's end, a whole-disk "qga-grow
+ * auto").  A disk of nothing else keeps its last one. */
+static int pick_last(struct fdisk_context *cxt, const Layout *lo, int last)
+{
+    g_autofree guint *order = g_new(guint, lo->ext->len);
+    guint n = 0;
+
+    for (guint i = 0; i < lo->ext->len; i++)
+        order[n++] = i;
+    /* by start, last first (few partitions: insertion sort) */
+    for (guint i = 1; i < n; i++)
+        for (guint j = i; j > 0 && EXT(lo, order[j])->start > EXT(lo, order[j - 1])->start; j--) {
+            guint x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    for (guint i = 0; i < n; i++) {
+        const Extent *e = EXT(lo, order[i]);
+        if (e->container)
+            continue;  /* its logical partitions decide */
+        if (e->size && (e->swap_type || holds_swap(cxt, e)))
+            continue;
+        return (int)order[i];
+    }
+    return last;
+}
+
 /* Read the table into @lo and pick the partition to grow: @wanted
- * (1-based), or the one that starts last on the disk. */
+ * (1-based), or the one that starts last on the disk (pick_last). */
 static gboolean read_layout(struct fdisk_context *cxt, const char *node, uint32_t wanted,
                             Layout *lo, GError **error)
 {
@@ -270,8 +302,8 @@ static gboolean read_layout(struct fdisk_context *cxt, const char *node, uint32_
     }
     fdisk_free_iter(itr);
 
-    if (!wanted)
-        pick = last;
+    if (!wanted && last >= 0)
+        pick = pick_last(cxt, lo, last);
     if (pick < 0) {
         g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
                     "%s has no partition %u in its table", node, wanted);

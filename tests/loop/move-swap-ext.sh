@@ -15,6 +15,9 @@
 #     pages that do not fit in the memory available (the torture build's
 #     QG_FAULT_MEM_AVAILABLE_KIB); a kernel whose partition 5 is not the
 #     table's.
+#   auto: "qga-grow auto DISK" (the udev rule's run) grows the disk's last
+#     partition that is not swap, partition 1: refused with move-swap=false
+#     in auto.conf, nothing changed; moved with move-swap=true.
 #   crash: the torture build killed after the swap went off, after the new
 #     EBRs were written, after the MBR was written: the next run completes
 #     the move (the swap then stays off: nothing turns it on but the run
@@ -170,6 +173,25 @@ start=$((831 * m)), size=$((191 * m)), type=83"
   swapoff "$P5"
 }
 
+auto_case() {
+  local before conf=$WORK/auto.conf
+  setup 512 xfs
+  printf '[auto]\nmove-swap=false\n' >"$conf"
+  before=$(fingerprint "$D")
+  run_qg 2 "$WORK/auto" auto --config "$conf" "${D#/dev/}"
+  grep -q "partition 1 of $D cannot grow: extended partition 2" "$WORK/auto.err" ||
+    fail "auto with move-swap=false said: $(cat "$WORK/auto.err")"
+  assert_eq "$(fingerprint "$D")" "$before" "the disk after auto with move-swap=false"
+  printf '[auto]\n[disk %s]\nmove-swap=true\n' "${D#/dev/}" >"$conf"
+  run_qg 0 "$WORK/auto" auto --config "$conf" "${D#/dev/}"
+  grep -q "grown: partition $P1 .*; swap $P5 (swap)" "$WORK/auto.err" ||
+    fail "auto with move-swap=true said: $(cat "$WORK/auto.err")"
+  check_moved
+  unmount_fs "$MNT"
+  swapoff "$P5"
+  note "auto: $(head -n 1 "$WORK/auto.err")"
+}
+
 crashes() {
   local point old
   setup 512 xfs
@@ -201,6 +223,7 @@ crashes() {
 for c in "$@"; do
   case $c in
     refusals) refusals ;;
+    auto) auto_case ;;
     crash) crashes ;;
     512-*|4096-*) grow_case "${c%%-*}" "${c#*-}" ;;
     *) fail "unknown case $c" ;;
