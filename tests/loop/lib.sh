@@ -43,6 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 . "$(dirname "${BASH_SOURCE[0]}")/image-content.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/debian-table.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
@@ -139,22 +140,6 @@ write_data() {  # write_data MOUNTPOINT [TAG]
 check_data() {  # check_data MOUNTPOINT [TAG]
   assert_eq "$(sha256sum <"$1/data.bin" | cut -d' ' -f1)" "$(cat "$WORK/data${2:-}.sha")" \
     "checksum of data written before the grow${2:+ ($2)}"
-}
-
-# debian_mbr_table SIZE SWAP_MIB [SECTOR_SIZE]: the sfdisk script of the
-# table Debian's installer writes with its guided partitioning ("all files
-# in one partition") on an MBR disk of SIZE bytes (SECTOR_SIZE: 512): a
-# bootable Linux partition 1 from 1 MiB on; extended partition 2 from two
-# sectors short of 1 MiB after it up to 1 MiB before the disk's end,
-# holding logical partition 5, Linux swap of SWAP_MIB from the next MiB on
-# (its EBR the extended partition's first sector).  A disk or an image
-# file: debian_mbr_table "$(stat -c %s IMG)" 975 | sfdisk IMG
-debian_mbr_table() {
-  local mib=$(( $1 >> 20 )) swap=$2 m=$(( (1 << 20) / ${3:-512} ))
-  local swap_at=$(( (mib - 1 - swap) * m )) end=$(( (mib - 1) * m ))
-  printf 'label: dos\nstart=%d, size=%d, type=83, bootable\n' "$m" $(( (mib - 3 - swap) * m ))
-  printf 'start=%d, size=%d, type=5\n' $((swap_at - 2)) $((end - swap_at + 2))
-  printf 'start=%d, size=%d, type=82\n' "$swap_at" $((end - swap_at))
 }
 
 # The usual case: a 1 GiB disk, GPT, partition 1 of 500 MiB holding FS,
