@@ -18,10 +18,10 @@
 #   auto: "qga-grow auto DISK" (the udev rule's run) grows the disk's last
 #     partition that is not swap, partition 1: refused with move-swap=false
 #     in auto.conf, nothing changed; moved with move-swap=true.
-#   crash: the torture build killed after the swap went off, after the new
-#     EBRs were written, after the MBR was written: the next run completes
-#     the move (the swap then stays off: nothing turns it on but the run
-#     that turned it off).
+#   crash (crash-4096: on 4096-byte sectors): the torture build killed
+#     after the swap went off, after the new EBRs were written, after the
+#     MBR was written: the next run completes the move (the swap then stays
+#     off: nothing turns it on but the run that turned it off).
 # Cases with ext4 run in a QEMU guest (its mounted growth needs
 # CAP_SYS_RESOURCE, and there the swap is the guest's own); one guest for
 # all of them.
@@ -192,9 +192,9 @@ auto_case() {
   note "auto: $(head -n 1 "$WORK/auto.err")"
 }
 
-crashes() {
+crashes() {  # crashes SS
   local point old
-  setup 512 xfs
+  setup "$1" xfs
   for point in swap-off ebrs-written table-written; do
     enlarge "$D" $(( $(blockdev --getsize64 "$D") + (512 << 20) ))
     old=$(sfdisk -d "$D")
@@ -224,7 +224,8 @@ for c in "$@"; do
   case $c in
     refusals) refusals ;;
     auto) auto_case ;;
-    crash) crashes ;;
+    crash) crashes 512 ;;
+    crash-4096) crashes 4096 ;;
     512-*|4096-*) grow_case "${c%%-*}" "${c#*-}" ;;
     *) fail "unknown case $c" ;;
   esac
