@@ -169,8 +169,10 @@ static gboolean check_scratch(struct fdisk_context *cxt, const char *node, const
     unsigned ss = p->sector_size;
     struct fdisk_context *sc = NULL;
     g_autofree char *why = NULL;
+    g_autoptr(GError) e = NULL;
+    QgTablePlan after;
     gboolean ok = FALSE;
-    int mfd = memfd_create("qga-grow-table", MFD_CLOEXEC);
+    int r, mfd = memfd_create("qga-grow-table", MFD_CLOEXEC);
 
     if (mfd < 0)
         return qg_set_errno_error(error, errno, "%s: cannot make a scratch copy of the table",
@@ -191,9 +193,7 @@ static gboolean check_scratch(struct fdisk_context *cxt, const char *node, const
     }
     fdisk_enable_listonly(sc, 1);
     fdisk_save_user_sector_size(sc, ss, ss);
-    int r = fdisk_assign_device_by_fd(sc, mfd, "scratch", 1);
-    QgTablePlan after;
-    g_autoptr(GError) e = NULL;
+    r = fdisk_assign_device_by_fd(sc, mfd, "scratch", 1);
     if (r < 0)
         why = g_strdup_printf("libfdisk cannot read it (%s)", g_strerror(-r));
     else if (!fdisk_is_label(sc, DOS))
