@@ -109,7 +109,7 @@ grow_case() {  # grow_case SS FS
     fail "the dry run does not show the move: $(cat "$WORK/dry.err")"
   assert_eq "$(jget "$WORK/dry" '[.layers[] | "\(.kind):\(.state)"] | join(" ")')" \
     "partition:planned filesystem:planned swap:planned" "the dry run's layers"
-  assert_eq "$(fingerprint "$D")" "$before" "the disk after the refusal and the dry run"
+  assert_fingerprint "$D" "$before" "the disk after the refusal and the dry run"
   swapped_on "$P5" || fail "the dry run turned the swap off"
 
   fs_before=$(fs_size "$FS" "$P1" "$MNT")
@@ -137,7 +137,7 @@ refused() {
   before=$(fingerprint "$D")
   QG=$qg run_qg 2 "$WORK/r" "$@"
   grep -q -- "$want" "$WORK/r.err" || fail "refusal said: $(cat "$WORK/r.err"), want: $want"
-  assert_eq "$(fingerprint "$D")" "$before" "the disk after the refusal ($want)"
+  assert_fingerprint "$D" "$before" "the disk after the refusal ($want)"
   swapped_on "$P5" || fail "the refusal ($want) turned the swap off"
   note "refused: $(cat "$WORK/r.err")"
 }
@@ -181,7 +181,7 @@ auto_case() {
   run_qg 2 "$WORK/auto" auto --config "$conf" "${D#/dev/}"
   grep -q "partition 1 of $D cannot grow: extended partition 2" "$WORK/auto.err" ||
     fail "auto with move-swap=false said: $(cat "$WORK/auto.err")"
-  assert_eq "$(fingerprint "$D")" "$before" "the disk after auto with move-swap=false"
+  assert_fingerprint "$D" "$before" "the disk after auto with move-swap=false"
   printf '[auto]\n[disk %s]\nmove-swap=true\n' "${D#/dev/}" >"$conf"
   run_qg 0 "$WORK/auto" auto --config "$conf" "${D#/dev/}"
   grep -q "grown: partition $P1 .*; swap $P5 (swap)" "$WORK/auto.err" ||

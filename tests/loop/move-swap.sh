@@ -62,7 +62,7 @@ grep -q "swap partition 2" "$WORK/no.err" || fail "refusal said: $(cat "$WORK/no
 grep -q -- "--move-swap" "$WORK/no.err" || fail "refusal does not name --move-swap"
 run_qg 0 "$WORK/dry" --dry-run --move-swap --json "$P1"
 grep -q "would move" "$WORK/dry.err" || fail "the dry run does not say the swap would move"
-assert_eq "$(fingerprint "$D")" "$before" "the disk after the refusal and the dry run"
+assert_fingerprint "$D" "$before" "the disk after the refusal and the dry run"
 swapped_on "$P2" || fail "the dry run turned the swap off"
 fs_before=$(fs_size "$fs" "$P1" "$MNT")
 run_qg 0 "$WORK/move" --json --move-swap "$P1"
