@@ -155,7 +155,9 @@ static void begin_layer(Run *run, QgLayer *l)
 
 static void end_layer(QgLayer *l)
 {
-    l->state = l->changed ? QG_LAYER_GROWN : QG_LAYER_UNCHANGED;
+    l->state = !l->changed                  ? QG_LAYER_UNCHANGED
+               : l->kind == QG_LAYER_SWAP ? QG_LAYER_MOVED
+                                          : QG_LAYER_GROWN;
 }
 
 /* The run stopped at @failed (NULL: at none of the layers): it failed, or
@@ -368,11 +370,29 @@ static gboolean apply_plan(const QgRequest *req, const QgTarget *t, int fd, QgPa
     if (t->md_members && !grow_members(t, req, &run, res, failed, error))
         return FALSE;
     if (part) {
-        begin_layer(&run, part);
-        if (!qg_part_apply(fd, part_plan, t, part, error)) {
-            *failed = part;
-            return FALSE;
+        /* --move-swap's swap layers move with the partition's table write */
+        g_autoptr(GPtrArray) swaps = g_ptr_array_new();
+        for (guint i = 0; i < res->layers->len; i++) {
+            QgLayer *l = res->layers->pdata[i];
+            if (l->kind == QG_LAYER_SWAP)
+                g_ptr_array_add(swaps, l);
         }
+        begin_layer(&run, part);
+        for (guint i = 0; i < swaps->len; i++)
+            begin_layer(&run, swaps->pdata[i]);
+        gboolean ok = qg_part_apply(fd, part_plan, t, part, error);
+        *failed = part;
+        for (guint i = 0; i < swaps->len; i++) {
+            QgLayer *l = swaps->pdata[i];
+            if (l->state == QG_LAYER_FAILED) {
+                *failed = l;  /* moved, but not on again: the rest was done */
+                end_layer(part);
+            } else if (l->changed) {
+                end_layer(l);
+            }
+        }
+        if (!ok)
+            return FALSE;
         end_layer(part);
     }
     for (guint i = 0; i < steps->len; i++) {
@@ -527,6 +547,8 @@ static QgResult *grow_run(const QgRequest *asked, QgResult **partial, GError **e
             g_ptr_array_add(res->layers, fs);
         }
     }
+    /* last, beside the stack: the swap partitions --move-swap moves */
+    qg_part_plan_take_swap_layers(part_plan, res->layers);
 
     /* At MBR's limit with every layer already grown: the disk's new space
      * is out of reach, which is an error, not "nothing to do". */
