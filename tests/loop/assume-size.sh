@@ -3,8 +3,8 @@
 # --assume-size SIZE plans for a size the disk does not have yet.
 #  - Its plan is, byte for byte in --json, the plain dry run's once the disk
 #    has that size (GPT and MBR, 512- and 4096-byte sectors, a logical
-#    partition with its extended one, no table, MBR past 2 TiB); nothing is
-#    written.
+#    partition with its extended one, no table, MBR past 2 TiB, the Debian
+#    installer's layout with --move-swap); nothing is written.
 #  - A refusal the real run would make is the same refusal, word for word
 #    (a swap partition in the way, the xfs allocation-group guard, an MBR
 #    table already at its 2 TiB limit), and the disk stays byte-identical.
@@ -17,18 +17,19 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 G=$((1 << 30))
 
-# same_plan DISK TARGET NEW_SIZE: the plan for NEW_SIZE, asked before, equals
+# same_plan DISK TARGET NEW_SIZE [ARGS...]: the plan for NEW_SIZE, asked before, equals
 # the dry run once the disk is that large; the disk is untouched by it.
 same_plan() {
   local disk=$1 target=$2 size=$3 before
+  shift 3
   sync
   before=$(fingerprint "$disk")
-  run_qg 0 "$WORK/assumed.json" --dry-run --json --assume-size "$size" "$target"
+  run_qg 0 "$WORK/assumed.json" --dry-run --json --assume-size "$size" "$@" "$target"
   sync
   assert_eq "$(fingerprint "$disk")" "$before" "$target: disk after the dry run for $size bytes"
   assert_eq "$(jget "$WORK/assumed.json" '."disk-size"')" "$size" "$target: disk-size planned for"
   enlarge "$disk" "$size"
-  run_qg 0 "$WORK/after.json" --dry-run --json "$target"
+  run_qg 0 "$WORK/after.json" --dry-run --json "$@" "$target"
   cmp -s "$WORK/assumed.json" "$WORK/after.json" || {
     diff "$WORK/assumed.json" "$WORK/after.json" >&2
     fail "$target: the plan for $size bytes differs from the dry run once the disk has it"
@@ -99,6 +100,22 @@ make_fs ext4 "$(part_dev "$d" 1)"
 same_plan "$d" "$(part_dev "$d" 1)" $((3 << 40))
 jq -e '.warnings | any(test("MBR partition tables end at 2 TiB"))' "$WORK/assumed.json" >/dev/null ||
   fail "MBR past 2 TiB: no warning in the plan: $(cat "$WORK/assumed.json")"
+
+# the Debian installer's layout, --move-swap: the extended partition with
+# its swap moves to the new end, root grows up to it (swap off: the test
+# may not swap on the host); without it, refused alike before and after
+make_disk 1G; d=$DISK
+partition "$d" "$(debian_mbr_table $((1 << 30)) 100)"
+make_fs ext4 "$(part_dev "$d" 1)"
+mkswap -q -L qg-swap "$(part_dev "$d" 5)"
+same_refusal "$d" "$(part_dev "$d" 1)" $((2 * G)) "extended partition 2.*--move-swap"
+make_disk 1G; d=$DISK
+partition "$d" "$(debian_mbr_table $((1 << 30)) 100)"
+make_fs ext4 "$(part_dev "$d" 1)"
+mkswap -q -L qg-swap "$(part_dev "$d" 5)"
+same_plan "$d" "$(part_dev "$d" 1)" $((2 * G)) --move-swap
+assert_eq "$(jq -r '[.layers[] | "\(.kind):\(.state)"] | join(" ")' "$WORK/assumed.json")" \
+  "partition:planned filesystem:planned swap:planned" "installer's layout: the layers planned"
 
 # ---- refusals, word for word the real run's
 # a swap partition right after it, at the disk's end (no --move-swap)
