@@ -16,6 +16,9 @@
 #   vdd  vg-btrfs     virtio btrfs on the whole disk           guest vda
 #   sda  vg-xfs       virtio-scsi MBR xfs on /mnt/xfs          guest sda
 #   vde  vg-swap      virtio GPT, swap on its last partition (refused)
+#   vdg  vg-deb       virtio MBR as Debian's installer lays it out: ext4 on
+#                     partition 1, extended partition 2 holding swap 5, on
+#                     /mnt/deb and swapped on in the guest (--move-swap)
 #   vdf  vg-luks      virtio GPT, made in the guest: ext4 on LV vge2e/data
 #                     (beside LV vge2e/spare) on LUKS2 (key in the kernel
 #                     keyring) on partition 1, on /mnt/luks
@@ -64,6 +67,15 @@ partition "$d" "label: gpt
 ,"
 IMG[vg-luks]=$(image_of "$d")
 losetup -d "$d"
+# and the Debian installer's layout
+DEB_SWAP_UUID=5a5a5a5a-a9e7-4c1b-8d2e-00000000de05
+make_disk 1G; d=$DISK
+partition "$d" "$(debian_mbr_table $((1 << 30)) 100)"
+make_fs ext4 "$(part_dev "$d" 1)"
+mount_fs "$(part_dev "$d" 1)"; write_data "$MNT" vg-deb; unmount_fs "$MNT"
+mkswap -q -L deb-swap -U "$DEB_SWAP_UUID" "$(part_dev "$d" 5)"
+IMG[vg-deb]=$(image_of "$d")
+losetup -d "$d"
 E2E_MODULES="dm-mod dm-crypt xts aes_generic algif_skcipher sha256_generic"
 
 # ---- the guest's job: guest-services.sh, the rule (off for now)
@@ -79,7 +91,7 @@ libvirt_domain_xml vg-e2e "$JOB" chroot \
   "${IMG[qg-root]}:vda:virtio:qg-root:10" "${IMG[vg-ext4]}:vdb:virtio:vg-ext4:9" \
   "${IMG[vg-noserial]}:vdc:virtio::8" "${IMG[vg-btrfs]}:vdd:virtio:vg-btrfs:7" \
   "${IMG[vg-xfs]}:sda:scsi:vg-xfs" "${IMG[vg-swap]}:vde:virtio:vg-swap:11" \
-  "${IMG[vg-luks]}:vdf:virtio:vg-luks:12" >"$WORK/domain.xml"
+  "${IMG[vg-luks]}:vdf:virtio:vg-luks:12" "${IMG[vg-deb]}:vdg:virtio:vg-deb:13" >"$WORK/domain.xml"
 libvirt_boot "$WORK/libvirt" vg-e2e "$WORK/domain.xml"
 if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
    jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' >/dev/null; then
@@ -247,6 +259,39 @@ guest_sh "sha256sum -c --quiet /run/qg-job/luks.sum && df -B1 --output=size /mnt
 note "vg-luks: $(out '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")')"
 run_vg 1 --key-file /run/qg-job/luks.key --lv vge2e/data vg-e2e serial:vg-luks 2G
 guest_sh "umount /mnt/luks && vgchange -q -an vge2e >/dev/null && cryptsetup close e2eluks"
+
+# ---- the Debian installer's layout: root, then an extended partition with
+# the swap, on; --move-swap moves both to the disk's new end
+guest_sh '
+set -eu
+for b in /sys/block/*; do [ "$(cat "$b/serial" 2>/dev/null)" = vg-deb ] && disk=/dev/${b##*/}; done
+mkdir -p /mnt/deb
+mount "${disk}1" /mnt/deb
+swapon "${disk}5"
+echo "$disk"'
+deb_disk=$(cat "$WORK/guest.out")
+swap_state() {  # the guest's swap on vg-deb: UUID, label, on, size
+  guest_sh "printf '%s %s ' \$(blkid -o value -s UUID -s LABEL ${deb_disk}5);
+    swapon --show=NAME,SIZE --bytes --noheadings | grep -c '^${deb_disk}5 ' || true
+    swapon --show=NAME,SIZE --bytes --noheadings | awk '\$1 == \"${deb_disk}5\" { print \$2 }'"
+  paste -sd' ' "$WORK/guest.out"
+}
+swap_before=$(swap_state)
+# without --move-swap: refused before the resize, naming the way
+run_vg 2 vg-e2e serial:vg-deb 2G
+out .message | grep -q "extended partition 2, which holds swap partition 5.*--move-swap" ||
+  fail "vg-deb: the refusal does not name the extended partition and --move-swap: $(out .message)"
+assert_eq "$(capacity vdg)" $((1024 * M)) "vg-deb, refused: the capacity"
+run_vg 0 --move-swap vg-e2e serial:vg-deb 2G
+assert_eq "$(out '[.guest.layers[] | "\(.kind):\(.state // "-")"] | join(" ")')" \
+  "partition:grown filesystem:grown swap:moved" "vg-deb: the layers"
+assert_eq "$(swap_state)" "$swap_before" "vg-deb: the swap's UUID, label, on, size after the move"
+case $swap_before in "deb-swap $DEB_SWAP_UUID 1 "*) ;; *) fail "vg-deb: the swap before: $swap_before" ;; esac
+guest_sh "df -B1 --output=size /mnt/deb | tail -1"
+[ "$(tail -1 "$WORK/guest.out")" -gt $((1700 * M)) ] || fail "vg-deb: / is $(cat "$WORK/guest.out") bytes"
+note "vg-deb: $(out '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")'); swap on again: $swap_before"
+run_vg 1 --move-swap vg-e2e serial:vg-deb 2G
+guest_sh "swapoff ${deb_disk}5 && umount /mnt/deb"
 
 # ---- the udev way (an agent without guest-grow-disk, and qga-grow not
 # found in the guest): the rule grows, guest-get-fsinfo confirms
