@@ -206,10 +206,19 @@ static VgWireReply *grow(VgdWorkers *w, VgdJob *job, virConnectPtr conn, virDoma
     return vg_wire_reply_from_outcome(job->req->id, c->node, o);
 }
 
+/* The pool's first job: not a request (see vgd_workers_new). */
+static VgdJob check_job;
+
+static void check_libvirt(VgdWorkers *w);
+
 static void run_job(gpointer data, gpointer user_data)
 {
     VgdJob *job = data;
     VgdWorkers *w = user_data;
+    if (job == &check_job) {
+        check_libvirt(w);
+        return;
+    }
     const VgdConfig *c = w->c;
     g_autofree char *why = NULL;
     g_autoptr(VgWireReply) r = NULL;
@@ -249,6 +258,18 @@ static void run_job(gpointer data, gpointer user_data)
     }
 }
 
+static void check_libvirt(VgdWorkers *w)
+{
+    g_autofree char *why = NULL;
+    virConnectPtr conn = connection(w, &why);
+    if (conn) {
+        vgd_log(LOG_INFO, "libvirt: connected to %s", w->c->libvirt_uri);
+        virConnectClose(conn);
+    } else {
+        vgd_log(LOG_WARNING, "%s (tried again for each request)", why);
+    }
+}
+
 VgdWorkers *vgd_workers_new(const VgdConfig *c, VgdJournal *j, const VgSchema *s)
 {
     VgdWorkers *w = g_new0(VgdWorkers, 1);
@@ -261,13 +282,9 @@ VgdWorkers *vgd_workers_new(const VgdConfig *c, VgdJournal *j, const VgSchema *s
     w->domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     w->pool = g_thread_pool_new(run_job, w, (gint)c->concurrency, FALSE, NULL);
     /* the connection now, to say early when libvirt is not there (it is
-     * tried again for each request) */
-    g_autofree char *why = NULL;
-    virConnectPtr conn = connection(w, &why);
-    if (conn)
-        virConnectClose(conn);
-    else
-        vgd_log(LOG_WARNING, "%s (tried again for each request)", why);
+     * tried again for each request), in a thread of its own: a libvirtd
+     * that hangs must not keep the daemon from its broker */
+    g_thread_pool_push(w->pool, &check_job, NULL);
     return w;
 }
 

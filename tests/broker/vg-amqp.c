@@ -9,6 +9,8 @@
  *     (virt-grow) with routing key KEY; with --replies, wait for that many
  *     replies on direct reply-to and print each body on a line.  user_id
  *     is the URL's user unless given or left out.
+ *   vg-amqp declare URL QUEUE
+ *     a durable classic queue (for replies that must outlive a connection)
  *   vg-amqp get URL QUEUE [--count N] [--timeout S] [--ca FILE]
  *     take N messages (acknowledged) and print each as a JSON line:
  *     {"body": ..., "headers": {...}, "message_id": ..., "user_id": ...}
@@ -174,6 +176,16 @@ static int get(const char *url_text, const char *queue, const Opts *o)
     return 0;
 }
 
+static int declare(const char *url_text, const char *queue, const Opts *o)
+{
+    g_autoptr(GError) e = NULL;
+    g_auto(VgBrokerUrl) url = { 0 };
+    g_autoptr(VgLink) l = connect_to(url_text, o, &url, &e);
+    if (!l || !vg_link_channel_open(l, 1, &e) || !vg_link_declare_queue(l, 1, queue, NULL, &e))
+        return die("declaring", e);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Opts o = { .exchange = "virt-grow", .times = 1, .count = 1, .timeout_s = 30 };
@@ -210,8 +222,11 @@ int main(int argc, char **argv)
     }
     if (nwords == 4 && !strcmp(words[0], "publish"))
         return publish(words[1], words[2], words[3], &o);
+    if (nwords == 3 && !strcmp(words[0], "declare"))
+        return declare(words[1], words[2], &o);
     if (nwords == 3 && !strcmp(words[0], "get"))
         return get(words[1], words[2], &o);
-    fprintf(stderr, "usage: vg-amqp publish URL KEY FILE|- [options] | get URL QUEUE [options]\n");
+    fprintf(stderr, "usage: vg-amqp publish URL KEY FILE|- [options] | declare URL QUEUE | "
+            "get URL QUEUE [options]\n");
     return 2;
 }
