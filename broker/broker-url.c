@@ -33,7 +33,7 @@ static gboolean G_GNUC_PRINTF(2, 3) url_bad(GError **error, const char *fmt, ...
 /* Percent-decoded, without NUL or control characters; NULL if bad. */
 static char *decode(const char *s, gssize len)
 {
-    g_autofree char *part = g_strndup(s, len);
+    g_autofree char *part = g_strndup(s, len < 0 ? strlen(s) : (gsize)len);
     g_autofree char *out = g_uri_unescape_string(part, NULL);
     if (!out || !g_utf8_validate(out, -1, NULL))
         return NULL;
