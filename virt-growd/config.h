@@ -11,7 +11,9 @@
 #include <glib.h>
 #include <stdint.h>
 
+#ifndef VGD_CONFIG_PATH  /* meson: $sysconfdir/virt-grow/virt-growd.conf */
 #define VGD_CONFIG_PATH "/etc/virt-grow/virt-growd.conf"
+#endif
 #define VGD_CONFIG_MAX_BYTES (1u << 20)
 #define VGD_STATE_DIR "/var/lib/virt-grow"
 
