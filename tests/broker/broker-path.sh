@@ -151,6 +151,30 @@ assert_eq "$(reply .status)" grown "unowned=allow on n2"
 assert_eq "$(vol_size n2 loner2)" $((96 * M)) "loner2"
 pass "unowned=allow grows an unowned domain"
 
+# ---- the Ansible module's broker options (contrib/ansible)
+if command -v ansible-playbook >/dev/null; then
+  cat >"$WORK/play.yml" <<EOP
+- hosts: localhost
+  gather_facts: false
+  vars: {b: {broker: "$(url_of api)", broker_password_file: "$WORK/pw/api", node: n1,
+             executable: "$VG"}}
+  tasks:
+    - virt_grow: "{{ b | combine({'project': 'tenant-a', 'domain': 'db-12', 'disk': 'vdb', 'size': '96M'}) }}"
+      register: g
+    - assert: {that: [g.changed, "g.outcome == 'grown'", "g.disk_size_after == $((96 * M))"]}
+    - virt_grow: "{{ b | combine({'project': 'tenant-b', 'domain': 'db-12', 'disk': 'vdb', 'size': '128M'}) }}"
+      register: r
+      ignore_errors: true
+    - assert: {that: [r is failed, "'rule [project]' in r.msg", not r.changed]}
+EOP
+  LC_ALL=C.UTF-8 HOME=$WORK ANSIBLE_LOCAL_TEMP=$WORK/ansible-tmp ANSIBLE_REMOTE_TEMP=$WORK/ansible-tmp \
+    ANSIBLE_LIBRARY=$BROKER_TOP/contrib/ansible/library ANSIBLE_NOCOLOR=1 \
+    ansible-playbook -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 \
+    "$WORK/play.yml" >"$WORK/play.log" 2>&1 || { cat "$WORK/play.log" >&2; fail "the Ansible play"; }
+  assert_eq "$(vol_size n1 db-12)" $((96 * M)) "db-12 after the Ansible play"
+  pass "the Ansible module's broker/node/project options: grown through n1, a refusal fails the task"
+fi
+
 # ---- malformed messages: dead-lettered with the reason; the node serves on
 bad_body() {  # bad_body WHAT RULE BODY...
   local what=$1 rule=$2

@@ -57,20 +57,26 @@ node_permissions() {
 url_of() { echo "amqp://$1@127.0.0.1:$PORT/"; }
 
 # node_up NAME CONFIG-LINES...: a compute node NAME: broker user NAME, a
-# private libvirtd with a pool, and a virt-growd whose configuration is the
-# lines given (the [broker] and [libvirt] sections are written here:
-# BROKER_URL overrides the plain loopback URL, BROKER_EXTRA adds lines).
+# private libvirtd with a pool (or the libvirtd at NODE_LIBVIRT_URI), and a
+# virt-growd whose configuration is the lines given (the [broker] and
+# [libvirt] sections are written here: BROKER_URL overrides the plain
+# loopback URL, BROKER_EXTRA adds lines).
 node_up() {
   local n=$1
   shift
   mkdir -p "$WORK/$n/pool"
   broker_user "$n"
   node_permissions "$n"
-  on_exit_first "\"$LIBVIRTD\" stop \"$WORK/$n/libvirt\""
-  on_exit_first "daemon_kill $n"
-  NODE_URI[$n]=$("$LIBVIRTD" start "$WORK/$n/libvirt") || fail "libvirtd of $n did not start"
-  virsh -q -c "${NODE_URI[$n]}" pool-define-as pool dir --target "$WORK/$n/pool" >/dev/null
-  virsh -q -c "${NODE_URI[$n]}" pool-start pool >/dev/null
+  if [ -n "${NODE_LIBVIRT_URI:-}" ]; then
+    NODE_URI[$n]=$NODE_LIBVIRT_URI
+    on_exit_first "daemon_kill $n"
+  else
+    on_exit_first "\"$LIBVIRTD\" stop \"$WORK/$n/libvirt\""
+    on_exit_first "daemon_kill $n"
+    NODE_URI[$n]=$("$LIBVIRTD" start "$WORK/$n/libvirt") || fail "libvirtd of $n did not start"
+    virsh -q -c "${NODE_URI[$n]}" pool-define-as pool dir --target "$WORK/$n/pool" >/dev/null
+    virsh -q -c "${NODE_URI[$n]}" pool-start pool >/dev/null
+  fi
   (umask 077; cp "$WORK/pw/$n" "$WORK/$n/password")
   {
     echo "[broker]"
