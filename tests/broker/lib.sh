@@ -99,7 +99,7 @@ daemon_start() {
   before=$(grep -c "consuming virt-grow\\.$n" "$WORK/$n/log" 2>/dev/null) || before=0
   "$VGD" --config "$WORK/$n/virt-growd.conf" >>"$WORK/$n/log" 2>&1 &
   VGD_PID[$n]=$!
-  until now=$(grep -c "consuming virt-grow\\.$n" "$WORK/$n/log") && [ "$now" -gt "$before" ]; do
+  until now=$(grep -c "consuming virt-grow\\.$n" "$WORK/$n/log" 2>/dev/null) && [ "$now" -gt "$before" ]; do
     kill -0 "${VGD_PID[$n]}" 2>/dev/null || { cat "$WORK/$n/log" >&2; fail "virt-growd of $n stopped"; }
     [ $((SECONDS - t0)) -lt 60 ] || { cat "$WORK/$n/log" >&2; fail "virt-growd of $n did not consume"; }
     sleep 0.2
