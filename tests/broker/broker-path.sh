@@ -42,6 +42,18 @@ BROKER_URL="amqps://n2@localhost:$TLS_PORT/" BROKER_EXTRA="ca-file = $CA" \
 grep -q "connected to amqps://n2@localhost:$TLS_PORT/" "$WORK/n2/log" ||
   fail "n2 is not on TLS: $(cat "$WORK/n2/log")"
 pass "two nodes consume their queues (n2 over TLS, peer and host name verified)"
+# TLS refuses what it cannot verify; plain AMQP goes nowhere but loopback
+echo '{}' >"$WORK/empty.json"
+"$VG_AMQP" publish "amqps://api@127.0.0.1:$TLS_PORT/" n2 "$WORK/empty.json" --ca "$CA" \
+  --password-file "$WORK/pw/api" 2>"$WORK/tls.err" && fail "TLS to a name the certificate lacks"
+grep -q "hostname verification failed\|hostname" "$WORK/tls.err" || fail "TLS host name: $(cat "$WORK/tls.err")"
+"$VG_AMQP" publish "amqps://api@localhost:$TLS_PORT/" n2 "$WORK/empty.json" \
+  --password-file "$WORK/pw/api" 2>"$WORK/tls.err" && fail "TLS to a broker no system CA signed"
+grep -qi "verif" "$WORK/tls.err" || fail "TLS peer: $(cat "$WORK/tls.err")"
+vgb n2 tenant-a --broker "amqp://api@192.0.2.1/" c1 vdb 1G
+[ "$VGB_RC" = 2 ] && grep -q "refusing plain AMQP to 192.0.2.1" "$WORK/vgb.err" ||
+  fail "plain AMQP off the loopback: exit $VGB_RC $(cat "$WORK/vgb.err")"
+pass "TLS: a host name or a CA that does not match is refused; plain AMQP only on the loopback"
 
 domain n1 a1 "$(owner tenant-a)"
 domain n1 nova11 "$(nova_owner proj-nova 1.1)"
