@@ -356,6 +356,35 @@ fs=$(out '.guest.layers[-1].size')
 note "full path: $(out '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")')"
 pass "the full path: queue, virt-growd, block resize, guest-grow-disk; the reply carries the guest's sizes"
 
+# virt-growd SIGKILLed mid-grow: after the block resize, while the guest
+# waits for the disk's lock (held in the guest for 20 s).  The restarted
+# daemon gets the request again and completes it; the requester, still
+# waiting, gets one reply.
+gdisk=$(out .guest.disk)
+virsh -q -c "${NODE_URI[n1]}" qemu-agent-command vm1 \
+  "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",\"arg\":[\"$gdisk\",\"sleep\",\"20\"]}}" >/dev/null
+"$VG" --broker "$(url_of api)" --broker-password-file "$WORK/pw/api" --node n1 --project tenant-a \
+  --json --timeout 240 --lock-timeout 120 vm1 serial:vg-data 1792M >"$WORK/kill.out" 2>"$WORK/kill.err" &
+requester=$!
+t0=$SECONDS
+until [ "$(virsh -q -c "${NODE_URI[n1]}" domblkinfo vm1 vdb | awk '/^Capacity:/ { print $2 }')" = $((1792 * M)) ]; do
+  [ $((SECONDS - t0)) -lt 120 ] || fail "the disk was not resized within 120 s"
+  sleep 0.2
+done
+daemon_kill n1
+note "virt-growd killed $((SECONDS - t0)) s after the publish, the disk resized, the guest waiting for its lock"
+daemon_start n1
+rc=0; wait "$requester" || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "the requester after the kill: exit $rc $(cat "$WORK/kill.out" "$WORK/kill.err")"
+kid=$(grep -o 'request [0-9a-f-]* from api: domain vm1 disk serial:vg-data size '$((1792 * M)) "$WORK/n1/log" | awk '{ print $2 }' | sort -u)
+[ "$(echo "$kid" | wc -l)" = 1 ] && [ -n "$kid" ] || fail "the killed request in the log: $kid"
+assert_eq "$(grep -c "\"id\":\"$kid\",\"requester\":\"api\".*\"event\":\"started\"\|\"event\":\"started\",\"id\":\"$kid\"" "$WORK/n1/state/journal")" 2 "starts of $kid in the journal"
+assert_eq "$(grep -c "request $kid from api" "$WORK/n1/log")" 1 "answers to $kid"
+assert_eq "$(jq -r '."disk-size-after"' "$WORK/kill.out")" $((1792 * M)) "the disk after the kill"
+fs=$(jq -r '.guest.layers[-1].size' "$WORK/kill.out")
+[ "$fs" -gt $((1700 * M)) ] || fail "the filesystem after the kill: $fs bytes"
+pass "virt-growd SIGKILLed mid-grow (disk resized, guest waiting): redelivered, completed once ($(jq -r .outcome "$WORK/kill.out"), filesystem $fs bytes)"
+
 # An agent that stops answering for longer than two heartbeats (n1's is
 # 2 s): the grow waits on it in a worker, the AMQP thread keeps the
 # connection alive.
@@ -363,13 +392,13 @@ connected=$(grep -c "connected to" "$WORK/n1/log")
 virsh -q -c "${NODE_URI[n1]}" qemu-agent-command vm1 \
   '{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","sleep 1; kill -STOP $PPID; sleep 15; kill -CONT $PPID"]}}' >/dev/null
 sleep 3
-vgb n1 tenant-a --json --timeout 120 vm1 serial:vg-data 1792M
-secs=$(grep "request .* domain vm1 disk serial:vg-data size $((1792 * M))" "$WORK/n1/log" |
+vgb n1 tenant-a --json --timeout 120 vm1 serial:vg-data 2048M
+secs=$(grep "request .* domain vm1 disk serial:vg-data size $((2048 * M))" "$WORK/n1/log" |
   sed 's/.*(exit [0-9], \([0-9.]*\) s).*/\1/')
 note "the hung agent: virt-grow --broker exit $VGB_RC after a grow of $secs s: $(out .message)"
 [ "${secs%.*}" -ge 8 ] || fail "the grow took $secs s: the agent did not hang past the heartbeats"
 assert_eq "$(grep -c "connected to" "$WORK/n1/log")" "$connected" "connections of n1 (none lost)"
 ! grep -q "heartbeat" "$WORK/n1/log" || fail "n1 lost a heartbeat: $(grep heartbeat "$WORK/n1/log")"
-assert_eq "$(out '."disk-size-after"')" $((1792 * M)) "the disk after the hung agent"
+assert_eq "$(out '."disk-size-after"')" $((2048 * M)) "the disk after the hung agent"
 pass "an agent hung for 15 s (heartbeat 2 s): the reply arrived, the connection survived"
 echo "ok: the request path, $((SECONDS - T0)) s"
