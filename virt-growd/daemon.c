@@ -287,7 +287,8 @@ static void log_request(const VgWireRequest *r, const char *user, const char *ho
 static void on_job_done(Daemon *d, VgdJob *job)
 {
     g_autoptr(GPtrArray) dls = NULL;
-    g_hash_table_steal_extended(d->inflight, job->req->id, NULL, (gpointer *)&dls);
+    g_autofree char *key = NULL;
+    g_hash_table_steal_extended(d->inflight, job->req->id, (gpointer *)&key, (gpointer *)&dls);
     log_request(job->req, job->requester, "", job->status, job->exit, job->error,
                 job->received);
     for (guint i = 0; dls && i < dls->len; i++)

@@ -32,7 +32,7 @@ note "broker up after $((SECONDS - T0)) s (RabbitMQ on 127.0.0.1:$PORT, TLS on $
 
 BROKER_EXTRA="heartbeat = 2" node_up n1 "[domains]" "unowned = deny" \
   "[daemon]" "state-dir = $WORK/n1/state" "concurrency = 4" "timeout = 60" \
-  "[requester api]" "max-size = 2G" \
+  "[requester api]" "max-size = 3G" \
   "[requester webapi]" "max-size = 1G" "domains = web-* db-?"
 # n2: TLS, the broker's certificate checked against the CA and "localhost"
 BROKER_URL="amqps://n2@localhost:$TLS_PORT/" BROKER_EXTRA="ca-file = $CA" \
@@ -108,7 +108,7 @@ refused "no user_id" n1 a1 $((80 * M)) "rule [requester]: the message has no use
 request tenant-b a1 vdb $((96 * M)) >"$WORK/r.json"
 send n1 api "$WORK/r.json"
 refused "another project" n1 a1 $((80 * M)) "rule [project]: domain a1 belongs to another project"
-request tenant-a a1 vdb $((3072 * M)) >"$WORK/r.json"
+request tenant-a a1 vdb $((4096 * M)) >"$WORK/r.json"
 send n1 api "$WORK/r.json"
 refused "past max-size" n1 a1 $((80 * M)) "rule [max-size]"
 request tenant-x loner vdb $((96 * M)) >"$WORK/r.json"
@@ -239,13 +239,14 @@ assert_eq "$(grep -c "request $id from api: domain a1 disk vdb size $((112 * M))
   "grows of $id in the log"
 pass "the same id published three times: grown once, three identical replies"
 
+"$VG_AMQP" declare "$(url_of test)" test.replies --password-file "$WORK/pw/test"
+on_exit_first "kill -CONT $(libvirtd_pid n1) 2>/dev/null || true"
+
 # ---- the daemon killed with a request in its hands: redelivered, done once
 # (libvirtd stopped, so that the grow waits inside libvirt)
 request tenant-a k1 vdb $((96 * M)) >"$WORK/k.json"
 kid=$(jq -r .id "$WORK/k.json")
-"$VG_AMQP" declare "$(url_of test)" test.replies --password-file "$WORK/pw/test"
 kill -STOP "$(libvirtd_pid n1)"
-on_exit_first "kill -CONT $(libvirtd_pid n1) 2>/dev/null || true"
 "$VG_AMQP" publish "$(url_of api)" n1 "$WORK/k.json" --password-file "$WORK/pw/api" \
   --reply-to test.replies >/dev/null
 wait_unacked virt-grow.n1 1
@@ -401,4 +402,22 @@ assert_eq "$(grep -c "connected to" "$WORK/n1/log")" "$connected" "connections o
 ! grep -q "heartbeat" "$WORK/n1/log" || fail "n1 lost a heartbeat: $(grep heartbeat "$WORK/n1/log")"
 assert_eq "$(out '."disk-size-after"')" $((2048 * M)) "the disk after the hung agent"
 pass "an agent hung for 15 s (heartbeat 2 s): the reply arrived, the connection survived"
+
+# Three requests for the same size of one domain (ids of their own) at
+# once, as a client retrying with new ids would send them: the disk grows
+# once.  (virt-growd runs them one at a time; libvirt's own job locks would
+# mostly order them too, so this shows the outcome, not which lock.)
+until virsh -q -c "${NODE_URI[n1]}" qemu-agent-command vm1 '{"execute":"guest-ping"}' >/dev/null 2>&1; do
+  sleep 1
+done
+for i in 1 2 3; do
+  request tenant-a vm1 serial:vg-data $((2304 * M)) >"$WORK/s$i.json"
+  "$VG_AMQP" publish "$(url_of api)" n1 "$WORK/s$i.json" --password-file "$WORK/pw/api" \
+    --reply-to test.replies >/dev/null
+done
+"$VG_AMQP" get "$(url_of test)" test.replies --password-file "$WORK/pw/test" --count 3 \
+  --timeout 300 >"$WORK/s.out" || fail "three replies for vm1"
+assert_eq "$(jq -r .body "$WORK/s.out" | jq -r .status | sort | uniq -c | awk '{ printf "%s %s ", $1, $2 }')" \
+  "1 grown 2 nothing-to-do " "three requests at once for vm1's disk"
+pass "three requests for one domain at once: one grew it, two found nothing to do"
 echo "ok: the request path, $((SECONDS - T0)) s"

@@ -3,12 +3,15 @@
  * directory: written, reopened, a torn last line, its bound, its lock). */
 #include "config.h"
 #include "journal.h"
+#include "log.h"
 #include "owner.h"
 #include "policy.h"
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static const char BASE[] = "[broker]\nurl = amqps://n1@rabbit.example/\nnode = n1\n";
@@ -257,6 +260,28 @@ static void test_journal(void)
     g_rmdir(dir);
 }
 
+/* sd_notify's protocol, to a datagram socket of our own */
+static void test_notify(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vgd-notify-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "notify", NULL);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char buf[64] = "";
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    g_setenv("NOTIFY_SOCKET", path, TRUE);
+    vgd_notify("READY=1");
+    g_unsetenv("NOTIFY_SOCKET");
+    vgd_notify("STATUS=nobody listens");  /* no socket: nothing, no error */
+    g_assert_cmpint(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT), ==, 7);
+    g_assert_cmpstr(buf, ==, "READY=1");
+    close(fd);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -266,5 +291,6 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon/owner", test_owner);
     g_test_add_func("/daemon/policy", test_policy);
     g_test_add_func("/daemon/journal", test_journal);
+    g_test_add_func("/daemon/notify", test_notify);
     return g_test_run();
 }
