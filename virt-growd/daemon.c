@@ -26,6 +26,7 @@ typedef struct {
     guint gen;          /* the connection it came on */
     char *reply_to;
     char *correlation_id;
+    char *user;         /* its validated user_id */
 } Delivery;
 
 typedef struct {
@@ -49,6 +50,7 @@ typedef struct {
 
 static void delivery_free(Delivery *d)
 {
+    g_free(d->user);
     g_free(d->reply_to);
     g_free(d->correlation_id);
     g_free(d);
@@ -63,6 +65,7 @@ static Delivery *delivery_of(const VgMessage *m, guint gen)
     d->gen = gen;
     d->reply_to = g_strdup(m->reply_to && *m->reply_to ? m->reply_to : NULL);
     d->correlation_id = g_strdup(m->correlation_id ? m->correlation_id : m->message_id);
+    d->user = g_strdup(m->user_id);
     return d;
 }
 
@@ -357,6 +360,11 @@ static void on_request(Daemon *d, VgMessage *m)
     /* running now (a duplicate, or redelivered after a reconnection while
      * its grow went on): answered when it ends */
     GPtrArray *waiting = g_hash_table_lookup(d->inflight, req->id);
+    if (waiting && waiting->len && g_strcmp0(((Delivery *)waiting->pdata[0])->user, m->user_id)) {
+        dead_letter(d, m, req->id, "duplicate-id", "refused: this id is in use by another "
+                    "requester", VG_STATUS_REFUSED);
+        return;
+    }
     if (waiting) {
         vgd_log(LOG_INFO, "request %s from %s: %s while it runs: answered when it ends",
                 req->id, m->user_id, m->redelivered ? "redelivered" : "a duplicate");
