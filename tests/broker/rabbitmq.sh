@@ -60,9 +60,21 @@ make_tls() {
   chmod 0644 "$t"/*.pem "$t"/*.key  # the broker reads them as root anyway
 }
 
+# start, and when a fresh broker does not come up (a port taken between
+# picking and binding), once more on other ports
 start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  if [ -f "$dir/env" ]; then
+    start_once
+  elif ! start_once; then
+    rm -rf "$dir/env" "$dir/mnesia" "$dir/log" "$dir/tls"
+    echo "rabbitmq.sh: trying again on other ports" >&2
+    start_once
+  fi
+}
+
+start_once() {
   if [ ! -f "$dir/env" ]; then
     local port tls dist epmd
     port=$(free_port) tls=$(free_port) dist=$(free_port) epmd=$(free_port)
