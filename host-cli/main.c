@@ -1,5 +1,6 @@
 /* virt-grow: grow a running domain's disk, and the partition and filesystem
  * on it inside the guest, in one step from the host. */
+#include "broker-client.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
         printf("virt-grow %s\n", QG_VERSION);
         return 0;
     }
+    if (opt.broker.url)
+        return vg_broker_client_run(&opt);  /* the request goes to the node's virt-growd */
     if (!(reqs = requests(&opt, &e)))
         return usage_error(e);
 

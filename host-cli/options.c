@@ -1,5 +1,6 @@
 /* Command-line parsing, kept apart from main() so that it can be tested. */
 #include "options.h"
+#include "broker-options.h"
 #include "cli-opt.h"
 #include "vg-error.h"
 
@@ -9,6 +10,7 @@
 const char vg_usage_text[] =
     "Usage: virt-grow [OPTION]... DOMAIN DISK SIZE\n"
     "       virt-grow [OPTION]... --batch FILE|-\n"
+    "       virt-grow --broker URL --node NODE --project PROJECT [OPTION]... DOMAIN DISK SIZE\n"
     "\n"
     "Grow a libvirt domain's disk, then have the guest grow the partition and\n"
     "filesystem on it, and report every size before and after.  A shut-off\n"
@@ -56,6 +58,13 @@ const char vg_usage_text[] =
     "                      guest refuses it otherwise; see qga-grow(8))\n"
     "      --no-preflight  resize without first asking the guest whether it would\n"
     "                      grow to the new size (the order before virt-grow asked)\n"
+    "      --broker URL    send the request to the compute node's virt-growd over\n"
+    "                      RabbitMQ (amqps://USER@HOST:PORT/VHOST) instead of\n"
+    "                      growing here; with --node NODE and --project PROJECT\n"
+    "                      (the tenant that must own the domain); SIZE absolute\n"
+    "                      (a relative one only with -c, where the size is read);\n"
+    "                      --broker-password-file, --broker-ca, --broker-cert,\n"
+    "                      --broker-key; --timeout is how long to wait\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
     "\n"
@@ -91,6 +100,13 @@ void vg_options_clear(VgOptions *o)
     g_free(o->domain);
     g_free(o->disk);
     g_free(o->size);
+    g_free(o->broker.url);
+    g_free(o->broker.node);
+    g_free(o->broker.project);
+    g_free(o->broker.password_file);
+    g_free(o->broker.ca_file);
+    g_free(o->broker.cert_file);
+    g_free(o->broker.key_file);
     vg_guest_opts_clear(&o->guest);
     memset(o, 0, sizeof(*o));
 }
@@ -189,6 +205,9 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
                 goto needs_value;
             if (!vg_lvm_mode_parse("--lvm", v, &o->guest.lvm, error))
                 return FALSE;
+        } else if (vg_broker_option(argc, argv, &i, &o->broker, &v)) {
+            if (!v)
+                goto needs_value;
         } else if (qg_opt_is(a, "-t", "--timeout")) {
             if (!parse_uint("--timeout", qg_opt_value(argc, argv, &i), 1, VG_MAX_TIMEOUT_S,
                             &o->timeout_s, error))
@@ -212,7 +231,8 @@ needs_value:
         return FALSE;
     }
 
-    if (!vg_guest_opts_check(&o->guest, "--lv", "--lvm", error))
+    if (!vg_guest_opts_check(&o->guest, "--lv", "--lvm", error) ||
+        !vg_broker_options_check(o, error))
         return FALSE;
     if (o->batch && nwords) {
         g_set_error(error, VG_ERROR, VG_ERROR_INVALID,

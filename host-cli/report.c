@@ -204,6 +204,7 @@ char *vg_report_json(const VgOutcome *o, gboolean pretty)
                                                                    : vg_exit_name(o->exit));
     qg_json_add_string(b, "message", o->message);
     if (o->disk) {
+        qg_json_add_string(b, "disk-format", o->disk->format);
         qg_json_add_int(b, "disk-size-before", o->size_before);
         qg_json_add_int(b, "disk-size-target", o->size_target);
         qg_json_add_int(b, "disk-size-after", o->size_after);
