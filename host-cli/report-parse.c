@@ -30,6 +30,18 @@ gboolean vg_match_parse(const char *name, VgMatch *out)
     return FALSE;
 }
 
+gboolean vg_preflight_parse(const char *name, VgPreflight *out)
+{
+    static const VgPreflight all[] = { VG_PREFLIGHT_AGREED, VG_PREFLIGHT_REFUSED,
+                                       VG_PREFLIGHT_NOT_ASKED, VG_PREFLIGHT_SKIPPED };
+    for (size_t i = 0; name && i < G_N_ELEMENTS(all); i++)
+        if (!strcmp(name, vg_preflight_name(all[i]))) {
+            *out = all[i];
+            return TRUE;
+        }
+    return FALSE;
+}
+
 static gboolean G_GNUC_PRINTF(3, 4) bad(GError **error, const char *member, const char *fmt, ...)
 {
     va_list ap;
@@ -82,6 +94,15 @@ static gboolean boolean(JsonObject *o, const char *name, gboolean *out, GError *
     return TRUE;
 }
 
+/* disk-resized: true or false, or null when the connection went during
+ * the resize and it is not known */
+static gboolean resized(JsonObject *o, VgOutcome *out, GError **error)
+{
+    JsonNode *n = json_object_get_member(o, "disk-resized");
+    out->resize_unknown = n && JSON_NODE_HOLDS_NULL(n);
+    return out->resize_unknown || boolean(o, "disk-resized", &out->disk_resized, error);
+}
+
 static gboolean guest(JsonObject *o, VgOutcome *out, GError **error)
 {
     JsonNode *n = json_object_get_member(o, "guest");
@@ -99,6 +120,7 @@ VgOutcome *vg_report_parse(JsonNode *report, VgRequest **req_out, GError **error
     g_autoptr(VgRequest) req = g_new0(VgRequest, 1);
     g_autoptr(VgOutcome) o = NULL;
     g_autofree char *method = NULL, *match = NULL, *target = NULL, *format = NULL;
+    g_autofree char *preflight = NULL;
     uint64_t exit_code = 0, line = 0;
     gboolean dry_run = FALSE;
 
@@ -133,9 +155,11 @@ VgOutcome *vg_report_parse(JsonNode *report, VgRequest **req_out, GError **error
             !number(r, "disk-size-before", &o->size_before, error) ||
             !number(r, "disk-size-target", &o->size_target, error) ||
             !number(r, "disk-size-after", &o->size_after, error) ||
-            !boolean(r, "disk-resized", &o->disk_resized, error) ||
+            !resized(r, o, error) ||
             !text(r, "guest-method", FALSE, &method, error) ||
             !text(r, "guest-method-note", FALSE, &o->method_note, error) ||
+            !text(r, "guest-preflight", FALSE, &preflight, error) ||
+            !text(r, "guest-preflight-note", FALSE, &o->preflight_note, error) ||
             !text(r, "guest-disk", FALSE, &o->guest_disk, error) ||
             !text(r, "guest-match", FALSE, &match, error) || !guest(r, o, error))
             return NULL;
@@ -149,7 +173,13 @@ VgOutcome *vg_report_parse(JsonNode *report, VgRequest **req_out, GError **error
             bad(error, "guest-match", "unknown");
             return NULL;
         }
+        if (preflight && !vg_preflight_parse(preflight, &o->preflight)) {
+            bad(error, "guest-preflight", "unknown");
+            return NULL;
+        }
     }
+    if (!boolean(r, "connection-lost", &o->connection_lost, error))
+        return NULL;
     JsonNode *w = json_object_get_member(r, "warnings");
     if (w && JSON_NODE_HOLDS_ARRAY(w)) {
         JsonArray *a = json_node_get_array(w);

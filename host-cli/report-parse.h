@@ -17,5 +17,6 @@ VgOutcome *vg_report_parse(JsonNode *report, VgRequest **req, GError **error);
 /* The names the report uses, back to their values; FALSE when unknown. */
 gboolean vg_method_parse(const char *name, VgMethod *out);
 gboolean vg_match_parse(const char *name, VgMatch *out);
+gboolean vg_preflight_parse(const char *name, VgPreflight *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include "agent-reply.h"
 #include "outcome.h"
 #include "report.h"
+#include "report-parse.h"
 #include "safe-text.h"
 
 #include <json-glib/json-glib.h>
@@ -238,6 +239,38 @@ static void test_preflight_and_lost(void)
     assert_has(lout, "the disk may have grown; the guest's growth is unconfirmed: the connection");
 }
 
+/* A report read back (virt-grow --broker gets a node's) gives the same
+ * report again, the preflight and the lost connection included. */
+static void assert_round_trip(const VgOutcome *o)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *json = vg_report_json(o, FALSE);
+    g_autoptr(JsonNode) node = json_from_string(json, &e);
+    g_assert_no_error(e);
+    VgRequest *req = NULL;
+    VgOutcome *back = vg_report_parse(node, &req, &e);
+    g_assert_no_error(e);
+    /* what a parsed report cannot know: the disk's type (the table's
+     * column shows the format, which the report has) */
+    g_autofree char *again = vg_report_json(back, FALSE);
+    g_assert_cmpstr(again, ==, json);
+    vg_outcome_free(back);
+    vg_request_free(req);
+}
+
+static void test_round_trip(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgRequest) req = vg_request_new(NULL, "web1", "vdb", "2G", &e);
+    g_autoptr(VgOutcome) o = outcome_with(req, "guest-grow-disk-partial.json");
+    o->preflight = VG_PREFLIGHT_AGREED;
+    assert_round_trip(o);
+    o->preflight = VG_PREFLIGHT_NOT_ASKED;
+    o->preflight_note = g_strdup("the guest was not asked before the resize: no guest agent");
+    o->resize_unknown = o->connection_lost = TRUE;
+    assert_round_trip(o);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -245,5 +278,6 @@ int main(int argc, char **argv)
     g_test_add_func("/report/partial", test_partial);
     g_test_add_func("/report/no-states", test_no_states);
     g_test_add_func("/report/preflight-and-lost", test_preflight_and_lost);
+    g_test_add_func("/report/round-trip", test_round_trip);
     return g_test_run();
 }

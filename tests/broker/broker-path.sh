@@ -357,6 +357,22 @@ fs=$(out '.guest.layers[-1].size')
 note "full path: $(out '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")')"
 pass "the full path: queue, virt-growd, block resize, guest-grow-disk; the reply carries the guest's sizes"
 
+# A refusal the guest can foresee (its filesystem frozen: asked first, it
+# refuses the new size): answered refused, the disk untouched
+ga() { virsh -q -c "${NODE_URI[n1]}" qemu-agent-command vm1 "$1" >/dev/null; }
+cap() { virsh -q -c "${NODE_URI[n1]}" domblkinfo vm1 vdb | awk '/^Capacity:/ { print $2 }'; }
+ga '{"execute":"guest-exec","arguments":{"path":"/sbin/fsfreeze","arg":["-f","/mnt/data"]}}'
+sleep 1
+request tenant-a vm1 serial:vg-data $((1664 * M)) >"$WORK/r.json"
+send n1 api "$WORK/r.json"
+ga '{"execute":"guest-exec","arguments":{"path":"/sbin/fsfreeze","arg":["-u","/mnt/data"]}}'
+[ "$SEND_RC" = 0 ] || fail "frozen: vg-amqp $SEND_RC: $(cat "$WORK/send.err")"
+assert_eq "$(reply '[.status, .exit, .report."disk-resized", .report."guest-preflight"] | @tsv')" \
+  "$(printf 'refused\t2\tfalse\trefused')" "frozen in the guest: status, exit, resized, preflight"
+reply .error | grep -q "frozen" || fail "frozen in the guest: the reply's error: $(reply .error)"
+assert_eq "$(cap)" $((1536 * M)) "frozen in the guest: the disk's capacity"
+pass "a refusal the guest foresaw (frozen): answered refused, the disk untouched"
+
 # virt-growd SIGKILLed mid-grow: after the block resize, while the guest
 # waits for the disk's lock (held in the guest for 20 s).  The restarted
 # daemon gets the request again and completes it; the requester, still
