@@ -4,7 +4,6 @@
 #include "grow.h"
 #include "report-parse.h"
 #include "report.h"
-#include "safe-text.h"
 #include "wire.h"
 
 #include <signal.h>
@@ -66,32 +65,15 @@ static gboolean resolve_relative(const VgOptions *opt, uint64_t *size, char **wh
     return TRUE;
 }
 
-static void print(const VgOptions *opt, const VgOutcome *o, JsonNode *report)
+/* The node's own report, exactly, for --json (NULL: none came). */
+static char *report_text(JsonNode *report)
 {
-    g_autofree char *domain = vg_safe_text(o->req->domain, -1);
-    g_autofree char *disk = vg_safe_text(o->req->disk, -1);
-    g_autofree char *message = vg_safe_text(o->message ? o->message : "", -1);
-
-    if (opt->json) {
-        g_autofree char *text = NULL;
-        if (report) {
-            g_autoptr(JsonGenerator) g = json_generator_new();
-            json_generator_set_root(g, report);
-            json_generator_set_pretty(g, TRUE);
-            text = json_generator_to_data(g, NULL);
-        } else {
-            text = vg_report_json(o, TRUE);
-        }
-        printf("%s\n", text);
-        if (o->exit == VG_EXIT_ERROR)
-            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", domain, disk, message);
-    } else if (!opt->quiet) {
-        vg_report_table(stdout, stderr, o);
-    } else if (o->exit >= VG_EXIT_ERROR) {
-        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", domain, disk,
-                vg_exit_name(o->exit), message);
-    }
-    fflush(stdout);
+    if (!report)
+        return NULL;
+    g_autoptr(JsonGenerator) g = json_generator_new();
+    json_generator_set_root(g, report);
+    json_generator_set_pretty(g, TRUE);
+    return json_generator_to_data(g, NULL);
 }
 
 /* Wait for the reply whose correlation_id is @id. */
@@ -227,6 +209,8 @@ int vg_broker_client_run(const VgOptions *opt)
                                      reply->error ? reply->error
                                                   : vg_wire_status_name(reply->status));
     }
-    print(opt, o, reply->report);
+    g_autofree char *text = opt->json ? report_text(reply->report) : NULL;
+    vg_report_print(o, opt->json, opt->quiet, TRUE, text);
+    fflush(stdout);
     return reply->exit;
 }

@@ -4,7 +4,6 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
-#include "safe-text.h"
 
 #include <libvirt/virterror.h>
 #include <signal.h>
@@ -86,27 +85,6 @@ static void print_summary(GPtrArray *outcomes)
            count[VG_EXIT_ERROR], count[VG_EXIT_UNCONFIRMED], count[VG_EXIT_GUEST_FAILED]);
 }
 
-static void print_outcome(const VgOptions *opt, const VgOutcome *o, gboolean batch)
-{
-    /* the message may quote the guest: escaped for the terminal (the JSON
-     * carries it exactly) */
-    g_autofree char *domain = vg_safe_text(o->req->domain, -1);
-    g_autofree char *disk = vg_safe_text(o->req->disk, -1);
-    g_autofree char *message = vg_safe_text(o->message ? o->message : "", -1);
-
-    if (opt->json) {
-        g_autofree char *text = vg_report_json(o, !batch);
-        printf("%s\n", text);
-        if (o->exit == VG_EXIT_ERROR)
-            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", domain, disk, message);
-    } else if (!opt->quiet) {
-        vg_report_table(stdout, stderr, o);
-    } else if (o->exit >= VG_EXIT_ERROR) {
-        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", domain, disk,
-                vg_exit_name(o->exit), message);
-    }
-}
-
 int main(int argc, char **argv)
 {
     g_auto(VgOptions) opt = { 0 };
@@ -151,7 +129,7 @@ int main(int argc, char **argv)
     for (guint i = 0; i < outcomes->len; i++) {
         if (batch && i && !opt.json && !opt.quiet)
             putchar('\n');
-        print_outcome(&opt, outcomes->pdata[i], batch);
+        vg_report_print(outcomes->pdata[i], opt.json, opt.quiet, !batch, NULL);
     }
     if (batch && !opt.json && !opt.quiet) {
         putchar('\n');

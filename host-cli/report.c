@@ -227,3 +227,25 @@ char *vg_report_json(const VgOutcome *o, gboolean pretty)
 
     return qg_json_builder_text(b, pretty);
 }
+
+void vg_report_print(const VgOutcome *o, gboolean json, gboolean quiet, gboolean pretty,
+                     const char *json_text)
+{
+    /* the message may quote the guest: escaped for the terminal (the JSON
+     * carries it exactly) */
+    g_autofree char *domain = vg_safe_text(o->req->domain, -1);
+    g_autofree char *disk = vg_safe_text(o->req->disk, -1);
+    g_autofree char *message = vg_safe_text(o->message ? o->message : "", -1);
+
+    if (json) {
+        g_autofree char *text = json_text ? NULL : vg_report_json(o, pretty);
+        printf("%s\n", json_text ? json_text : text);
+        if (o->exit == VG_EXIT_ERROR)
+            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", domain, disk, message);
+    } else if (!quiet) {
+        vg_report_table(stdout, stderr, o);
+    } else if (o->exit >= VG_EXIT_ERROR) {
+        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", domain, disk,
+                vg_exit_name(o->exit), message);
+    }
+}

@@ -62,11 +62,13 @@ static void table_unref(struct fdisk_table **tb)
         fdisk_unref_table(*tb);
 }
 
-struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
-                                        GError **error)
+/* A context on @fd that never asks questions; @sector_size, when not 0,
+ * the logical sector size (a file has none of its own). */
+static struct fdisk_context *open_context(int fd, const char *node, gboolean read_only,
+                                          unsigned sector_size, GError **error)
 {
     struct fdisk_context *cxt = fdisk_new_context();
-    int r;
+    int r = 0;
 
     if (!cxt) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "out of memory");
@@ -74,13 +76,22 @@ struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only
     }
     fdisk_set_ask(cxt, refuse_questions, NULL);
     fdisk_enable_listonly(cxt, 1);  /* skips the whole-disk signature scan */
-    r = fdisk_assign_device_by_fd(cxt, fd, node, read_only);
+    if (sector_size)
+        r = fdisk_save_user_sector_size(cxt, sector_size, sector_size);
+    if (r >= 0)
+        r = fdisk_assign_device_by_fd(cxt, fd, node, read_only);
     if (r < 0) {
         fdisk_unref_context(cxt);
         qg_set_errno_error(error, -r, "cannot read the partition table of %s", node);
         return NULL;
     }
     return cxt;
+}
+
+struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
+                                    GError **error)
+{
+    return open_context(fd, node, read_only, 0, error);
 }
 
 static gboolean gpt_item(struct fdisk_context *cxt, int id, uint64_t *out)
@@ -95,23 +106,7 @@ static gboolean gpt_item(struct fdisk_context *cxt, int id, uint64_t *out)
 struct fdisk_context *qg_table_open_copy(int fd, const char *node, unsigned sector_size,
                                          GError **error)
 {
-    struct fdisk_context *cxt = fdisk_new_context();
-    int r;
-
-    if (!cxt) {
-        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "out of memory");
-        return NULL;
-    }
-    fdisk_set_ask(cxt, refuse_questions, NULL);
-    fdisk_enable_listonly(cxt, 1);
-    /* a file has no sector size of its own: the disk's */
-    if ((r = fdisk_save_user_sector_size(cxt, sector_size, sector_size)) < 0 ||
-        (r = fdisk_assign_device_by_fd(cxt, fd, node, 1)) < 0) {
-        fdisk_unref_context(cxt);
-        qg_set_errno_error(error, -r, "cannot read the partition table of %s", node);
-        return NULL;
-    }
-    return cxt;
+    return open_context(fd, node, TRUE, sector_size, error);
 }
 
 /* The last usable sector once the backup GPT sits at the disk's end: the

@@ -374,12 +374,14 @@ assert_eq "$(cap)" $((1536 * M)) "frozen in the guest: the disk's capacity"
 pass "a refusal the guest foresaw (frozen): answered refused, the disk untouched"
 
 # virt-growd SIGKILLed mid-grow: after the block resize, while the guest
-# waits for the disk's lock (held in the guest for 20 s).  The restarted
+# waits for the disk's lock (held in the guest for 20 s, shared: the
+# guest's answer to the question before the resize, a dry run, shares it;
+# the grow waits).  The restarted
 # daemon gets the request again and completes it; the requester, still
 # waiting, gets one reply.
 gdisk=$(out .guest.disk)
 virsh -q -c "${NODE_URI[n1]}" qemu-agent-command vm1 \
-  "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",\"arg\":[\"$gdisk\",\"sleep\",\"20\"]}}" >/dev/null
+  "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",\"arg\":[\"-s\",\"$gdisk\",\"sleep\",\"20\"]}}" >/dev/null
 "$VG" --broker "$(url_of api)" --broker-password-file "$WORK/pw/api" --node n1 --project tenant-a \
   --json --timeout 240 --lock-timeout 120 vm1 serial:vg-data 1792M >"$WORK/kill.out" 2>"$WORK/kill.err" &
 requester=$!
