@@ -2,8 +2,12 @@
 # The VM-level benchmark: from the host's decision to grow a running VM's
 # disk to the host knowing the guest's filesystem grew, three ways:
 #   virt-grow    virt-grow DOMAIN serial:bench-data +SIZE, start to exit
-#                (block resize, then guest-grow-disk on the patched agent,
-#                which answers with the grown sizes)
+#                (the guest asked first: guest-grow-disk's dry run for the
+#                new size; the block resize; then guest-grow-disk on the
+#                patched agent, which answers with the grown sizes)
+#   virt-grow-unasked
+#                the same with --no-preflight: the question's round trip is
+#                the difference
 #   classic      virsh blockresize, then the guest's udev rule runs growpart
 #                + resize2fs (detached); the host polls guest-get-fsinfo
 #                until total-bytes grows
@@ -70,7 +74,7 @@ poll_grown() {
 }
 
 for ((run = 1; run <= runs; run++)); do
-  for way in virt-grow classic qga-rule; do
+  for way in virt-grow virt-grow-unasked classic qga-rule; do
     size=$((size + 256 * M))
     rm -f "$JOB/classic-on"
     e2e_auto_conf "enabled=false"
@@ -82,6 +86,8 @@ for ((run = 1; run <= runs; run++)); do
     t0=$(now_ms)
     if [ "$way" = virt-grow ]; then
       "$VG" -c "$URI" -q bench serial:bench-data "$size" >/dev/null
+    elif [ "$way" = virt-grow-unasked ]; then
+      "$VG" -c "$URI" -q --no-preflight bench serial:bench-data "$size" >/dev/null
     else
       V blockresize bench vdb "${size}B" >/dev/null
       poll_grown "$before"
@@ -99,8 +105,9 @@ vm_wait_exit 120 || note "the guest did not power off; stopping it"
 python3 - "$csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-ways = ["virt-grow", "classic", "qga-rule"]
-desc = {"virt-grow": "virt-grow (block resize + guest-grow-disk)",
+ways = ["virt-grow", "virt-grow-unasked", "classic", "qga-rule"]
+desc = {"virt-grow": "virt-grow (guest asked first + block resize + guest-grow-disk)",
+        "virt-grow-unasked": "virt-grow --no-preflight (block resize + guest-grow-disk)",
         "classic": "virsh blockresize + udev + growpart + resize2fs",
         "qga-rule": "virsh blockresize + udev + qga-grow auto"}
 med = {}
@@ -111,4 +118,5 @@ for w in ways:
     med[w] = statistics.median(ms)
     print(f"| {desc[w]} | {len(ms)} | {med[w]:.0f} | {min(ms)} | {max(ms)} |")
 print(f"\nclassic / virt-grow: {med['classic'] / med['virt-grow']:.1f}x")
+print(f"the question before the resize: {med['virt-grow'] - med['virt-grow-unasked']:.0f} ms (median difference)")
 PY

@@ -9,16 +9,16 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *kind;        /* "partition", "filesystem" */
+    const char *kind;        /* "partition", "filesystem", ..., "swap" */
     const char *device;
     const char *type;
     const char *mountpoint;  /* NULL: left out */
-    gboolean has_partno;     /* partitions */
+    gboolean has_partno;     /* partitions, moved swap partitions */
     uint32_t partno;
     uint64_t old_size;
     uint64_t size;
     gboolean changed;
-    const char *state;       /* "grown", "unchanged", "planned", "failed",
+    const char *state;       /* "grown", "moved", "unchanged", "planned", "failed",
                               * "busy", "not-reached"; NULL: left out */
     const char *error;       /* failed/busy: why; NULL: left out */
     const char *limit;       /* why it stops short of what is below; NULL:

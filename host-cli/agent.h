@@ -11,7 +11,7 @@
  * reply text, {"return": ...}, for agent-reply.c to check.  Errors:
  * VG_ERROR_NO_AGENT (none configured, not connected, not answering in
  * @timeout_s), VG_ERROR_GUEST (the agent answered with an error: its
- * message). */
+ * message), VG_ERROR_CONNECTION (the connection to libvirt is gone). */
 char *vg_agent_run(virDomainPtr dom, const char *command, JsonObject *arguments, int timeout_s,
                    GError **error);
 

@@ -9,12 +9,6 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 
-const char *vg_libvirt_error(void)
-{
-    const char *m = virGetLastErrorMessage();
-    return m ? m : "unknown libvirt error";
-}
-
 gboolean vg_fail(GError **error, VgErrorCode code, const char *fmt, ...)
 {
     va_list ap;
@@ -44,6 +38,11 @@ static virDomainPtr find_domain(virConnectPtr conn, const char *name, GError **e
                                                                : VG_ERROR_LIBVIRT,
              "domain %s: %s", name, vg_libvirt_error());
     return dom;
+}
+
+static gboolean connection_lost(virDomainPtr dom)
+{
+    return vg_connection_lost(virDomainGetConnect(dom));
 }
 
 static const char *state_name(int state)
@@ -200,13 +199,26 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
         return FALSE;
     if (now < o->size_target && block_resize(dom, o, physical) < 0) {
         gboolean block = !strcmp(o->disk->type, "block");
+        g_autofree char *why = g_strdup(vg_libvirt_error());  /* before the check below */
+        if (connection_lost(dom)) {
+            /* the call may have reached the hypervisor before the link went */
+            o->resize_unknown = TRUE;
+            return vg_fail(error, VG_ERROR_CONNECTION, "the connection to libvirt was lost "
+                           "during the resize of disk %s (%s): whether it grew to %"
+                           G_GUINT64_FORMAT " bytes is not known; run virt-grow again once "
+                           "connected (it never shrinks, and the guest side follows)",
+                           o->disk->target, why, o->size_target);
+        }
         return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize disk %s: %s%s",
-                    o->disk->target, vg_libvirt_error(),
+                    o->disk->target, why,
                     block ? " (a host block device must be enlarged on the host first, e.g. "
                             "with lvextend; then run virt-grow again)" : "");
     }
-    if (!capacity(dom, o->disk, &o->size_after, error))
+    if (!capacity(dom, o->disk, &o->size_after, error)) {
+        if (connection_lost(dom))
+            o->resize_unknown = now < o->size_target;  /* asked, and answered */
         return FALSE;
+    }
     vg_outcome_resized(o);
     return TRUE;
 }
@@ -246,6 +258,31 @@ static void grow_offline(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o, c
     o->exit = o->disk_resized ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
 }
 
+/* A failure before anything changed: exit 2, saying so when the
+ * connection to libvirt is what went. */
+static void fail_unchanged(virConnectPtr conn, VgOutcome *o, GError *e)
+{
+    if (vg_connection_lost(conn) || g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION)) {
+        o->connection_lost = TRUE;
+        g_prefix_error(&e, "the connection to libvirt was lost before the disk was resized, "
+                           "nothing was changed: ");
+        e->domain = VG_ERROR;
+        e->code = VG_ERROR_CONNECTION;
+    }
+    vg_outcome_set(o, VG_EXIT_ERROR, e);
+    g_error_free(e);
+}
+
+/* The resize failed, or its result could not be read back: exit 2, unless
+ * the connection went during the call or right after it, when the disk
+ * may well have grown (3). */
+static void fail_resize(virConnectPtr conn, VgOutcome *o, const GError *e)
+{
+    o->connection_lost = vg_connection_lost(conn) ||
+                         g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION);
+    vg_outcome_set(o, o->resize_unknown ? VG_EXIT_UNCONFIRMED : VG_EXIT_ERROR, e);
+}
+
 VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSettings *set)
 {
     VgOutcome *o = vg_outcome_new(req, set->dry_run);
@@ -259,7 +296,7 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     g.label = label;
     vg_guest_progress(&g, "checking the domain and disk");
     if (!(g.dom = find_domain(conn, req->domain, &e)) || !plan(conn, g.dom, o, &p, &vol, &e)) {
-        vg_outcome_set(o, VG_EXIT_ERROR, e);
+        fail_unchanged(conn, o, g_steal_pointer(&e));
         goto out;
     }
     if (vol) {
@@ -271,9 +308,31 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     g.qga_grow = set->qga_grow;
     vg_guest_progress(&g, "asking the guest agent");
     vg_guest_probe(&g, o);
+    if (vg_connection_lost(conn)) {  /* the probe's failures only lower the method */
+        fail_unchanged(conn, o, g_error_new_literal(VG_ERROR, VG_ERROR_CONNECTION,
+                                                    "it went while the guest was probed"));
+        goto out;
+    }
 
+    /* Nothing irreversible before the guest agrees: its plan for the new
+     * size first (a dry run shows that very plan; with --no-preflight its
+     * refusal is only a warning, as the real run would resize anyway). */
+    if (set->dry_run || (p.grow_disk && !set->no_preflight)) {
+        if (!vg_guest_preflight(&g, o, set->dry_run, &e)) {
+            if (set->dry_run && set->no_preflight &&
+                g_error_matches(e, VG_ERROR, VG_ERROR_REFUSED)) {
+                vg_outcome_warn(o, "%s (--no-preflight: the disk would be resized all the "
+                                "same, and the guest then refuse)", e->message);
+                g_clear_error(&e);
+            } else {
+                fail_unchanged(conn, o, g_steal_pointer(&e));
+                goto out;
+            }
+        }
+    } else if (p.grow_disk) {
+        o->preflight = VG_PREFLIGHT_SKIPPED;
+    }
     if (set->dry_run) {
-        vg_guest_preview(&g, o);
         o->size_after = p.target;
         /* a disk already at its size may still have a partition or a
          * filesystem to grow: the real run would grow them */
@@ -283,7 +342,7 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     }
     vg_guest_progress(&g, "resizing the disk");
     if (!resize(g.dom, o, &e)) {
-        vg_outcome_set(o, VG_EXIT_ERROR, e);
+        fail_resize(conn, o, e);
         goto out;
     }
     vg_guest_grow(&g, o);

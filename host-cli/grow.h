@@ -3,6 +3,7 @@
 #ifndef VG_GROW_H
 #define VG_GROW_H
 
+#include "libvirt-error.h"
 #include "outcome.h"
 #include "progress.h"
 
@@ -13,6 +14,7 @@ typedef struct {
     unsigned timeout_s;  /* for the guest side */
     const char *qga_grow;  /* qga-grow in the guest (guest-exec) */
     VgProgress *progress;  /* the progress line on a terminal, or NULL */
+    gboolean no_preflight; /* resize without asking the guest first */
 } VgSettings;
 
 /* Never NULL: failures are in the outcome (exit code and message). */
@@ -28,7 +30,5 @@ gboolean vg_check_not_past(const VgOutcome *o, uint64_t now, GError **error);
  * it fell short of the target. */
 void vg_outcome_resized(VgOutcome *o);
 
-/* libvirt's last error message, for the calling thread. */
-const char *vg_libvirt_error(void);
 
 #endif

@@ -205,6 +205,13 @@ static VgGrowReport *grow_disk_async(VgGuest *g, JsonObject *args, GError **erro
             phase = st->layer_kind ? g_strdup_printf("%s, %s %s", st->phase, st->layer_kind,
                                                      st->layer_device)
                                    : g_strdup(st->phase);
+        } else if (g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION)) {
+            g_set_error(error, VG_ERROR, VG_ERROR_CONNECTION,
+                        "the connection to libvirt was lost while the guest was growing "
+                        "(guest-grow-disk job %" G_GINT64_FORMAT ", last seen: %s); it goes "
+                        "on in the guest: its result is guest-grow-disk-status {\"job\": %"
+                        G_GINT64_FORMAT "} (%s)", job, phase, job, e->message);
+            return NULL;
         } else if (!g_error_matches(e, VG_ERROR, VG_ERROR_NO_AGENT)) {
             /* the agent forgot the job (restarted?) or answers nonsense: the
              * guest's side cannot be told */
@@ -225,7 +232,18 @@ static VgGrowReport *grow_disk_async(VgGuest *g, JsonObject *args, GError **erro
     }
 }
 
-static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, GError **error)
+/* An agent error that only says it does not know the argument @name. */
+static gboolean unknown_argument(const GError *e, const char *name)
+{
+    g_autofree char *quoted = g_strdup_printf("'%s'", name);
+    return g_error_matches(e, VG_ERROR, VG_ERROR_GUEST) && strstr(e->message, quoted) &&
+           (strstr(e->message, "unexpected") || strstr(e->message, "Invalid parameter"));
+}
+
+/* guest-grow-disk; with @assume (a dry run), planned for a disk that
+ * large: VG_ERROR_UNSUPPORTED from an agent older than that argument. */
+static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, uint64_t assume,
+                                   GError **error)
 {
     const VgGuestOpts *opts = &o->req->guest;
     g_autoptr(JsonObject) args = json_object_new();
@@ -236,6 +254,8 @@ static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, G
     if (!dry_run)
         json_object_set_int_member(args, "expect-size", (gint64)o->size_after);
     json_object_set_boolean_member(args, "dry-run", dry_run);
+    if (assume)
+        json_object_set_int_member(args, "assume-size", (gint64)assume);
     /* only what was asked for: an agent patched before these arguments
      * existed refuses members it does not know */
     if (opts->key_file)
@@ -254,11 +274,26 @@ static VgGrowReport *run_grow_disk(VgGuest *g, VgOutcome *o, gboolean dry_run, G
     /* a dry run changes nothing and ends soon: the plain call */
     if (!dry_run && enabled(g, "guest-grow-disk-status"))
         return grow_disk_async(g, args, error);
-    vg_guest_progress(g, "guest-grow-disk%s (this agent reports no progress)",
-                      dry_run ? " --dry-run" : "");
+    if (assume)
+        vg_guest_progress(g, "asking the guest first (guest-grow-disk --dry-run for the new "
+                          "size)");
+    else
+        vg_guest_progress(g, "guest-grow-disk%s (this agent reports no progress)",
+                          dry_run ? " --dry-run" : "");
+    g_autoptr(GError) e = NULL;
     g_autofree char *r = vg_agent_run(g->dom, "guest-grow-disk", args, MAX(remaining_s(g), 1),
-                                      error);
-    return r ? vg_reply_grow_disk(r, strlen(r), error) : NULL;
+                                      &e);
+    if (!r && assume && unknown_argument(e, "assume-size")) {
+        g_set_error(error, VG_ERROR, VG_ERROR_UNSUPPORTED,
+                    "the guest's agent is older than guest-grow-disk's assume-size: %s",
+                    e->message);
+        return NULL;
+    }
+    if (!r) {
+        g_propagate_error(error, g_steal_pointer(&e));
+        return NULL;
+    }
+    return vg_reply_grow_disk(r, strlen(r), error);
 }
 
 /* ---- guest-exec qga-grow --json ---- */
@@ -288,7 +323,8 @@ static gboolean exec_wait(VgGuest *g, int64_t pid, VgExecStatus **out, GError **
 }
 
 /* qga-grow's command line for this request. */
-static JsonArray *qga_grow_argv(VgGuest *g, VgOutcome *o, gboolean dry_run, gboolean from_host)
+static JsonArray *qga_grow_argv(VgGuest *g, VgOutcome *o, gboolean dry_run, uint64_t assume,
+                                gboolean from_host)
 {
     JsonArray *argv = json_array_new();
     const VgGuestOpts *opts = &o->req->guest;
@@ -319,6 +355,11 @@ static JsonArray *qga_grow_argv(VgGuest *g, VgOutcome *o, gboolean dry_run, gboo
         json_array_add_string_element(argv, "--force");
     if (dry_run) {
         json_array_add_string_element(argv, "--dry-run");
+        if (assume) {
+            g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, assume);
+            json_array_add_string_element(argv, "--assume-size");
+            json_array_add_string_element(argv, size);
+        }
     } else {
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, o->size_after);
         g_autofree char *wait = g_strdup_printf("%d", MIN(MAX(remaining_s(g), 1), 60));
@@ -337,22 +378,25 @@ static JsonArray *qga_grow_argv(VgGuest *g, VgOutcome *o, gboolean dry_run, gboo
     return argv;
 }
 
-/* A qga-grow from before --from-host says so, and has no allow-list for
- * it to apply: such a refusal (exit 2, nothing done) may be retried
- * without it. */
-static gboolean rejects_from_host(const VgExecStatus *st)
+/* A qga-grow older than @option says so (exit 2, nothing done): one from
+ * before --from-host has no allow-list for it to apply, and may be run
+ * again without it; one from before --assume-size cannot answer the
+ * question before the resize. */
+static gboolean rejects_option(const VgExecStatus *st, const char *option)
 {
     gsize n;
     const char *err = g_bytes_get_data(st->err, &n);
     g_autofree char *text = g_strndup(err ? err : "", err ? n : 0);
     return st->has_exitcode && st->exitcode == 2 && strstr(text, "unknown option") &&
-           strstr(text, "--from-host");
+           strstr(text, option);
 }
 
 /* NULL on failure, with *started FALSE when qga-grow did not even start
  * (not installed, or the agent did not answer guest-exec): the caller may
- * then try the udev path, which a run cut off midway must not mislead. */
-static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
+ * then try the udev path, which a run cut off midway must not mislead.
+ * With @assume (a dry run), planned for a disk that large:
+ * VG_ERROR_UNSUPPORTED from a qga-grow older than --assume-size. */
+static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run, uint64_t assume,
                                   gboolean *started, GError **error)
 {
     g_autoptr(VgExecStatus) st = NULL;
@@ -364,11 +408,12 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
         g_autoptr(JsonObject) args = json_object_new();
         g_autoptr(GError) e = NULL;
         json_object_set_string_member(args, "path", g->qga_grow);
-        json_object_set_array_member(args, "arg", qga_grow_argv(g, o, dry_run, from_host));
+        json_object_set_array_member(args, "arg",
+                                     qga_grow_argv(g, o, dry_run, assume, from_host));
         json_object_set_boolean_member(args, "capture-output", TRUE);
 
         vg_guest_progress(g, "running qga-grow%s in the guest (guest-exec)",
-                          dry_run ? " --dry-run" : "");
+                          assume ? " --dry-run --assume-size" : dry_run ? " --dry-run" : "");
         g_autofree char *r = vg_agent_run(g->dom, "guest-exec", args, MAX(remaining_s(g), 1),
                                           &e);
         if (!r || !vg_reply_exec(r, strlen(r), &pid, &e)) {
@@ -380,7 +425,12 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
         g_clear_pointer(&st, vg_exec_status_free);
         if (!exec_wait(g, pid, &st, error))
             return NULL;
-        if (!from_host || !rejects_from_host(st))
+        if (assume && rejects_option(st, "--assume-size")) {
+            g_set_error(error, VG_ERROR, VG_ERROR_UNSUPPORTED,
+                        "the guest's qga-grow is older than --assume-size");
+            return NULL;
+        }
+        if (!from_host || !rejects_option(st, "--from-host"))
             break;
         vg_outcome_warn(o, "the guest's qga-grow is older than --from-host (and has no "
                         "allow-list for it): run again without it");
@@ -406,6 +456,12 @@ static VgGrowReport *run_qga_grow(VgGuest *g, VgOutcome *o, gboolean dry_run,
     }
     const char *err = g_bytes_get_data(st->err, &n);
     g_autofree char *text = vg_sanitize_guest_text(err ? err : "", err ? n : 0, GUEST_TEXT_MAX);
+    if (st->has_exitcode && st->exitcode == 2 && *g_strstrip(text)) {
+        /* an error or a refusal, nothing written: its own words, "qga-grow:
+         * ...", as guest-grow-disk's are "guest-grow-disk: ..." */
+        g_set_error_literal(error, VG_ERROR, VG_ERROR_GUEST, text);
+        return NULL;
+    }
     g_set_error(error, VG_ERROR, VG_ERROR_GUEST, "qga-grow failed in the guest (%s %d): %s",
                 st->has_exitcode ? "exit code" : "signal",
                 st->has_exitcode ? st->exitcode : st->signal, text);
@@ -485,12 +541,14 @@ static void grow_by_udev(VgGuest *g, VgOutcome *o)
             vg_grow_report_free(o->guest);
             o->guest = udev_report(g, o, now, &grown);
         }
-        if (grown || g_get_monotonic_time() >= until)
+        if (grown || g_get_monotonic_time() >= until ||
+            g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION))
             break;
         g_clear_error(&e);
         g_usleep(FSINFO_POLL_US);
     }
     waited_s = (int)((g_get_monotonic_time() - start + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
+    o->connection_lost |= g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION);
     if (grown) {
         vg_outcome_warn(o, "sizes are filesystem totals from guest-get-fsinfo (the guest's udev "
                         "rule grew them)");
@@ -531,10 +589,12 @@ static void take_report(VgOutcome *o, VgGrowReport *rep)
     o->exit = rep->changed || o->disk_resized ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
 }
 
-/* An error after the disk grew: the guest said no (4), or we cannot tell (3). */
+/* An error after the disk grew: the guest said no (4), or we cannot tell (3:
+ * among others, the connection to libvirt went). */
 static void guest_failed(VgOutcome *o, const GError *e)
 {
     gboolean said_no = e->domain == VG_ERROR && e->code == VG_ERROR_GUEST;
+    o->connection_lost |= g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION);
     vg_outcome_set(o, said_no ? VG_EXIT_GUEST_FAILED : VG_EXIT_UNCONFIRMED, e);
 }
 
@@ -546,17 +606,17 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
 
     switch (o->method) {
     case VG_METHOD_GROW_DISK:
-        if ((rep = run_grow_disk(g, o, FALSE, &e)))
+        if ((rep = run_grow_disk(g, o, FALSE, 0, &e)))
             take_report(o, rep);
         else
             guest_failed(o, e);
         return;
     case VG_METHOD_EXEC:
-        if ((rep = run_qga_grow(g, o, FALSE, &started, &e))) {
+        if ((rep = run_qga_grow(g, o, FALSE, 0, &started, &e))) {
             take_report(o, rep);
             return;
         }
-        if (started) {
+        if (started || g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION)) {
             guest_failed(o, e);
             return;
         }
@@ -592,19 +652,72 @@ void vg_guest_grow(VgGuest *g, VgOutcome *o)
     }
 }
 
-void vg_guest_preview(VgGuest *g, VgOutcome *o)
+/* Why the guest could not be asked, for the report. */
+static char *not_asked_note(const VgOutcome *o, const GError *e)
+{
+    if (e)
+        return g_strdup_printf("the guest could not answer before the resize: %s", e->message);
+    if (o->method == VG_METHOD_UDEV)
+        return g_strdup("the guest's agent can neither run guest-grow-disk nor qga-grow: "
+                        "the guest was not asked before the resize");
+    return g_strdup_printf("the guest was not asked before the resize: %s",
+                           o->method_note ? o->method_note : "no usable guest agent");
+}
+
+gboolean vg_guest_preflight(VgGuest *g, VgOutcome *o, gboolean dry_run, GError **error)
 {
     g_autoptr(GError) e = NULL;
+    /* a disk that keeps its size gets the plain dry run (nothing is asked
+     * that an agent from before assume-size would not know) */
+    uint64_t assume = o->size_target > o->size_before ? o->size_target : 0;
     VgGrowReport *rep = NULL;
+    gboolean started = TRUE;  /* qga-grow ran (guest-exec) */
 
     if (o->method == VG_METHOD_GROW_DISK)
-        rep = run_grow_disk(g, o, TRUE, &e);
+        rep = run_grow_disk(g, o, TRUE, assume, &e);
     else if (o->method == VG_METHOD_EXEC)
-        rep = run_qga_grow(g, o, TRUE, &(gboolean){ FALSE }, &e);
-    else
-        return;
-    if (rep)
-        adopt_report(o, rep, 0);
-    else
-        vg_outcome_warn(o, "the guest's dry run failed: %s", e->message);
+        rep = run_qga_grow(g, o, TRUE, assume, &started, &e);
+    if (rep) {
+        o->preflight = VG_PREFLIGHT_AGREED;
+        if (dry_run)
+            adopt_report(o, rep, assume);
+        else
+            vg_grow_report_free(rep);  /* the real run reports its own */
+        return TRUE;
+    }
+    if (g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION)) {
+        o->connection_lost = TRUE;
+        g_propagate_error(error, g_steal_pointer(&e));
+        return FALSE;
+    }
+    if (o->method != VG_METHOD_GROW_DISK && o->method != VG_METHOD_EXEC) {
+        o->preflight = VG_PREFLIGHT_NOT_ASKED;
+        o->preflight_note = not_asked_note(o, NULL);
+        return TRUE;
+    }
+    /* older than the question, no answer in time, qga-grow not there (the
+     * real run then waits for the udev rule): the disk grows as it did
+     * before there was a question */
+    if (g_error_matches(e, VG_ERROR, VG_ERROR_UNSUPPORTED) ||
+        g_error_matches(e, VG_ERROR, VG_ERROR_NO_AGENT) ||
+        g_error_matches(e, VG_ERROR, VG_ERROR_TIMEOUT) || !started) {
+        o->preflight = VG_PREFLIGHT_NOT_ASKED;
+        o->preflight_note = not_asked_note(o, e);
+        vg_outcome_warn(o, "%s", o->preflight_note);
+        /* a dry run still shows today's layers where it can */
+        if (dry_run && assume && g_error_matches(e, VG_ERROR, VG_ERROR_UNSUPPORTED)) {
+            g_clear_error(&e);
+            rep = o->method == VG_METHOD_GROW_DISK
+                      ? run_grow_disk(g, o, TRUE, 0, &e)
+                      : run_qga_grow(g, o, TRUE, 0, &started, &e);
+            if (rep)
+                adopt_report(o, rep, 0);
+        }
+        return TRUE;
+    }
+    o->preflight = VG_PREFLIGHT_REFUSED;
+    o->preflight_note = g_strdup(e->message);
+    g_set_error(error, VG_ERROR, VG_ERROR_REFUSED, "the guest refuses %s: %s",
+                assume ? "the new size" : "to grow", e->message);
+    return FALSE;
 }

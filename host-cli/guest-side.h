@@ -31,9 +31,15 @@ void vg_guest_clear(VgGuest *g);
  * o->match).  Problems only lower the method, with a note or a warning. */
 void vg_guest_probe(VgGuest *g, VgOutcome *o);
 
-/* Dry run: the guest's layers as they are, when the method can say so
- * without changing anything (guest-grow-disk or qga-grow, both dry-run). */
-void vg_guest_preview(VgGuest *g, VgOutcome *o);
+/* Before the resize (and in a dry run): ask the guest for its plan at
+ * o->size_target, a size the disk does not have yet (guest-grow-disk's
+ * assume-size, qga-grow --dry-run --assume-size).  Sets o->preflight and
+ * o->preflight_note; with @dry_run the plan becomes o->guest.  FALSE when
+ * the grow must not go on: VG_ERROR_REFUSED (the guest would refuse; its
+ * words in the message) or VG_ERROR_CONNECTION.  A guest that cannot
+ * answer (no agent, an agent or qga-grow older than the question, no
+ * answer in time) is TRUE, not asked, with a warning. */
+gboolean vg_guest_preflight(VgGuest *g, VgOutcome *o, gboolean dry_run, GError **error);
 
 /* After the disk reached o->size_after: have the guest grow, and set
  * o->guest, o->exit and o->message. */

@@ -1,11 +1,12 @@
 /* virt-grow: grow a running domain's disk, and the partition and filesystem
  * on it inside the guest, in one step from the host. */
+#include "broker-client.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
-#include "safe-text.h"
 
 #include <libvirt/virterror.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,27 +85,6 @@ static void print_summary(GPtrArray *outcomes)
            count[VG_EXIT_ERROR], count[VG_EXIT_UNCONFIRMED], count[VG_EXIT_GUEST_FAILED]);
 }
 
-static void print_outcome(const VgOptions *opt, const VgOutcome *o, gboolean batch)
-{
-    /* the message may quote the guest: escaped for the terminal (the JSON
-     * carries it exactly) */
-    g_autofree char *domain = vg_safe_text(o->req->domain, -1);
-    g_autofree char *disk = vg_safe_text(o->req->disk, -1);
-    g_autofree char *message = vg_safe_text(o->message ? o->message : "", -1);
-
-    if (opt->json) {
-        g_autofree char *text = vg_report_json(o, !batch);
-        printf("%s\n", text);
-        if (o->exit == VG_EXIT_ERROR)
-            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", domain, disk, message);
-    } else if (!opt->quiet) {
-        vg_report_table(stdout, stderr, o);
-    } else if (o->exit >= VG_EXIT_ERROR) {
-        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", domain, disk,
-                vg_exit_name(o->exit), message);
-    }
-}
-
 int main(int argc, char **argv)
 {
     g_auto(VgOptions) opt = { 0 };
@@ -112,6 +92,10 @@ int main(int argc, char **argv)
     g_autoptr(GPtrArray) reqs = NULL;
     g_autoptr(GPtrArray) outcomes = NULL;
 
+    /* A connection that breaks (libvirtd restarted, an ssh link gone) must
+     * end in a report, not kill us on a write to its socket; so must a
+     * reader of our output that went away. */
+    signal(SIGPIPE, SIG_IGN);
     if (!vg_options_parse(argc, argv, &opt, &e))
         return usage_error(e);
     if (opt.help) {
@@ -122,6 +106,8 @@ int main(int argc, char **argv)
         printf("virt-grow %s\n", QG_VERSION);
         return 0;
     }
+    if (opt.broker.url)
+        return vg_broker_client_run(&opt);  /* the request goes to the node's virt-growd */
     if (!(reqs = requests(&opt, &e)))
         return usage_error(e);
 
@@ -132,7 +118,8 @@ int main(int argc, char **argv)
     virSetErrorFunc(NULL, quiet_libvirt);
 
     VgSettings set = { .dry_run = opt.dry_run, .timeout_s = opt.timeout_s,
-                       .qga_grow = opt.qga_grow ? opt.qga_grow : "qga-grow" };
+                       .qga_grow = opt.qga_grow ? opt.qga_grow : "qga-grow",
+                       .no_preflight = opt.no_preflight };
     /* a progress line for people watching a terminal: never a silent wait */
     if (!opt.quiet && !opt.json)
         set.progress = vg_progress_new(stderr);
@@ -142,7 +129,7 @@ int main(int argc, char **argv)
     for (guint i = 0; i < outcomes->len; i++) {
         if (batch && i && !opt.json && !opt.quiet)
             putchar('\n');
-        print_outcome(&opt, outcomes->pdata[i], batch);
+        vg_report_print(outcomes->pdata[i], opt.json, opt.quiet, !batch, NULL);
     }
     if (batch && !opt.json && !opt.quiet) {
         putchar('\n');

@@ -1,5 +1,6 @@
 /* Command-line parsing, kept apart from main() so that it can be tested. */
 #include "options.h"
+#include "broker-options.h"
 #include "cli-opt.h"
 #include "vg-error.h"
 
@@ -9,6 +10,7 @@
 const char vg_usage_text[] =
     "Usage: virt-grow [OPTION]... DOMAIN DISK SIZE\n"
     "       virt-grow [OPTION]... --batch FILE|-\n"
+    "       virt-grow --broker URL --node NODE --project PROJECT [OPTION]... DOMAIN DISK SIZE\n"
     "\n"
     "Grow a libvirt domain's disk, then have the guest grow the partition and\n"
     "filesystem on it, and report every size before and after.  A shut-off\n"
@@ -44,8 +46,9 @@ const char vg_usage_text[] =
     "      --lvm pv|lv     pv: grow the LVM physical volume only and leave the new\n"
     "                      space free; lv: grow a logical volume too (default)\n"
     "      --move-swap     a swap partition right after the partition, at the\n"
-    "                      disk's end: the guest moves it to the new end (off,\n"
-    "                      same size, UUID and label, on again) and grows the\n"
+    "                      disk's end (or an extended partition holding only\n"
+    "                      swap): the guest moves it to the new end (off, same\n"
+    "                      size, UUID and label, on again) and grows the\n"
     "                      partition into the space; without it that is refused\n"
     "      --lock-timeout SEC\n"
     "                      how long the guest waits for the disk's lock when\n"
@@ -53,8 +56,24 @@ const char vg_usage_text[] =
     "                      guest's own)\n"
     "      --force         grow an xfs past its allocation-group hard limit (the\n"
     "                      guest refuses it otherwise; see qga-grow(8))\n"
+    "      --no-preflight  resize without first asking the guest whether it would\n"
+    "                      grow to the new size (the order before virt-grow asked)\n"
+    "      --broker URL    send the request to the compute node's virt-growd over\n"
+    "                      RabbitMQ (amqps://USER@HOST:PORT/VHOST) instead of\n"
+    "                      growing here; with --node NODE and --project PROJECT\n"
+    "                      (the tenant that must own the domain); SIZE absolute\n"
+    "                      (a relative one only with -c, where the size is read);\n"
+    "                      --broker-password-file, --broker-ca, --broker-cert,\n"
+    "                      --broker-key; --timeout is how long to wait\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
+    "\n"
+    "Before the resize the guest is asked for its plan at the new size (the\n"
+    "dry run of guest-grow-disk or qga-grow with assume-size): a refusal it can\n"
+    "foresee (a LUKS2 key missing, its allow-list, a frozen filesystem, a limit,\n"
+    "LVs with none named) stops the run with exit 2 and nothing resized; a\n"
+    "guest that cannot answer is not asked, and the report says so.  --dry-run\n"
+    "shows that same plan.\n"
     "\n"
     "The guest side uses, in order: the agent command guest-grow-disk (in its\n"
     "asynchronous form where the agent has guest-grow-disk-status: progress\n"
@@ -65,9 +84,13 @@ const char vg_usage_text[] =
     "carries it exactly.\n"
     "\n"
     "Exit status: 0 grown and confirmed (dry run: would grow), 1 nothing to do,\n"
-    "2 error (nothing changed), 3 disk grown but the guest's growth unconfirmed\n"
-    "(e.g. still growing at --timeout), 4 disk grown but the guest's growth\n"
-    "failed or stopped partway (each layer's state is shown).  See virt-grow(1).\n";
+    "2 error or refusal (nothing changed: also a guest that refused before the\n"
+    "resize, and a libvirt connection lost before it), 3 disk grown but the\n"
+    "guest's growth unconfirmed (still growing at --timeout; the libvirt\n"
+    "connection lost after the resize, or during it: then perhaps grown),\n"
+    "4 disk grown but the guest's growth failed or stopped partway (each\n"
+    "layer's state is shown).  Every run ends with its report, --json too.\n"
+    "See virt-grow(1).\n";
 
 void vg_options_clear(VgOptions *o)
 {
@@ -77,6 +100,13 @@ void vg_options_clear(VgOptions *o)
     g_free(o->domain);
     g_free(o->disk);
     g_free(o->size);
+    g_free(o->broker.url);
+    g_free(o->broker.node);
+    g_free(o->broker.project);
+    g_free(o->broker.password_file);
+    g_free(o->broker.ca_file);
+    g_free(o->broker.cert_file);
+    g_free(o->broker.key_file);
     vg_guest_opts_clear(&o->guest);
     memset(o, 0, sizeof(*o));
 }
@@ -139,6 +169,8 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
             o->guest.move_swap = o->guest.move_swap_set = TRUE;
         } else if (!strcmp(a, "--force")) {
             o->guest.force = o->guest.force_set = TRUE;
+        } else if (!strcmp(a, "--no-preflight")) {
+            o->no_preflight = TRUE;
         } else if (qg_opt_is(a, "-c", "--connect")) {
             if (!(v = qg_opt_value(argc, argv, &i)) || !*v)
                 goto needs_value;
@@ -173,6 +205,9 @@ gboolean vg_options_parse(int argc, char **argv, VgOptions *o, GError **error)
                 goto needs_value;
             if (!vg_lvm_mode_parse("--lvm", v, &o->guest.lvm, error))
                 return FALSE;
+        } else if (vg_broker_option(argc, argv, &i, &o->broker, &v)) {
+            if (!v)
+                goto needs_value;
         } else if (qg_opt_is(a, "-t", "--timeout")) {
             if (!parse_uint("--timeout", qg_opt_value(argc, argv, &i), 1, VG_MAX_TIMEOUT_S,
                             &o->timeout_s, error))
@@ -196,7 +231,8 @@ needs_value:
         return FALSE;
     }
 
-    if (!vg_guest_opts_check(&o->guest, "--lv", "--lvm", error))
+    if (!vg_guest_opts_check(&o->guest, "--lv", "--lvm", error) ||
+        !vg_broker_options_check(o, error))
         return FALSE;
     if (o->batch && nwords) {
         g_set_error(error, VG_ERROR, VG_ERROR_INVALID,

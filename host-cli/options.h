@@ -11,6 +11,17 @@
 #define VG_DEFAULT_JOBS 4
 #define VG_MAX_JOBS 64
 
+/* The requester's side (virt-grow --broker, broker-client.c). */
+typedef struct {
+    char *url;            /* --broker amqp[s]://USER[:PASSWORD]@HOST[:PORT]/[VHOST]; NULL: local */
+    char *node;           /* --node: the compute node's name (the routing key) */
+    char *project;        /* --project: the tenant the domain must belong to */
+    char *password_file;  /* --broker-password-file */
+    char *ca_file;        /* --broker-ca */
+    char *cert_file;      /* --broker-cert */
+    char *key_file;       /* --broker-key */
+} VgBrokerOpts;
+
 typedef struct {
     char *uri;            /* -c: NULL for libvirt's default */
     gboolean dry_run;
@@ -20,9 +31,11 @@ typedef struct {
     unsigned jobs;        /* concurrent requests */
     char *batch;          /* --batch FILE, "-" for stdin */
     char *qga_grow;       /* qga-grow's path in the guest; NULL: "qga-grow" */
+    gboolean no_preflight;/* resize without asking the guest first */
     VgGuestOpts guest;    /* --key-file, --lv, --lvm, --move-swap: every request's
                            * defaults */
     char *domain, *disk, *size;  /* the single request's words */
+    VgBrokerOpts broker;  /* --broker: the request goes to a node's virt-growd */
     gboolean help, version;
 } VgOptions;
 

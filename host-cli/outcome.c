@@ -13,6 +13,17 @@ const char *vg_method_name(VgMethod m)
     }
 }
 
+const char *vg_preflight_name(VgPreflight p)
+{
+    switch (p) {
+    case VG_PREFLIGHT_AGREED: return "agreed";
+    case VG_PREFLIGHT_REFUSED: return "refused";
+    case VG_PREFLIGHT_NOT_ASKED: return "not-asked";
+    case VG_PREFLIGHT_SKIPPED: return "skipped";
+    default: return NULL;
+    }
+}
+
 VgOutcome *vg_outcome_new(const VgRequest *req, gboolean dry_run)
 {
     VgOutcome *o = g_new0(VgOutcome, 1);
@@ -29,6 +40,7 @@ void vg_outcome_free(VgOutcome *o)
         return;
     vg_disk_free(o->disk);
     g_free(o->method_note);
+    g_free(o->preflight_note);
     g_free(o->guest_disk);
     vg_grow_report_free(o->guest);
     g_ptr_array_unref(o->warnings);

@@ -19,6 +19,25 @@ typedef enum {
 
 const char *vg_method_name(VgMethod m);
 
+/* The question put to the guest before the disk is resized: would it grow
+ * to the new size, or refuse?  (Its plan for a size the disk does not have
+ * yet: guest-grow-disk's assume-size, qga-grow --assume-size.) */
+typedef enum {
+    VG_PREFLIGHT_NONE,      /* the run never came to it, or had no need:
+                             * the disk already had its size, or the domain
+                             * is shut off */
+    VG_PREFLIGHT_AGREED,    /* "agreed": the guest's plan grows to the size */
+    VG_PREFLIGHT_REFUSED,   /* "refused": nothing was resized */
+    VG_PREFLIGHT_NOT_ASKED, /* "not-asked": the guest could not answer (no
+                             * agent, one without guest-exec, an agent or
+                             * qga-grow older than the question); the disk
+                             * grows as it did before the question existed */
+    VG_PREFLIGHT_SKIPPED,   /* "skipped": --no-preflight */
+} VgPreflight;
+
+/* Its name in the JSON report, or NULL for VG_PREFLIGHT_NONE. */
+const char *vg_preflight_name(VgPreflight p);
+
 typedef struct {
     const VgRequest *req;   /* borrowed */
     gboolean dry_run;
@@ -27,6 +46,11 @@ typedef struct {
     uint64_t size_target;
     uint64_t size_after;
     gboolean disk_resized;
+    gboolean resize_unknown;  /* the connection went during the resize call:
+                               * whether the disk grew is not known */
+    gboolean connection_lost; /* the libvirt connection was lost on the way */
+    VgPreflight preflight;
+    char *preflight_note;     /* why the guest was not asked, or what it said */
     VgMethod method;
     char *method_note;      /* why this method (e.g. why not a better one) */
     char *guest_disk;       /* "/dev/vdc", NULL if unknown */

@@ -55,7 +55,8 @@ static void print_result_line(FILE *out, const VgOutcome *o, GPtrArray *pool)
                 target, before, o->guest ? " and the guest has nothing to grow" : "");
         break;
     case VG_EXIT_UNCONFIRMED:
-        fprintf(out, "disk grown; the guest's growth is unconfirmed: %s\n", message);
+        fprintf(out, "%s; the guest's growth is unconfirmed: %s\n",
+                o->resize_unknown ? "the disk may have grown" : "disk grown", message);
         break;
     case VG_EXIT_GUEST_FAILED:
         if (o->guest && vg_grow_report_partial(o->guest))
@@ -101,6 +102,10 @@ void vg_report_table(FILE *out, FILE *err, const VgOutcome *o)
         fprintf(out, "guest side: %s\n", vg_method_name(o->method));
     if (o->method_note && o->exit != VG_EXIT_UNCONFIRMED)
         fprintf(out, "  (%s)\n", safe(pool, o->method_note));
+    if (o->preflight == VG_PREFLIGHT_AGREED)
+        fprintf(out, "the guest agreed to the new size before the disk was resized\n");
+    else if (o->preflight == VG_PREFLIGHT_SKIPPED)
+        fprintf(out, "the guest was not asked before the resize (--no-preflight)\n");
 
     /* a STATE column when the guest says each layer's (agents and qga-grow
      * from issue 11 on), after the sizes */
@@ -120,11 +125,14 @@ void vg_report_table(FILE *out, FILE *err, const VgOutcome *o)
         g_ptr_array_add(cells, g_strdup(disk_state(o)));
     for (guint i = 0; o->guest && i < o->guest->layers->len; i++) {
         const VgGuestLayer *l = o->guest->layers->pdata[i];
-        /* a dry run's guest layers are today's: they grow to fill the disk */
+        /* a dry run's guest layers are the guest's plan for the new size;
+         * from a guest that could not plan for it, today's: they grow to
+         * fill the disk */
+        gboolean today = o->dry_run && o->size_target > o->size_before &&
+                         o->preflight != VG_PREFLIGHT_AGREED;
         qg_layer_table_add(cells, safe(pool, l->kind), safe(pool, l->device),
                            safe(pool, l->type), safe(pool, l->mountpoint), l->old_size,
-                           o->dry_run && o->size_target > o->size_before ? "(fills)" : NULL,
-                           l->size);
+                           today ? "(fills)" : NULL, l->size);
         if (states)
             g_ptr_array_add(cells, g_strdup(l->state ? safe(pool, l->state) : "-"));
     }
@@ -196,18 +204,48 @@ char *vg_report_json(const VgOutcome *o, gboolean pretty)
                                                                    : vg_exit_name(o->exit));
     qg_json_add_string(b, "message", o->message);
     if (o->disk) {
+        qg_json_add_string(b, "disk-format", o->disk->format);
         qg_json_add_int(b, "disk-size-before", o->size_before);
         qg_json_add_int(b, "disk-size-target", o->size_target);
         qg_json_add_int(b, "disk-size-after", o->size_after);
-        qg_json_add_bool(b, "disk-resized", o->disk_resized);
+        json_builder_set_member_name(b, "disk-resized");
+        if (o->resize_unknown)  /* the connection went during the resize */
+            json_builder_add_null_value(b);
+        else
+            json_builder_add_boolean_value(b, o->disk_resized);
         qg_json_add_string(b, "guest-method", vg_method_name(o->method));
         qg_json_add_string(b, "guest-method-note", o->method_note);
+        qg_json_add_string(b, "guest-preflight", vg_preflight_name(o->preflight));
+        qg_json_add_string(b, "guest-preflight-note", o->preflight_note);
         qg_json_add_string(b, "guest-disk", o->guest_disk);
         qg_json_add_string(b, "guest-match", o->guest_disk ? vg_match_name(o->match) : NULL);
         add_guest(b, o->guest);
     }
+    qg_json_add_bool(b, "connection-lost", o->connection_lost);
     qg_json_add_strings(b, "warnings", o->warnings);
     json_builder_end_object(b);
 
     return qg_json_builder_text(b, pretty);
+}
+
+void vg_report_print(const VgOutcome *o, gboolean json, gboolean quiet, gboolean pretty,
+                     const char *json_text)
+{
+    /* the message may quote the guest: escaped for the terminal (the JSON
+     * carries it exactly) */
+    g_autofree char *domain = vg_safe_text(o->req->domain, -1);
+    g_autofree char *disk = vg_safe_text(o->req->disk, -1);
+    g_autofree char *message = vg_safe_text(o->message ? o->message : "", -1);
+
+    if (json) {
+        g_autofree char *text = json_text ? NULL : vg_report_json(o, pretty);
+        printf("%s\n", json_text ? json_text : text);
+        if (o->exit == VG_EXIT_ERROR)
+            fprintf(stderr, "virt-grow: domain %s, disk %s: %s\n", domain, disk, message);
+    } else if (!quiet) {
+        vg_report_table(stdout, stderr, o);
+    } else if (o->exit >= VG_EXIT_ERROR) {
+        fprintf(stderr, "virt-grow: domain %s, disk %s: %s: %s\n", domain, disk,
+                vg_exit_name(o->exit), message);
+    }
 }

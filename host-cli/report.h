@@ -17,4 +17,11 @@ char *vg_report_json(const VgOutcome *o, gboolean pretty);
 /* "grown", "nothing-to-do", "error", "unconfirmed", "guest-failed" */
 const char *vg_exit_name(VgExit exit);
 
+/* One request's outcome as virt-grow prints it: --json (@json) the report
+ * (@json_text when given, e.g. a node's own, else vg_report_json(@o,
+ * @pretty)) with an error's words on stderr; else the table, or with
+ * @quiet only an error on stderr.  Guest text escaped for the terminal. */
+void vg_report_print(const VgOutcome *o, gboolean json, gboolean quiet, gboolean pretty,
+                     const char *json_text);
+
 #endif

@@ -16,6 +16,9 @@ typedef enum {
     VG_ERROR_GUEST,     /* the guest answered with an error */
     VG_ERROR_REPLY,     /* the guest's reply is malformed or out of bounds */
     VG_ERROR_TIMEOUT,
+    VG_ERROR_CONNECTION,/* the connection to libvirt was lost */
+    VG_ERROR_UNSUPPORTED, /* the guest's agent or qga-grow does not know
+                           * what it was asked (older than the question) */
 } VgErrorCode;
 
 /* Exit codes, one per outcome (documented in virt-grow.1). */
@@ -23,7 +26,9 @@ typedef enum {
     VG_EXIT_GROWN = 0,        /* grown, confirmed by the guest (dry run: would grow) */
     VG_EXIT_NOTHING = 1,      /* nothing to do: disk and guest already at size */
     VG_EXIT_ERROR = 2,        /* error or refusal: nothing was changed */
-    VG_EXIT_UNCONFIRMED = 3,  /* disk grown; the guest's growth is not confirmed */
+    VG_EXIT_UNCONFIRMED = 3,  /* disk grown (or, the connection lost during the
+                               * resize, perhaps grown); the guest's growth is
+                               * not confirmed */
     VG_EXIT_GUEST_FAILED = 4, /* disk grown (or already at size); the guest failed */
 } VgExit;
 

@@ -8,15 +8,18 @@
 # 1 GiB data disk with serial demo-data, GPT + ext4 on /data.  virt-grow
 # grows the data disk to 3 GiB, named by its serial, then the root disk by
 # 1 GiB, named by its target, and prints every layer before -> after as the
-# guest reported it.  Then the guest's own view (guest-get-fsinfo), and,
-# once the VM is off, fsck and the tables checked on the images.
+# guest reported it.  Then the data disk to 4 GiB as a cloud grows it: a
+# private RabbitMQ, virt-growd on this node, virt-grow --broker publishing
+# the request (and another tenant refused).  Then the guest's own view
+# (guest-get-fsinfo), and, once the VM is off, fsck and the tables checked
+# on the images.
 # Everything it creates is removed at the end, also on failure.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(readlink -f "${1:-$top/build}")
 VG=$build/host-cli/virt-grow
 AGENT=$build/qemu-ga-7.2/qemu-ga
-for f in "$build/qga-ext/qga-grow" "$VG" "$AGENT"; do
+for f in "$build/qga-ext/qga-grow" "$VG" "$build/virt-growd/virt-growd" "$AGENT"; do
   [ -x "$f" ] || { echo "demo: $f is missing: run scripts/setup.sh demo" >&2; exit 2; }
 done
 # The tests' disk, guest and libvirt helpers: the demo VM is the test guest.
@@ -57,6 +60,30 @@ say "virt-grow -c \$URI qga-grow-demo vda +1G      (the disk holding the guest's
 say "once more: nothing to do (exit 1)"
 rc=0; "$VG" -c "$URI" qga-grow-demo vda 2G >/dev/null || rc=$?
 echo "exit $rc"
+
+# As a cloud grows it: the API publishes a request to RabbitMQ, the compute
+# node's virt-growd checks who asks and who owns the domain, grows, replies.
+say "the cloud's way: a private RabbitMQ and virt-growd on this node (about 20 s to start)"
+VGD=$build/virt-growd/virt-growd
+. "$top/tests/broker/lib.sh"
+broker_up
+NODE_LIBVIRT_URI=$URI node_up demo-node "[daemon]" "state-dir = $WORK/demo-node/state" \
+  "[requester api]" "max-size = 8G"
+echo "virt-growd consumes virt-grow.demo-node on 127.0.0.1:$PORT; requester api may ask up to 8G"
+say "the domain's owner, in its metadata (Nova writes nova:owner; this is virt-grow's own)"
+V metadata qga-grow-demo --uri urn:qga-grow:virt-grow:owner:1 --key vgrow \
+  --set '<owner project="demo-tenant"/>' --live --config
+V metadata qga-grow-demo --uri urn:qga-grow:virt-grow:owner:1
+say "virt-grow --broker amqp://api@127.0.0.1:$PORT/ --node demo-node --project demo-tenant qga-grow-demo serial:demo-data 4G"
+"$VG" --broker "$(url_of api)" --broker-password-file "$WORK/pw/api" --node demo-node \
+  --project demo-tenant qga-grow-demo serial:demo-data 4G
+say "another tenant asks for the same disk: refused before anything is touched (exit 2)"
+rc=0; "$VG" --broker "$(url_of api)" --broker-password-file "$WORK/pw/api" --node demo-node \
+  --project other-tenant qga-grow-demo serial:demo-data 5G || rc=$?
+echo "exit $rc"
+say "virt-growd's log: one line per request"
+grep -E "request [0-9a-f-]+ from" "$WORK/demo-node/log" | sed 's/^.*virt-growd\[[0-9]*\]: //'
+daemon_stop demo-node
 
 say "the guest's filesystems after"
 fsinfo_table

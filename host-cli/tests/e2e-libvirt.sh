@@ -15,6 +15,20 @@
 #   vdc  vg-noserial  virtio GPT ext4, unmounted, NO serial    guest vdb
 #   vdd  vg-btrfs     virtio btrfs on the whole disk           guest vda
 #   sda  vg-xfs       virtio-scsi MBR xfs on /mnt/xfs          guest sda
+#   vde  vg-swap      virtio GPT, swap on its last partition (refused)
+#   vdg  vg-deb       virtio MBR as Debian's installer lays it out: ext4 on
+#                     partition 1, extended partition 2 holding swap 5, on
+#                     /mnt/deb and swapped on in the guest (--move-swap)
+#   vdf  vg-luks      virtio GPT, made in the guest: ext4 on LV vge2e/data
+#                     (beside LV vge2e/spare) on LUKS2 (key in the kernel
+#                     keyring) on partition 1, on /mnt/luks
+# Before each resize virt-grow asks the guest for its plan at the new size
+# (the preflight): the LUKS2 stack is refused without a key and with two
+# LVs and none named, the disk left as it was on both sides; with both,
+# every layer grows.  And the libvirt connection lost mid-grow (a proxy in
+# front of libvirtd's socket, its relay killed by PID): exit 2 before the
+# resize, 3 after it, a report either way; in a batch the other requests
+# complete on a connection opened again.
 HERE=$(cd "$(dirname "$0")" && pwd)
 VG=$(readlink -f "${2:?usage: $0 QGA-GROW VIRT-GROW [QEMU-GA]}")
 AGENT=${3:-}
@@ -22,7 +36,7 @@ AGENT=${3:-}
 . "$HERE/../../tests/vm/vm-lib.sh"
 . "$HERE/../../tests/vm/e2e-lib.sh"
 . "$HERE/../../tests/vm/libvirt-domain.sh"
-for tool in virsh libvirtd qemu-system-x86_64 jq unshare script; do
+for tool in virsh libvirtd qemu-system-x86_64 jq unshare script socat; do
   PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null || fail "$tool missing (scripts/setup.sh test)"
 done
 if [ -n "$AGENT" ] && [ ! -x "$AGENT" ]; then
@@ -47,6 +61,22 @@ partition "$d" "label: gpt
 mkswap -q "$(part_dev "$d" 1)"
 IMG[vg-swap]=$(image_of "$d")
 losetup -d "$d"
+# and one whose stack the guest builds (no device-mapper on this host)
+make_disk 1G; d=$DISK
+partition "$d" "label: gpt
+,"
+IMG[vg-luks]=$(image_of "$d")
+losetup -d "$d"
+# and the Debian installer's layout
+DEB_SWAP_UUID=5a5a5a5a-a9e7-4c1b-8d2e-00000000de05
+make_disk 1G; d=$DISK
+partition "$d" "$(debian_mbr_table $((1 << 30)) 100)"
+make_fs ext4 "$(part_dev "$d" 1)"
+mount_fs "$(part_dev "$d" 1)"; write_data "$MNT" vg-deb; unmount_fs "$MNT"
+mkswap -q -L deb-swap -U "$DEB_SWAP_UUID" "$(part_dev "$d" 5)"
+IMG[vg-deb]=$(image_of "$d")
+losetup -d "$d"
+E2E_MODULES="dm-mod dm-crypt xts aes_generic algif_skcipher sha256_generic"
 
 # ---- the guest's job: guest-services.sh, the rule (off for now)
 # qga-grow on the agent's PATH, for guest-exec
@@ -60,7 +90,8 @@ V() { virsh -q -c "$URI" "$@"; }
 libvirt_domain_xml vg-e2e "$JOB" chroot \
   "${IMG[qg-root]}:vda:virtio:qg-root:10" "${IMG[vg-ext4]}:vdb:virtio:vg-ext4:9" \
   "${IMG[vg-noserial]}:vdc:virtio::8" "${IMG[vg-btrfs]}:vdd:virtio:vg-btrfs:7" \
-  "${IMG[vg-xfs]}:sda:scsi:vg-xfs" "${IMG[vg-swap]}:vde:virtio:vg-swap:11" >"$WORK/domain.xml"
+  "${IMG[vg-xfs]}:sda:scsi:vg-xfs" "${IMG[vg-swap]}:vde:virtio:vg-swap:11" \
+  "${IMG[vg-luks]}:vdf:virtio:vg-luks:12" "${IMG[vg-deb]}:vdg:virtio:vg-deb:13" >"$WORK/domain.xml"
 libvirt_boot "$WORK/libvirt" vg-e2e "$WORK/domain.xml"
 if V qemu-agent-command vg-e2e '{"execute":"guest-info"}' |
    jq -e '.return.supported_commands[] | select(.name == "guest-grow-disk" and .enabled)' >/dev/null; then
@@ -86,6 +117,24 @@ run_vg() {
   fi
 }
 out() { jq -r "$1" "$WORK/out.json"; }
+# guest_sh SCRIPT: run a bash script in the guest through the agent
+# (guest-exec, any agent), its output in $WORK/guest.out; fails unless 0
+guest_sh() {
+  local pid st
+  printf '%s\n' "$1" >"$JOB/guest-sh"
+  pid=$(V qemu-agent-command --timeout 60 vg-e2e '{"execute":"guest-exec","arguments":{"path":"/bin/bash",
+    "arg":["/run/qg-job/guest-sh"],"capture-output":true}}' | jq -r .return.pid)
+  for _ in $(seq 1 600); do
+    st=$(V qemu-agent-command --timeout 60 vg-e2e "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+    [ "$(jq -r .return.exited <<<"$st")" = true ] && break
+    sleep 0.5
+  done
+  printf '%s\n' "$st" >"$WORK/guest.st"
+  jq -j '.return."out-data" // "" | @base64d' <<<"$st" >"$WORK/guest.out"
+  [ "$(jq -r .return.exitcode <<<"$st")" = 0 ] ||
+    guest_failed "in the guest: $1: $(jq -r '.return."err-data" // "" | @base64d' <<<"$st")"
+}
+capacity() { V domblkinfo vg-e2e "$1" | awk '/Capacity/ { print $2 }'; }
 fs_total() {  # fs_total MOUNTPOINT: guest-get-fsinfo's total-bytes
   V qemu-agent-command vg-e2e '{"execute":"guest-get-fsinfo"}' |
     jq -r --arg m "$1" '.return[] | select(.mountpoint == $m) | ."total-bytes"'
@@ -142,6 +191,108 @@ assert_eq "$(out '.guest.layers | length')" 2 "dry run: the guest's layers"
 assert_eq "$(V domblkinfo vg-e2e vdb | awk '/Capacity/ { print $2 }')" $((1536 * M)) \
   "dry run: disk unchanged"
 
+# ---- ext4 on LVM on LUKS2 on GPT, built in the guest: the preflight
+guest_sh '
+set -eu
+# LVM writes its backups and archives under /etc/lvm: a writable copy (the
+# host root is read-only here), and no dmeventd to leave behind
+mkdir -p /run/etc-lvm
+cp -a /etc/lvm/. /run/etc-lvm/
+sed -i "s/^activation {\$/&\n\tmonitoring = 0/" /run/etc-lvm/lvm.conf
+mount --bind /run/etc-lvm /etc/lvm
+for b in /sys/block/*; do [ "$(cat "$b/serial" 2>/dev/null)" = vg-luks ] && disk=/dev/${b##*/}; done
+head -c 64 /dev/urandom >/run/qg-job/luks.key
+cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+  --key-file /run/qg-job/luks.key "${disk}1"
+cryptsetup open --key-file /run/qg-job/luks.key "${disk}1" e2eluks
+pvcreate -q -y /dev/mapper/e2eluks >/dev/null
+vgcreate -q vge2e /dev/mapper/e2eluks >/dev/null
+lvcreate -q -y -L 700M -n data vge2e >/dev/null
+lvcreate -q -y -L 8M -n spare vge2e >/dev/null
+udevadm settle
+mkfs.ext4 -q -E lazy_itable_init=0,lazy_journal_init=0 /dev/vge2e/data
+mkdir -p /mnt/luks
+mount -o noatime /dev/vge2e/data /mnt/luks
+head -c 8M /dev/urandom >/mnt/luks/data
+sha256sum /mnt/luks/data >/run/qg-job/luks.sum
+cryptsetup status e2eluks | grep -q "key location: keyring"
+sync
+echo "$disk"'
+luks_disk=$(cat "$WORK/guest.out")
+note "vg-luks: $luks_disk in the guest, ext4 on vge2e/data on LUKS2 (key in the keyring)"
+luks_state() {  # what the guest has of the stack, and the image's bytes
+  guest_sh "sync; blockdev --getsize64 $luks_disk ${luks_disk}1 /dev/mapper/e2eluks /dev/vge2e/data
+    pvs --noheadings --units b -o pv_size /dev/mapper/e2eluks; df -B1 --output=size /mnt/luks | tail -1"
+  printf '%s %s\n' "$(paste -sd' ' "$WORK/guest.out")" "$(image_content "${IMG[vg-luks]}" | cksum)"
+}
+before=$(luks_state)
+# no key: the guest refuses before anything is resized, naming the mapping
+run_vg 2 vg-e2e serial:vg-luks 2G
+assert_eq "$(out '[.outcome, ."disk-resized", ."guest-preflight"] | @tsv')" \
+  "$(printf 'error\tfalse\trefused')" "vg-luks, no key: outcome, resized, preflight"
+out .message | grep -q "/dev/mapper/e2eluks (LUKS2) keeps its volume key in the kernel keyring" ||
+  fail "vg-luks, no key: the refusal does not name the mapping: $(out .message)"
+assert_eq "$(capacity vdf)" $((1024 * M)) "vg-luks, no key: the disk's capacity on the host"
+assert_eq "$(luks_state)" "$before" "vg-luks, no key: the guest's stack and the image"
+note "vg-luks, no key: $(out .message)"
+# the dry run says exactly that
+cp "$WORK/out.json" "$WORK/refused.json"
+run_vg 2 --dry-run vg-e2e serial:vg-luks 2G
+assert_eq "$(jq -S 'del(."dry-run")' "$WORK/out.json")" "$(jq -S 'del(."dry-run")' "$WORK/refused.json")" \
+  "vg-luks: the dry run's refusal vs the real run's"
+# the key, but two LVs and none named: the new space would stay free
+run_vg 2 --key-file /run/qg-job/luks.key vg-e2e serial:vg-luks 2G
+out .message | grep -q "holds 2 logical volumes.*--lv" ||
+  fail "vg-luks, two LVs: the refusal does not name --lv: $(out .message)"
+assert_eq "$(luks_state)" "$before" "vg-luks, two LVs: the guest's stack and the image"
+# both: every layer grows, confirmed
+run_vg 0 --key-file /run/qg-job/luks.key --lv vge2e/data vg-e2e serial:vg-luks 2G
+assert_eq "$(out '[.outcome, ."guest-preflight", ."guest-method"] | @tsv')" \
+  "$(printf 'grown\tagreed\t%s' "$METHOD")" "vg-luks: outcome, preflight, method"
+assert_eq "$(out '[.guest.layers[].kind] | join(" ")')" "partition crypt lvm-pv lvm-lv filesystem" \
+  "vg-luks: the layers"
+assert_eq "$(out '[.guest.layers[].changed] | all')" true "vg-luks: every layer grew"
+assert_eq "$(capacity vdf)" $((2048 * M)) "vg-luks: the disk's capacity"
+guest_sh "sha256sum -c --quiet /run/qg-job/luks.sum && df -B1 --output=size /mnt/luks | tail -1"
+[ "$(tail -1 "$WORK/guest.out")" -gt $((1700 * M)) ] ||
+  fail "vg-luks: the guest's ext4 is '$(cat "$WORK/guest.out")' bytes: $(cat "$WORK/guest.st")"
+note "vg-luks: $(out '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")')"
+run_vg 1 --key-file /run/qg-job/luks.key --lv vge2e/data vg-e2e serial:vg-luks 2G
+guest_sh "umount /mnt/luks && vgchange -q -an vge2e >/dev/null && cryptsetup close e2eluks"
+
+# ---- the Debian installer's layout: root, then an extended partition with
+# the swap, on; --move-swap moves both to the disk's new end
+guest_sh '
+set -eu
+for b in /sys/block/*; do [ "$(cat "$b/serial" 2>/dev/null)" = vg-deb ] && disk=/dev/${b##*/}; done
+mkdir -p /mnt/deb
+mount "${disk}1" /mnt/deb
+swapon "${disk}5"
+echo "$disk"'
+deb_disk=$(cat "$WORK/guest.out")
+swap_state() {  # the guest's swap on vg-deb: UUID, label, on, size
+  guest_sh "printf '%s %s ' \$(blkid -o value -s UUID -s LABEL ${deb_disk}5);
+    swapon --show=NAME,SIZE --bytes --noheadings | grep -c '^${deb_disk}5 ' || true
+    swapon --show=NAME,SIZE --bytes --noheadings | awk '\$1 == \"${deb_disk}5\" { print \$2 }'"
+  paste -sd' ' "$WORK/guest.out"
+}
+swap_before=$(swap_state)
+# without --move-swap: refused before the resize, naming the way
+run_vg 2 vg-e2e serial:vg-deb 2G
+out .message | grep -q "extended partition 2, which holds swap partition 5.*--move-swap" ||
+  fail "vg-deb: the refusal does not name the extended partition and --move-swap: $(out .message)"
+assert_eq "$(capacity vdg)" $((1024 * M)) "vg-deb, refused: the capacity"
+run_vg 0 --move-swap vg-e2e serial:vg-deb 2G
+assert_eq "$(out '[.guest.layers[] | "\(.kind):\(.state // "-")"] | join(" ")')" \
+  "partition:grown filesystem:grown swap:moved" "vg-deb: the layers"
+assert_eq "$(swap_state)" "$swap_before" "vg-deb: the swap's UUID, label, on, size after the move"
+case $swap_before in "deb-swap $DEB_SWAP_UUID 1 "*) ;; *) fail "vg-deb: the swap before: $swap_before" ;; esac
+guest_sh "df -B1 --output=size /mnt/deb | tail -1"
+[ "$(tail -1 "$WORK/guest.out")" -gt $((1700 * M)) ] || fail "vg-deb: / is $(cat "$WORK/guest.out") bytes"
+note "vg-deb: $(out '[.guest.layers[] | "\(.kind) \(."old-size") -> \(.size)"] | join(", ")'); swap on again: $swap_before"
+run_vg 1 --move-swap vg-e2e serial:vg-deb 2G
+guest_sh "swapoff ${deb_disk}5 && umount /mnt/deb"
+
 # ---- the udev way (an agent without guest-grow-disk, and qga-grow not
 # found in the guest): the rule grows, guest-get-fsinfo confirms
 if [ "$METHOD" = guest-grow-disk ]; then
@@ -197,29 +348,40 @@ tr '\r' '\n' <"$WORK/tty.out" | sed 's/\x1b\[K//g' | grep -q '^domain vg-e2e, di
   fail "the table does not start on a clean line: $(cat -v "$WORK/tty.out")"
 
 # ---- the disk's lock held in the guest (host vdb is the guest's vdc)
-guest_lock() {  # guest_lock SECONDS: flock the guest's /dev/vdc that long
-  V qemu-agent-command vg-e2e "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",
-    \"arg\":[\"/dev/vdc\",\"/bin/sleep\",\"$1\"]}}" >/dev/null
+guest_lock() {  # guest_lock SECONDS: flock the guest's /dev/vdc that long (LOCK_PID)
+  LOCK_PID=$(V qemu-agent-command vg-e2e "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",
+    \"arg\":[\"/dev/vdc\",\"/bin/sleep\",\"$1\"]}}" | jq -r .return.pid)
   sleep 1
 }
-# --lock-timeout 0: the guest does not wait, says the disk is locked (4)
+guest_unlock() {  # the lock holder ends now (its sleep, by PID)
+  guest_sh "kill \$(cat /proc/$LOCK_PID/task/$LOCK_PID/children) 2>/dev/null || true"
+}
+# --lock-timeout 0: the guest does not wait; asked first, it refuses: the
+# disk is locked; nothing is resized (exit 2)
 # (a qga-grow without --lock-timeout, on a tree merged partway: skipped)
 if [ "$METHOD" = "guest-exec qga-grow" ] && ! "$QG" --help | grep -q -- --lock-timeout; then
   note "qga-grow has no --lock-timeout yet: the locked-disk cases are skipped"
 else
-guest_lock 15
-run_vg 4 --lock-timeout 0 vg-e2e vdb 1600M
-assert_eq "$(out '."disk-resized"')" true "locked: the disk was grown all the same"
+guest_lock 120
+run_vg 2 --lock-timeout 0 vg-e2e vdb 1600M
+assert_eq "$(out '[."disk-resized", ."guest-preflight"] | @tsv')" "$(printf 'false\trefused')" \
+  "locked: not resized, refused by the guest"
 out .message | grep -qi "locked" || fail "locked: the reason is not the lock: $(out .message)"
 note "locked, --lock-timeout 0: $(out .message)"
+# --no-preflight, the old order: the disk is grown, the guest waits for the
+# lock and fails (4)
+run_vg 4 --no-preflight --lock-timeout 0 vg-e2e vdb 1600M
+assert_eq "$(out '[."disk-resized", ."guest-preflight"] | @tsv')" "$(printf 'true\tskipped')" \
+  "locked, --no-preflight: resized, not asked"
 if [ -n "$ASYNC" ]; then
   # waiting for the lock past --timeout: still growing (3), with the job;
   # the job ends in the guest once the lock is free, its result read once
-  run_vg 3 --timeout 4 --lock-timeout 60 vg-e2e vdb 1664M
+  run_vg 3 --no-preflight --timeout 4 --lock-timeout 60 vg-e2e vdb 1664M
   out .message | grep -q "still growing" || fail "--timeout: not said still growing: $(out .message)"
   job=$(out .message | grep -o 'job [0-9]*' | head -1 | cut -d' ' -f2)
   [ -n "$job" ] || fail "--timeout: no job id in $(out .message)"
   note "--timeout while locked: $(out .message)"
+  guest_unlock
   status='{"return": {"done": false}}'
   for _ in $(seq 1 90); do
     status=$(V qemu-agent-command vg-e2e \
@@ -234,9 +396,78 @@ if [ -n "$ASYNC" ]; then
   run_vg 1 vg-e2e vdb 1664M
   assert_eq "$(out .guest.changed)" false "after job $job: nothing left to grow"
 else
-  sleep 15  # the lock goes; the next grow completes the guest's side
+  guest_unlock
+  run_vg 0 vg-e2e vdb 1664M   # the guest's side completes
 fi
 fi
+
+# ---- the libvirt connection lost under a grow: libvirtd's socket behind a
+# proxy (socat; one relay process per connection), the relay killed by its
+# PID, as a broken ssh link would end it
+SOCAT_PID=
+socat UNIX-LISTEN:"$WORK/proxy.sock",fork UNIX-CONNECT:"${URI#*socket=}" &
+SOCAT_PID=$!
+on_exit 'kill "$SOCAT_PID" 2>/dev/null'
+PURI="qemu+unix:///system?socket=$WORK/proxy.sock"
+for _ in $(seq 50); do [ -S "$WORK/proxy.sock" ] && break; sleep 0.1; done
+kill_relays() {  # every connection through the proxy, by its relay's PID
+  local p
+  for p in $(cat "/proc/$SOCAT_PID/task/$SOCAT_PID/children"); do kill -9 "$p"; done
+}
+# vg_bg ARGS...: virt-grow --json through the proxy, in the background
+vg_bg() { "$VG" -c "$PURI" --json "$@" >"$WORK/out.json" 2>"$WORK/out.err" & VG_PID=$!; }
+vg_wait() {  # vg_wait WANT-EXIT
+  local rc=0
+  wait "$VG_PID" || rc=$?
+  [ "$rc" = "$1" ] || { cat "$WORK/out.json" "$WORK/out.err" >&2; fail "virt-grow through the proxy: exit $rc, want $1"; }
+}
+# before the resize: the guest asked first waits for its disk's lock
+cap=$(capacity vdb)
+guest_lock 120
+# (the agent answers nothing else while it waits: not long)
+vg_bg --lock-timeout 10 vg-e2e vdb +64M
+sleep 4
+assert_eq "$(capacity vdb)" "$cap" "lost before the resize: the capacity while the guest was asked"
+kill_relays
+vg_wait 2
+assert_eq "$(out '[.outcome, ."disk-resized", ."connection-lost"] | @tsv')" \
+  "$(printf 'error\tfalse\ttrue')" "lost before the resize: outcome, resized, lost"
+out .message | grep -q "connection to libvirt was lost before the disk was resized, nothing was changed" ||
+  fail "lost before the resize: $(out .message)"
+assert_eq "$(capacity vdb)" "$cap" "lost before the resize: the capacity"
+note "lost before the resize: $(out .message)"
+# after it (--no-preflight: the guest waits for the lock after the resize)
+vg_bg --no-preflight --lock-timeout 60 vg-e2e vdb +64M
+for _ in $(seq 150); do [ "$(capacity vdb)" -gt "$cap" ] && break; sleep 0.2; done
+[ "$(capacity vdb)" -gt "$cap" ] || fail "lost after the resize: the disk never grew"
+sleep 1
+kill_relays
+vg_wait 3
+assert_eq "$(out '[.outcome, ."disk-resized", ."connection-lost"] | @tsv')" \
+  "$(printf 'unconfirmed\ttrue\ttrue')" "lost after the resize: outcome, resized, lost"
+note "lost after the resize: $(out .message)"
+tb=$(fs_total /mnt/ext4)
+guest_unlock
+for _ in $(seq 60); do [ "$(fs_total /mnt/ext4)" -gt "$tb" ] && break; sleep 1; done
+[ "$(fs_total /mnt/ext4)" -gt "$tb" ] || fail "lost after the resize: the guest's grow did not go on"
+# in a batch: the first request's connection goes; the others complete on
+# a connection opened again
+guest_lock 120
+cap=$(capacity vdb)
+"$VG" -c "$PURI" --json --jobs 1 --lock-timeout 10 --batch - >"$WORK/out.json" 2>"$WORK/out.err" <<EOB &
+vg-e2e vdb +64M
+vg-e2e vdc +64M
+vg-e2e serial:vg-xfs +64M
+EOB
+VG_PID=$!
+sleep 4
+kill_relays
+vg_wait 2
+assert_eq "$(jq -sr '[.[] | "\(.outcome)/\(."connection-lost")"] | join(" ")' "$WORK/out.json")" \
+  "error/true grown/false grown/false" "batch: the lost request and the others"
+assert_eq "$(capacity vdb)" "$cap" "batch: the lost request's disk"
+guest_unlock
+note "batch over a lost connection: $(jq -sr '[.[] | .outcome] | join(", ")' "$WORK/out.json")"
 
 # ---- a hostile guest: qga-grow's report (through guest-exec) full of
 # terminal controls, bidi overrides and invisible characters: escaped on the
@@ -293,13 +524,18 @@ assert_eq "$(jq -sr '[.[]."disk-size-after"] | unique | join(" ")' "$WORK/out.js
   $((1792 * M)) "batch sizes"
 note "all grown; $((SECONDS - E2E_T0)) s since the domain started"
 
-# ---- the guest refuses (swap on the last partition): the disk was grown,
-# the guest side failed, exit 4, with the guest's reason
-run_vg 4 vg-e2e serial:vg-swap +256M
-assert_eq "$(out .outcome)" guest-failed "vg-swap: outcome"
-assert_eq "$(out '."disk-resized"')" true "vg-swap: the disk was grown all the same"
+# ---- the guest refuses (swap on the last partition): asked first, nothing
+# is resized (exit 2), with the guest's reason
+cap=$(capacity vde)
+run_vg 2 vg-e2e serial:vg-swap +256M
+assert_eq "$(out '[.outcome, ."disk-resized", ."guest-preflight"] | @tsv')" \
+  "$(printf 'error\tfalse\trefused')" "vg-swap: outcome, resized, preflight"
+assert_eq "$(capacity vde)" "$cap" "vg-swap: the capacity"
 out .message | grep -q "swap" || fail "vg-swap: the guest's reason is not reported: $(out .message)"
 note "vg-swap: $(out .message)"
+# the old order: grown, then the guest fails (4)
+run_vg 4 --no-preflight vg-e2e serial:vg-swap +256M
+assert_eq "$(out '."disk-resized"')" true "vg-swap, --no-preflight: the disk was grown"
 
 e2e_stop_and_verify $((1792 * M))
-echo "ok: virt-grow through libvirt: $METHOD, serial and PCI matching, udev fallback, batch, guest refusal ($((SECONDS - E2E_T0)) s)"
+echo "ok: virt-grow through libvirt: $METHOD, serial and PCI matching, LVM on LUKS2 asked first, udev fallback, lost connections, batch, guest refusal ($((SECONDS - E2E_T0)) s)"

@@ -82,6 +82,10 @@ jq_is .outcome unconfirmed "JSON outcome"
 jq_is '."disk-size-before"' $((64 * M)) "JSON size before"
 jq_is '."disk-size-after"' 100000256 "JSON size after (rounded up to 512)"
 jq_is '."guest-method"' none "JSON guest method"
+jq_is '."guest-preflight"' not-asked "JSON: no agent, so the guest was not asked first"
+jq_is '."guest-preflight-note" | startswith("the guest was not asked before the resize: no guest agent")' \
+  true "JSON: why not"
+jq_is '."connection-lost"' false "JSON: the connection held"
 jq_is '.warnings[0]' "SIZE 100000001 rounded up to 100000256 bytes (a multiple of 512)" "rounding warned"
 [ "$(virtual_size "$work/data.qcow2")" = 100000256 ] && ok "qcow2 grew" || not_ok "qcow2 $(virtual_size "$work/data.qcow2")"
 

@@ -249,6 +249,22 @@ static void test_lock_timeout_force_opts(void)
     g_assert_nonnull(strstr(vg_usage_text, "move-swap, lock-timeout, force\n"));
 }
 
+/* --no-preflight: off by default, on when given, takes no value */
+static void test_no_preflight_opt(void)
+{
+    g_auto(VgOptions) o = { 0 };
+    g_autoptr(GError) e = NULL;
+    g_assert_true(parse(&o, &e, "d", "vdb", "+1G", NULL));
+    g_assert_false(o.no_preflight);
+    vg_options_clear(&o);
+    g_assert_true(parse(&o, &e, "--no-preflight", "d", "vdb", "+1G", NULL));
+    g_assert_true(o.no_preflight);
+    g_assert_cmpstr(o.size, ==, "+1G");
+    vg_options_clear(&o);
+    g_assert_false(parse(&o, &e, "--no-preflight=yes", "d", "vdb", "+1G", NULL));
+    g_assert_error(e, VG_ERROR, VG_ERROR_INVALID);
+}
+
 static void test_batch_opts(void)
 {
     g_auto(VgOptions) o = { 0 };
@@ -542,6 +558,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/move-swap", test_move_swap_opt);
     g_test_add_func("/options/lock-timeout-force", test_lock_timeout_force_opts);
     g_test_add_func("/options/bad", test_bad);
+    g_test_add_func("/options/no-preflight", test_no_preflight_opt);
     g_test_add_func("/options/help", test_help_wins);
     g_test_add_func("/request/new", test_request);
     g_test_add_func("/batch/good", test_batch);

@@ -4,6 +4,7 @@
 #include "agent-reply.h"
 #include "outcome.h"
 #include "report.h"
+#include "report-parse.h"
 #include "safe-text.h"
 
 #include <json-glib/json-glib.h>
@@ -184,11 +185,99 @@ static void test_no_states(void)
     g_assert_cmpstr(err, ==, "");
 }
 
+/* A refusal by the guest before the resize, and a connection lost during
+ * the resize: what the JSON and the table say of each. */
+static void test_preflight_and_lost(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgRequest) req = vg_request_new(NULL, "web1", "vdb", "2G", &e);
+    g_autoptr(VgOutcome) o = vg_outcome_new(req, FALSE);
+    o->disk = g_new0(VgDisk, 1);
+    o->disk->target = g_strdup("vdb");
+    o->disk->type = g_strdup("file");
+    o->size_before = o->size_after = 1073741824;
+    o->size_target = 2147483648;
+    o->method = VG_METHOD_GROW_DISK;
+    o->preflight = VG_PREFLIGHT_REFUSED;
+    o->preflight_note = g_strdup("guest-grow-disk: /dev/mapper/data (LUKS2) needs its key");
+    g_autoptr(GError) refusal = g_error_new(VG_ERROR, VG_ERROR_REFUSED, "the guest refuses the "
+                                            "new size: %s", o->preflight_note);
+    vg_outcome_set(o, VG_EXIT_ERROR, refusal);
+    g_assert_true(vg_outcome_refused(o));
+    g_autofree char *json = vg_report_json(o, FALSE);
+    assert_has(json, "\"disk-resized\":false");
+    assert_has(json, "\"guest-preflight\":\"refused\"");
+    assert_has(json, "\"guest-preflight-note\":\"guest-grow-disk: /dev/mapper/data (LUKS2) "
+                     "needs its key\"");
+    assert_has(json, "\"connection-lost\":false");
+    assert_has(json, "\"exit-code\":2");
+    g_autofree char *out = NULL, *err = NULL;
+    render_table(o, &out, &err);
+    assert_has(err, "the guest refuses the new size: guest-grow-disk: /dev/mapper/data (LUKS2)");
+    assert_has(err, "virt-grow: nothing was changed");
+
+    /* the connection went during the resize: perhaps grown (3), not known */
+    g_autoptr(VgOutcome) l = vg_outcome_new(req, FALSE);
+    l->disk = g_new0(VgDisk, 1);
+    l->disk->target = g_strdup("vdb");
+    l->disk->type = g_strdup("file");
+    l->size_before = l->size_after = 1073741824;
+    l->size_target = 2147483648;
+    l->preflight = VG_PREFLIGHT_AGREED;
+    l->resize_unknown = l->connection_lost = TRUE;
+    g_autoptr(GError) lost = g_error_new(VG_ERROR, VG_ERROR_CONNECTION, "the connection to "
+                                         "libvirt was lost during the resize of disk vdb");
+    vg_outcome_set(l, VG_EXIT_UNCONFIRMED, lost);
+    g_assert_false(vg_outcome_refused(l));
+    g_autofree char *ljson = vg_report_json(l, FALSE);
+    assert_has(ljson, "\"disk-resized\":null");
+    assert_has(ljson, "\"connection-lost\":true");
+    assert_has(ljson, "\"outcome\":\"unconfirmed\"");
+    g_autofree char *lout = NULL, *lerr = NULL;
+    render_table(l, &lout, &lerr);
+    assert_has(lout, "the guest agreed to the new size before the disk was resized");
+    assert_has(lout, "the disk may have grown; the guest's growth is unconfirmed: the connection");
+}
+
+/* A report read back (virt-grow --broker gets a node's) gives the same
+ * report again, the preflight and the lost connection included. */
+static void assert_round_trip(const VgOutcome *o)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *json = vg_report_json(o, FALSE);
+    g_autoptr(JsonNode) node = json_from_string(json, &e);
+    g_assert_no_error(e);
+    VgRequest *req = NULL;
+    VgOutcome *back = vg_report_parse(node, &req, &e);
+    g_assert_no_error(e);
+    /* what a parsed report cannot know: the disk's type (the table's
+     * column shows the format, which the report has) */
+    g_autofree char *again = vg_report_json(back, FALSE);
+    g_assert_cmpstr(again, ==, json);
+    vg_outcome_free(back);
+    vg_request_free(req);
+}
+
+static void test_round_trip(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VgRequest) req = vg_request_new(NULL, "web1", "vdb", "2G", &e);
+    g_autoptr(VgOutcome) o = outcome_with(req, "guest-grow-disk-partial.json");
+    o->preflight = VG_PREFLIGHT_AGREED;
+    assert_round_trip(o);
+    o->preflight = VG_PREFLIGHT_NOT_ASKED;
+    o->preflight_note = g_strdup("the guest was not asked before the resize: no guest agent");
+    o->resize_unknown = o->connection_lost = TRUE;
+    assert_round_trip(o);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/report/hostile", test_hostile);
     g_test_add_func("/report/partial", test_partial);
     g_test_add_func("/report/no-states", test_no_states);
+    g_test_add_func("/report/preflight-and-lost", test_preflight_and_lost);
+    g_test_add_func("/report/round-trip", test_round_trip);
     return g_test_run();
 }

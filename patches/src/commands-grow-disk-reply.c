@@ -36,6 +36,8 @@ GuestGrowDiskLayerKind grow_disk_kind_to_qapi(QgLayerKind kind)
         return GUEST_GROW_DISK_LAYER_KIND_LVM_LV;
     case QG_LAYER_MD:
         return GUEST_GROW_DISK_LAYER_KIND_MD;
+    case QG_LAYER_SWAP:
+        return GUEST_GROW_DISK_LAYER_KIND_SWAP;
     }
     g_assert_not_reached();
 }
@@ -55,6 +57,8 @@ static GuestGrowDiskLayerState state_to_qapi(QgLayerState state)
         return GUEST_GROW_DISK_LAYER_STATE_BUSY;
     case QG_LAYER_NOT_REACHED:
         return GUEST_GROW_DISK_LAYER_STATE_NOT_REACHED;
+    case QG_LAYER_MOVED:
+        return GUEST_GROW_DISK_LAYER_STATE_MOVED;
     }
     g_assert_not_reached();
 }
@@ -68,7 +72,7 @@ static GuestGrowDiskLayer *layer_to_qapi(const QgLayer *l)
     q->type = g_strdup(l->type);
     q->mountpoint = g_strdup(l->mountpoint);
     GROW_DISK_SET_HAS(q, mountpoint);
-    q->has_partno = l->kind == QG_LAYER_PARTITION;
+    q->has_partno = l->kind == QG_LAYER_PARTITION || l->kind == QG_LAYER_SWAP;
     q->partno = q->has_partno ? l->partno : 0;
     q->old_size = l->old_size;
     q->size = l->size;

@@ -74,6 +74,12 @@ static QObject *grow_disk(QgRequest *req, bool has_lock_timeout, int64_t lock_ti
                    INT64_MAX, req->expect_size);
         return NULL;
     }
+    if (req->assume_size > INT64_MAX) {
+        error_setg(errp, "assume-size must be from 0 to %" PRId64 " bytes; got %" PRIu64
+                   " (a negative number arrives as more than that)",
+                   INT64_MAX, req->assume_size);
+        return NULL;
+    }
     if (!has_lock_timeout) {
         lock_timeout = GROW_DISK_LOCK_TIMEOUT_S;
     }
@@ -157,6 +163,7 @@ QObject *qmp_guest_grow_disk(bool has_device, const char *device,
                              bool has_lock_timeout, int64_t lock_timeout,
                              bool has_force, bool force,
                              bool has_async, bool async,
+                             bool has_assume_size, uint64_t assume_size,
                              Error **errp)
 {
     QgRequest req = {
@@ -170,6 +177,7 @@ QObject *qmp_guest_grow_disk(bool has_device, const char *device,
         .lvm = lvm_from_qapi(has_lvm, lvm),
         .move_swap = has_move_swap && move_swap,
         .force = has_force && force,
+        .assume_size = has_assume_size ? assume_size : 0,
     };
 
     return grow_disk(&req, has_lock_timeout, lock_timeout, has_async && async, errp);
@@ -185,6 +193,7 @@ QObject *qmp_guest_grow_disk(const char *device, const char *serial,
                              bool has_lock_timeout, int64_t lock_timeout,
                              bool has_force, bool force,
                              bool has_async, bool async,
+                             bool has_assume_size, uint64_t assume_size,
                              Error **errp)
 {
     QgRequest req = {
@@ -198,6 +207,7 @@ QObject *qmp_guest_grow_disk(const char *device, const char *serial,
         .lvm = lvm_from_qapi(has_lvm, lvm),
         .move_swap = has_move_swap && move_swap,
         .force = has_force && force,
+        .assume_size = has_assume_size ? assume_size : 0,
     };
 
     return grow_disk(&req, has_lock_timeout, lock_timeout, has_async && async, errp);

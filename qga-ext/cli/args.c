@@ -75,6 +75,13 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
                 return invalid(error, "--wait-size: %s", e->message);
             if (!out->req.expect_size)
                 return invalid(error, "--wait-size must be more than zero");
+        } else if (qg_opt_is(a, NULL, "--assume-size")) {
+            if (!(val = qg_opt_value(argc, argv, &i)))
+                return invalid(error, "%s needs a size", a);
+            if (!qg_parse_size(val, &out->req.assume_size, &e))
+                return invalid(error, "--assume-size: %s", e->message);
+            if (!out->req.assume_size)
+                return invalid(error, "--assume-size must be more than zero");
         } else if (qg_opt_is(a, NULL, "--wait-timeout")) {
             val = qg_opt_value(argc, argv, &i);
             if (!val || !parse_timeout(val, &out->req.expect_timeout_ms))
@@ -128,6 +135,9 @@ gboolean qg_cli_parse_args(int argc, char **argv, QgCliArgs *out, GError **error
                               "serial:SERIAL");
     if (out->req.lv && out->req.lvm == QG_LVM_PV)
         return invalid(error, "--lv names an LV to grow, --lvm pv grows none: choose one");
+    if (out->req.assume_size && !out->req.dry_run)
+        return invalid(error, "--assume-size goes with --dry-run: it plans for a size the "
+                              "disk does not have yet");
     if (out->config && !out->from_host)
         return invalid(error, "--config goes with --from-host (the [agent] allow-list); "
                               "qga-grow alone reads no configuration");

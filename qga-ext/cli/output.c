@@ -74,7 +74,8 @@ char *qg_result_to_json(const QgResult *res)
         const QgLayer *l = res->layers->pdata[i];
         layers[i] = (QgReportLayer){
             .kind = qg_layer_kind_name(l->kind), .device = l->device, .type = l->type,
-            .mountpoint = l->mountpoint, .has_partno = l->kind == QG_LAYER_PARTITION,
+            .mountpoint = l->mountpoint,
+            .has_partno = l->kind == QG_LAYER_PARTITION || l->kind == QG_LAYER_SWAP,
             .partno = l->partno, .old_size = l->old_size, .size = l->size,
             .changed = l->changed, .state = qg_layer_state_name(l->state),
             .error = l->error, .limit = l->limit,

@@ -166,6 +166,7 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
                     return FALSE;
                 }
                 c->pv_on_top = TRUE;
+                c->lvs_undecided = req->lvm != QG_LVM_PV;  /* pv: decided */
                 c->pv_note = g_strdup_printf(
                     "/dev/%s holds %u logical volumes: the physical volume grows and its "
                     "new space stays free in the volume group; name the one to grow with "
@@ -193,6 +194,7 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
                 g_ptr_array_set_size(c->nodes, i);
                 c->pv_on_top = TRUE;
                 c->thin_part = 0;
+                c->lvs_undecided = FALSE;
                 g_clear_pointer(&c->pv_note, g_free);
                 c->pv_note = g_strdup_printf(
                     "%s: only the physical volume grows (LVM mode pv); its new space "

@@ -7,7 +7,8 @@
  * instead: it creates PATH.reached and waits until PATH exists, so that a
  * test can change the world right there (freeze the filesystem after the
  * plan).  QG_FAULT_BUSY_TIMEOUT_MS=N sets QgRequest.busy_timeout_ms, which
- * the CLI has no option for.
+ * the CLI has no option for.  QG_FAULT_MEM_AVAILABLE_KIB=N makes --move-swap
+ * see N KiB of memory available (MemAvailable), to be refused for it.
  *
  * QG_FAULT_HOOK=PROGRAM runs PROGRAM with the step's name as its argument at
  * every step, and waits for it (the power-cut tests mark their write log
@@ -25,6 +26,8 @@ static const char *const points[] = {
     "locked",          /* the whole-disk lock is held, nothing planned */
     "planned",         /* every layer planned, nothing written */
     "swap-off",        /* --move-swap: the swap is off, nothing written */
+    "ebrs-written",    /* --move-swap of an extended partition: its EBRs and
+                        * swap headers at the new place, the MBR not */
     "table-written",   /* the new table is on disk, the kernel not told */
     "kernel-told",     /* BLKPG done, the filesystem not grown */
     "crypt-resizing",  /* just before a crypt mapping's resize */
@@ -98,4 +101,10 @@ unsigned qg_fault_busy_timeout(unsigned ms)
 {
     const char *v = getenv("QG_FAULT_BUSY_TIMEOUT_MS");
     return v && *v ? (unsigned)strtoul(v, NULL, 10) : ms;
+}
+
+uint64_t qg_fault_mem_available(uint64_t kib)
+{
+    const char *v = getenv("QG_FAULT_MEM_AVAILABLE_KIB");
+    return v && *v ? g_ascii_strtoull(v, NULL, 10) : kib;
 }

@@ -155,7 +155,9 @@ static void begin_layer(Run *run, QgLayer *l)
 
 static void end_layer(QgLayer *l)
 {
-    l->state = l->changed ? QG_LAYER_GROWN : QG_LAYER_UNCHANGED;
+    l->state = !l->changed                  ? QG_LAYER_UNCHANGED
+               : l->kind == QG_LAYER_SWAP ? QG_LAYER_MOVED
+                                          : QG_LAYER_GROWN;
 }
 
 /* The run stopped at @failed (NULL: at none of the layers): it failed, or
@@ -302,9 +304,9 @@ static gboolean grow_members(const QgTarget *t, const QgRequest *req, Run *run, 
 }
 
 /* A frozen filesystem on the stack would hold the grow up in the kernel,
- * unkillable, from the first write on: refused before anything is written
- * (a dry run warns: the real run would be refused). */
-static gboolean check_thawed(const QgRequest *req, QgResult *res, GError **error)
+ * unkillable, from the first write on: refused before anything is written,
+ * by a dry run too (it says what the real run would do). */
+static gboolean check_thawed(QgResult *res, GError **error)
 {
     for (guint i = 0; i < res->layers->len; i++) {
         const QgLayer *l = res->layers->pdata[i];
@@ -316,19 +318,40 @@ static gboolean check_thawed(const QgRequest *req, QgResult *res, GError **error
         if (!frozen)
             continue;
         g_autofree char *why = qg_frozen_message(l->device, l->mountpoint);
-        if (req->dry_run) {
-            g_ptr_array_add(res->warnings,
-                            g_strdup_printf("%s; a grow is refused until it is thawed "
-                                            "(fsfreeze -u %s, or the agent's "
-                                            "guest-fsfreeze-thaw)", why, l->mountpoint));
-            continue;
-        }
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s; thaw it (fsfreeze -u %s, or the agent's guest-fsfreeze-thaw) and "
                     "run again; nothing was changed", why, l->mountpoint);
         return FALSE;
     }
     return TRUE;
+}
+
+/* A dry run for a size the disk does not have yet is the host's question
+ * before it enlarges the disk: a plan under which the new space would stay
+ * unused is a refusal then, although the same stack on a disk already
+ * grown only grows as far as it can.  An md array that waits for its
+ * other members is fine: they grow next. */
+static gboolean check_new_space_used(const QgRequest *req, const QgPartPlan *part_plan,
+                                     const QgChain *chain, const QgLayer *fs,
+                                     const char *disk, GError **error)
+{
+    g_autofree char *short_of_end = qg_part_plan_short_of_end(part_plan, disk);
+    g_autofree char *size = qg_format_bytes(req->assume_size);
+    g_autofree char *why = NULL;
+
+    if (short_of_end)
+        why = g_steal_pointer(&short_of_end);
+    else if (chain->pv_on_top && chain->lvs_undecided)
+        why = g_strdup(chain->pv_note);
+    else if (fs && !fs->changed && fs->limit)
+        why = g_strdup_printf("filesystem %s (%s) cannot grow: %s", fs->device, fs->type,
+                              fs->limit);
+    if (!why)
+        return TRUE;
+    g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                "%s; grown to %s, the disk's new space would stay unused; nothing was changed",
+                why, size);
+    return FALSE;
 }
 
 /* Apply the plan, bottom-up; each layer re-reads what is below it now.
@@ -347,11 +370,29 @@ static gboolean apply_plan(const QgRequest *req, const QgTarget *t, int fd, QgPa
     if (t->md_members && !grow_members(t, req, &run, res, failed, error))
         return FALSE;
     if (part) {
-        begin_layer(&run, part);
-        if (!qg_part_apply(fd, part_plan, t, part, error)) {
-            *failed = part;
-            return FALSE;
+        /* --move-swap's swap layers move with the partition's table write */
+        g_autoptr(GPtrArray) swaps = g_ptr_array_new();
+        for (guint i = 0; i < res->layers->len; i++) {
+            QgLayer *l = res->layers->pdata[i];
+            if (l->kind == QG_LAYER_SWAP)
+                g_ptr_array_add(swaps, l);
         }
+        begin_layer(&run, part);
+        for (guint i = 0; i < swaps->len; i++)
+            begin_layer(&run, swaps->pdata[i]);
+        gboolean ok = qg_part_apply(fd, part_plan, t, part, error);
+        *failed = part;
+        for (guint i = 0; i < swaps->len; i++) {
+            QgLayer *l = swaps->pdata[i];
+            if (l->state == QG_LAYER_FAILED) {
+                *failed = l;  /* moved, but not on again: the rest was done */
+                end_layer(part);
+            } else if (l->changed) {
+                end_layer(l);
+            }
+        }
+        if (!ok)
+            return FALSE;
         end_layer(part);
     }
     for (guint i = 0; i < steps->len; i++) {
@@ -378,8 +419,10 @@ static gboolean apply_plan(const QgRequest *req, const QgTarget *t, int fd, QgPa
     return TRUE;
 }
 
-static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **error)
+static QgResult *grow_run(const QgRequest *asked, QgResult **partial, GError **error)
 {
+    QgRequest local = *asked;  /* assume_size: 0 once it is the disk's size */
+    const QgRequest *req = &local;
     __attribute__((cleanup(qg_target_clear))) QgTarget t = { 0 };
     __attribute__((cleanup(close_fd))) int fd = -1;
     __attribute__((cleanup(qg_chain_clear))) QgChain chain = { 0 };
@@ -394,6 +437,11 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
     g_autoptr(GPtrArray) member_layers = g_ptr_array_new_with_free_func((GDestroyNotify)qg_layer_free);
     g_autoptr(GPtrArray) member_warnings = g_ptr_array_new_with_free_func(g_free);
 
+    if (req->assume_size && !req->dry_run) {
+        g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                    "assume-size goes with a dry run: a real run grows what the disk has");
+        return NULL;
+    }
     if (req->lv && !qg_lv_name_valid(req->lv)) {
         g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
                     "\"%s\" is no logical volume name: give it as VG/LV", req->lv);
@@ -403,7 +451,7 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
         return NULL;
     if (!plan_other_members(&t, req, member_layers, planned, member_warnings, error))
         return NULL;
-    if (req->expect_size) {
+    if (req->expect_size && !req->assume_size) {
         report(req, QG_PHASE_WAITING_SIZE);
         if (!qg_wait_disk_size(&t, req->expect_size,
                                req->expect_timeout_ms ? req->expect_timeout_ms
@@ -430,6 +478,17 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
     res->sector_size = (unsigned)sector;
     if (!qg_block_size_bytes(t.disk_name, &res->disk_size, error))
         goto out;
+    if (req->assume_size && req->assume_size < res->disk_size) {
+        g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
+                    "assume-size %" G_GUINT64_FORMAT " bytes is less than %s's %"
+                    G_GUINT64_FORMAT ": qga-grow never shrinks", req->assume_size, t.disk_node,
+                    res->disk_size);
+        goto out;
+    }
+    if (req->assume_size == res->disk_size)
+        local.assume_size = 0;  /* the plan of a plain dry run */
+    else if (req->assume_size)
+        res->disk_size = req->assume_size;
 
     /* Plan, bottom-up: the partition, the layers above it, the filesystem. */
     if (!qg_part_plan(fd, &t, req, &part_plan, &part, res->warnings, &e)) {
@@ -489,6 +548,8 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
             g_ptr_array_add(res->layers, fs);
         }
     }
+    /* last, beside the stack: the swap partitions --move-swap moves */
+    qg_part_plan_take_swap_layers(part_plan, res->layers);
 
     /* At MBR's limit with every layer already grown: the disk's new space
      * is out of reach, which is an error, not "nothing to do". */
@@ -503,7 +564,10 @@ static QgResult *grow_run(const QgRequest *req, QgResult **partial, GError **err
                     qg_part_plan_at_limit(part_plan));
         goto out;
     }
-    if (any && !check_thawed(req, res, error))
+    if (any && !check_thawed(res, error))
+        goto out;
+    if (req->assume_size &&
+        !check_new_space_used(req, part_plan, &chain, fs, t.disk_node, error))
         goto out;
     if (req->dry_run) {
         ok = TRUE;

@@ -13,6 +13,9 @@ gboolean qg_sysfs_read_u64(const char *path, uint64_t *out, GError **error);
 char *qg_sysfs_read_str(const char *path);  /* NULL when missing; trimmed */
 gboolean qg_set_errno_error(GError **error, int err, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
+/* BLKPG on the disk @fd: @op (BLKPG_ADD/DEL/RESIZE_PARTITION) of partition
+ * @pno at @start for @length bytes; FALSE with errno set. */
+gboolean qg_blkpg(int fd, int op, uint32_t pno, uint64_t start, uint64_t length);
 /* Open a mounted directory for the filesystem ioctls. */
 int qg_open_mount(const char *mountpoint, GError **error);
 /* Run a system tool (found in the sbin and bin dirs); its stderr becomes the
@@ -78,6 +81,8 @@ typedef struct {
     dev_t thin_part;     /* non-zero: the PV on top holds only a thin pool's
                           * data and metadata; one of them */
     char *pv_note;       /* ... and why, for the warnings */
+    gboolean lvs_undecided;  /* ... because it holds several LVs and the
+                              * request named none */
     QgLvm *lvm;          /* the grow's LVM process (lvm-shell.c) */
 } QgChain;
 void qg_chain_clear(QgChain *c);
@@ -170,6 +175,15 @@ char *qg_frozen_message(const char *device, const char *mountpoint);
 
 /* layer-table.c: the table alone, no kernel involved. */
 struct fdisk_context;
+/* The logical partitions and EBRs an extended partition holds, as far as
+ * --move-swap moves them (more make it refuse). */
+#define QG_MAX_LOGICALS 16
+typedef struct {
+    size_t index;       /* libfdisk's 0-based partition number (4: the 5th) */
+    uint64_t start;     /* logical sectors */
+    uint64_t sectors;
+    gboolean swap;      /* swap type (0x82) or a swap signature */
+} QgTableLogical;
 typedef struct {
     size_t index;          /* libfdisk's 0-based partition number */
     uint64_t start;        /* logical sectors */
@@ -203,12 +217,27 @@ typedef struct {
                             * partition an EBR leads to (SIZE_MAX: none) */
     uint64_t blocker_start;
     gboolean blocker_ebr;  /* ... an EBR in front of that logical partition */
-    gboolean blocker_swap; /* ... a swap partition, the disk's last */
+    gboolean blocker_swap; /* ... a swap partition, the disk's last; or an
+                            * extended one holding only swap partitions */
     uint64_t blocker_sectors;
-    /* --move-swap (qg_table_plan_swap_move): that swap partition moves to
-     * the disk's new end, keeping its size */
+    /* ... an MBR extended partition, the disk's last (blocked also with
+     * less than the minimum gain in between, as for a swap partition), and
+     * what it holds: its logical partitions and the sectors of its EBRs,
+     * both in chain order */
+    gboolean blocker_ext;
+    size_t ext_nlogicals;
+    QgTableLogical ext_logicals[QG_MAX_LOGICALS];
+    size_t ext_nebrs;
+    uint64_t ext_ebrs[QG_MAX_LOGICALS + 1];
+    gboolean ext_too_many;  /* more than QG_MAX_LOGICALS (or EBRs) */
+    size_t ext_other;       /* its first logical partition that is not swap
+                             * (SIZE_MAX: none) */
+    /* --move-swap (qg_table_plan_swap_move): that swap partition (or that
+     * extended partition with everything in it) moves to the disk's new
+     * end, keeping its size; swap_shift: by how many sectors */
     gboolean swap_moves;
     uint64_t swap_new_start;
+    uint64_t swap_shift;
 } QgTablePlan;
 
 /* A libfdisk context on @fd that never asks questions.  Read-only contexts
@@ -224,6 +253,27 @@ struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only
 gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wanted,
                        uint64_t min_gain, unsigned free_percent, QgTablePlan *p,
                        GError **error);
+/* A read-only context on @fd, a copy of a disk's table sectors
+ * (qg_table_assumed_copy), that reads it with @sector_size as the disk's
+ * logical sector size; @node names the real disk in messages. */
+struct fdisk_context *qg_table_open_copy(int fd, const char *node, unsigned sector_size,
+                                         GError **error);
+/* The sector ranges of the disk behind @cxt that a plan reads, as pairs of
+ * uint64_t (first sector, count) in @ranges: its partition table (MBR or
+ * protective MBR, GPT headers and entry arrays, the EBRs of an extended
+ * partition) and the first and last MiB of each partition, where the
+ * signatures lie that a probe of its content looks for (a swap area). */
+gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ranges,
+                         GError **error);
+/* table-assumed.c: an anonymous file of @bytes, all zeros but for the
+ * sectors of the disk @fd (@node) that a plan reads (qg_table_ranges),
+ * copied to the same places: the
+ * disk as it will be once enlarged to @bytes, for planning (*out, and
+ * the disk's *sector_size; -1, and TRUE, when the disk has no partition
+ * table). */
+gboolean qg_table_assumed_copy(int fd, const char *node, uint64_t bytes, int *out,
+                               unsigned *sector_size, GError **error);
+
 /* The same on an image file, read-only. */
 gboolean qg_table_plan_image(const char *path, uint32_t wanted, QgTablePlan *p,
                              GError **error);
@@ -245,32 +295,54 @@ gboolean qg_table_grow_image(const char *path, uint32_t wanted, uint64_t min_gai
 
 /* A plan blocked by a swap partition at the disk's end (blocker_swap):
  * move it to the disk's new end (aligned down to 1 MiB) and let the
- * partition grow up to it.  FALSE when the disk has not grown enough for
- * the move to gain @min_gain. */
+ * partition grow up to it; an extended partition holding only swap moves
+ * with everything in it by whole MiBs, as far as it can without its new
+ * EBRs and swap headers landing on the old ones.  FALSE when the disk has
+ * not grown enough for the move to gain @min_gain. */
 gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain);
+/* Why --move-swap cannot move the extended partition in the way (it holds
+ * something else than swap; g_free it), or NULL. */
+char *qg_table_swap_move_refusal(const QgTablePlan *p, const char *node);
 
-/* swap-move.c: a swap partition that --move-swap moves. */
-typedef struct {
-    char *node;
-    char *uuid, *label;  /* kept by the new swap area */
-    gboolean active;     /* on, in /proc/swaps */
-    int priority;
-    uint64_t used_bytes;
-} QgSwapInfo;
-void qg_swap_info_clear(QgSwapInfo *s);
-/* Its signature (Linux swap, else a refusal), UUID, label and state. */
-gboolean qg_swap_probe(const char *node, QgSwapInfo *s, GError **error);
+/* ext-move.c: write a planned move of an extended partition (swap_moves
+ * with blocker_ext) on the disk @fd, whose table @cxt (read-write) has just
+ * given that plan again: the EBRs at their new places first, flushed, then
+ * the MBR, flushed.  The new sectors are checked first by reading them back
+ * with libfdisk from a scratch copy. */
+gboolean qg_ext_move_write(struct fdisk_context *cxt, int fd, const char *node,
+                           const QgTablePlan *p, GError **error);
+
+/* swap-move.c: what --move-swap moves, as the kernel and the system see
+ * it: the swap partitions (turned off and on, their headers), the extended
+ * partition they may move with, their layers in the result. */
+typedef struct QgSwapMove QgSwapMove;
+/* With the table's plan @tp of target @t: when a swap partition (or an
+ * extended partition holding swap) blocks the grow and the disk grew
+ * enough, plan its move (qg_table_plan_swap_move) and set *out; else
+ * leave *out NULL.  Refused: an extended partition in the way that holds
+ * anything but swap, a swap that is not Linux swap or cannot go off for
+ * lack of memory, a partition the kernel has elsewhere than the table
+ * (its number would name another).  The warnings say what moves where. */
+gboolean qg_swap_move_plan(const QgTarget *t, QgTablePlan *tp, const QgRequest *req,
+                           uint64_t min_gain, QgSwapMove **out, GPtrArray *warnings,
+                           GError **error);
+void qg_swap_move_free(QgSwapMove *m);
+/* Move the swaps' layers (kind swap, planned) to the end of @layers; the
+ * move goes on updating them. */
+void qg_swap_move_take_layers(QgSwapMove *m, GPtrArray *layers);
+/* Before the table write: the swaps off, their new headers written. */
+gboolean qg_swap_move_prepare(QgSwapMove *m, const char *disk_node, GError **error);
+/* The table is written: the swap layers moved. */
+void qg_swap_move_written(QgSwapMove *m);
+/* Tell the kernel on the disk @fd where the table has the moved partitions. */
+gboolean qg_swap_move_finish(int fd, QgSwapMove *m, const char *disk_node, GError **error);
+/* The swaps that were on, on again (a swap layer that does not come on
+ * again is left failed). */
+gboolean qg_swap_move_on(QgSwapMove *m, GError **error);
+/* A move that failed before the table was written: the swaps on again. */
+void qg_swap_move_back_on(QgSwapMove *m);
 /* Is the block device @node swapped on (/proc/swaps, by any of its names)? */
 gboolean qg_swap_active(const char *node);
-/* Can it be turned off: does what is swapped out fit in memory? */
-gboolean qg_swap_check_off(const QgSwapInfo *s, GError **error);
-gboolean qg_swap_off(const QgSwapInfo *s, GError **error);
-/* On again, now at @node, with its old priority (only if it was on). */
-gboolean qg_swap_on(const QgSwapInfo *s, const char *node, GError **error);
-/* A swap header for @bytes of swap at byte @offset of the disk @fd, with
- * the UUID and label of @s. */
-gboolean qg_swap_write_header(int fd, const char *disk, uint64_t offset, uint64_t bytes,
-                              const QgSwapInfo *s, GError **error);
 
 /* gpt-check.c: is a GPT table whole, as a finished write leaves it?  FALSE
  * on a read error; else TRUE, with *why NULL, or saying what a rewrite of
@@ -290,9 +362,17 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req,
 gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t,
                        QgLayer *layer, GError **error);
 void qg_part_plan_free(QgPartPlan *plan);
+/* --move-swap: the layers of the swap partitions that move, to the end of
+ * @layers (qg_part_apply goes on updating them: moved, or failed when one
+ * does not come on again). */
+void qg_part_plan_take_swap_layers(QgPartPlan *plan, GPtrArray *layers);
 /* Why the partition cannot grow although the disk did (an MBR table at its
  * 2 TiB limit, the next partition right after it), or NULL. */
 const char *qg_part_plan_at_limit(const QgPartPlan *plan);
+/* Why the partition's growth stops short of the disk's end (another
+ * partition follows it), so that space the disk gains there stays unused
+ * (g_free it); NULL when it reaches the end. */
+char *qg_part_plan_short_of_end(const QgPartPlan *plan, const char *node);
 
 /* fs.c: one entry per filesystem kind, each in its own fs-*.c */
 typedef struct {
@@ -445,9 +525,13 @@ gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out,
 void qg_fault_point(const char *name);
 /* QG_FAULT_BUSY_TIMEOUT_MS, when set, instead of @ms. */
 unsigned qg_fault_busy_timeout(unsigned ms);
+/* QG_FAULT_MEM_AVAILABLE_KIB, when set, instead of @kib (the memory a
+ * swap's pages must fit in: a starved system, which a test host is not). */
+uint64_t qg_fault_mem_available(uint64_t kib);
 #else
 #define qg_fault_point(name) ((void)0)
 #define qg_fault_busy_timeout(ms) (ms)
+#define qg_fault_mem_available(kib) (kib)
 #endif
 
 /* result.c */

@@ -244,7 +244,9 @@ static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
         !g_file_test(c->key_file, G_FILE_TEST_IS_REGULAR)) {
         /* a FIFO or a device would block or read forever */
         g_set_error(error, QG_ERROR, QG_ERROR_INVALID,
-                    "the key file %s is not a regular file; nothing was changed", c->key_file);
+                    "the key file %s %s; nothing was changed", c->key_file,
+                    g_file_test(c->key_file, G_FILE_TEST_EXISTS) ? "is not a regular file"
+                                                                 : "does not exist");
         return FALSE;
     }
     if (c->in_keyring && layer->changed) {

@@ -26,10 +26,12 @@
 typedef struct {
     uint32_t partno;
     uint64_t start, length;  /* bytes, as the table has it */
+    gboolean container;      /* an extended partition (length: its stub) */
 } StalePart;
 
 struct QgPartPlan {
     struct fdisk_context *cxt;
+    int copy_fd;     /* QgRequest.assume_size: the table's copy cxt reads */
     QgTablePlan table;
     uint64_t min_gain;      /* as planned, for the check before writing */
     unsigned free_percent;
@@ -38,14 +40,24 @@ struct QgPartPlan {
                       * or the next partition right after it */
     GArray *stale;   /* of StalePart: partitions the kernel has where the
                       * table no longer has them, in the way of the grow */
-    QgSwapInfo swap; /* --move-swap: the swap partition that moves */
-    uint32_t swap_partno;
-    char *swap_name; /* its kernel name (the same after the move) */
+    QgSwapMove *move;  /* --move-swap: the swap partitions that move */
 };
 
 const char *qg_part_plan_at_limit(const QgPartPlan *plan)
 {
     return plan ? plan->at_limit : NULL;
+}
+
+char *qg_part_plan_short_of_end(const QgPartPlan *plan, const char *node)
+{
+    const QgTablePlan *tp = plan ? &plan->table : NULL;
+    if (!tp || tp->last || tp->swap_moves)
+        return NULL;
+    if (tp->blocked)
+        return qg_table_blocked_message(tp, node);
+    return g_strdup_printf("partition %zu of %s can grow only up to sector %ju, where what "
+                           "follows it on the disk starts", tp->index + 1, node,
+                           (uintmax_t)tp->max_end);
 }
 
 void qg_part_plan_free(QgPartPlan *plan)
@@ -56,11 +68,12 @@ void qg_part_plan_free(QgPartPlan *plan)
         fdisk_deassign_device(plan->cxt, 1);  /* read-only: nothing to sync */
         fdisk_unref_context(plan->cxt);
     }
+    if (plan->copy_fd >= 0)
+        close(plan->copy_fd);
     g_free(plan->at_limit);
     if (plan->stale)
         g_array_unref(plan->stale);
-    qg_swap_info_clear(&plan->swap);
-    g_free(plan->swap_name);
+    qg_swap_move_free(plan->move);
     g_free(plan);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgPartPlan, qg_part_plan_free)
@@ -74,80 +87,110 @@ static gboolean partition_busy(const char *name, dev_t dev)
     return holders->len || qg_mount_find_by_dev(dev, &m, NULL) || qg_swap_active(node);
 }
 
-/* Partitions the kernel has in the way of [from, to) (bytes) that the table
- * has elsewhere: after a --move-swap cut short between the table write and
- * the kernel's update.  Idle ones are re-added where the table has them;
- * one in use is a refusal. */
-static gboolean plan_stale(QgPartPlan *plan, const QgTarget *t, uint64_t from, uint64_t to,
-                           GPtrArray *warnings, GError **error)
+/* A partition as the kernel has it, and as the table has it. */
+typedef struct {
+    char *name;
+    uint32_t no;
+    uint64_t ks, kz;       /* the kernel's start and length, bytes */
+    gboolean listed;       /* the table has it: */
+    uint64_t ts, tz;       /* ... at these bytes */
+    gboolean nested, container;
+    gboolean stale;
+} KernelPart;
+
+static void kernel_part_clear(KernelPart *k)
 {
-    g_autoptr(GPtrArray) names = NULL;
+    g_free(k->name);
+}
+
+/* The kernel's partitions of the disk but the target, with the table's
+ * view of each. */
+static GArray *kernel_parts(const QgPartPlan *plan, const QgTarget *t)
+{
+    GArray *parts = g_array_new(FALSE, TRUE, sizeof(KernelPart));
     g_autofree char *dir = g_strdup_printf("/sys/class/block/%s", t->disk_name);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
     uint64_t ss = plan->table.sector_size;
 
+    g_array_set_clear_func(parts, (GDestroyNotify)kernel_part_clear);
     while (d && (name = g_dir_read_name(d))) {
         g_autofree char *base = g_strdup_printf("%s/%s", dir, name);
         g_autofree char *pf = g_strdup_printf("%s/partition", base);
         g_autofree char *sf = g_strdup_printf("%s/start", base);
         g_autofree char *zf = g_strdup_printf("%s/size", base);
         uint64_t no, ks, kz;
-        if (!qg_sysfs_read_u64(pf, &no, NULL) || no == t->partno ||
+        if (!qg_sysfs_read_u64(pf, &no, NULL) || no == t->partno || !no ||
             !qg_sysfs_read_u64(sf, &ks, NULL) || !qg_sysfs_read_u64(zf, &kz, NULL))
             continue;
-        ks *= 512, kz *= 512;
-        if (ks + kz <= from || ks >= to)
-            continue;  /* not in the way */
+        KernelPart k = { .name = g_strdup(name), .no = (uint32_t)no, .ks = ks * 512,
+                         .kz = kz * 512 };
         struct fdisk_partition *pa = NULL;
-        gboolean listed = fdisk_get_partition(plan->cxt, (size_t)no - 1, &pa) == 0 &&
-                          fdisk_partition_has_start(pa) && fdisk_partition_has_size(pa);
-        StalePart sp = { (uint32_t)no, listed ? fdisk_partition_get_start(pa) * ss : 0,
-                         listed ? fdisk_partition_get_size(pa) * ss : 0 };
+        k.listed = fdisk_get_partition(plan->cxt, (size_t)no - 1, &pa) == 0 &&
+                   fdisk_partition_has_start(pa) && fdisk_partition_has_size(pa);
+        if (k.listed) {
+            k.ts = fdisk_partition_get_start(pa) * ss;
+            k.tz = fdisk_partition_get_size(pa) * ss;
+            k.nested = fdisk_partition_is_nested(pa);
+            k.container = fdisk_partition_is_container(pa);
+            /* the kernel shows an extended partition as a stub of its
+             * first sector or two, whatever its size */
+            if (k.container)
+                k.tz = k.kz;
+        }
         if (pa)
             fdisk_unref_partition(pa);
-        g_autoptr(QgNode) n = qg_node_new(name, NULL);
-        if (!listed || (sp.start < to && sp.start + sp.length > from) || !n ||
-            partition_busy(name, n->dev)) {
+        g_array_append_val(parts, k);
+    }
+    return parts;
+}
+
+/* Partitions the kernel has in the way of [from, to) (bytes) that the table
+ * has elsewhere: after a --move-swap cut short between the table write and
+ * the kernel's update.  Idle ones are re-added where the table has them;
+ * one in use is a refusal.  When one of them is a logical or extended
+ * partition, they all moved together: the others the kernel has elsewhere
+ * than the table are re-added too, in the way or not. */
+static gboolean plan_stale(QgPartPlan *plan, const QgTarget *t, uint64_t from, uint64_t to,
+                           GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GArray) parts = kernel_parts(plan, t);
+    gboolean family = FALSE;
+
+    for (guint i = 0; i < parts->len; i++) {
+        KernelPart *k = &g_array_index(parts, KernelPart, i);
+        k->stale = k->ks + k->kz > from && k->ks < to;
+        family |= k->stale && (k->nested || k->container);
+    }
+    for (guint i = 0; family && i < parts->len; i++) {
+        KernelPart *k = &g_array_index(parts, KernelPart, i);
+        k->stale |= (k->nested || k->container) && k->listed && k->ks != k->ts;
+    }
+    for (guint i = 0; i < parts->len; i++) {
+        const KernelPart *k = &g_array_index(parts, KernelPart, i);
+        if (!k->stale)
+            continue;
+        g_autoptr(QgNode) n = qg_node_new(k->name, NULL);
+        if (!k->listed || (k->ts < to && k->ts + k->tz > from) || !n ||
+            partition_busy(k->name, n->dev)) {
+            gboolean in_way = k->ks + k->kz > from && k->ks < to;
             g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
-                        "%s: the kernel has /dev/%s in the space %s would grow into%s; "
-                        "re-read the table first, nothing was changed", t->disk_node, name,
-                        t->part_node, listed ? " (and it is in use)" : "");
+                        "%s: the kernel has /dev/%s %s%s%s%s; re-read the table first, nothing "
+                        "was changed", t->disk_node, k->name,
+                        in_way ? "in the space " : "elsewhere than the table",
+                        in_way ? t->part_node : "", in_way ? " would grow into" : "",
+                        k->listed ? " (and it is in use)" : "");
             return FALSE;
         }
+        StalePart sp = { k->no, k->ts, k->tz, k->container };
         if (!plan->stale)
             plan->stale = g_array_new(FALSE, FALSE, sizeof(StalePart));
         g_array_append_val(plan->stale, sp);
         g_ptr_array_add(warnings, g_strdup_printf(
             "/dev/%s: the kernel still has it where an interrupted run moved it from; it is "
-            "re-added where the table has it%s", name,
-            plan->table.swap_moves ? "" : " (a moved swap stays off: turn it on with swapon)"));
+            "re-added where the table has it%s", k->name,
+            k->container ? "" : " (a moved swap stays off: turn it on with swapon)"));
     }
-    return TRUE;
-}
-
-/* --move-swap: the swap partition after it must be Linux swap, and able to
- * go off for the move. */
-static gboolean plan_swap_move(QgPartPlan *plan, const QgTarget *t, const QgRequest *req,
-                               GPtrArray *warnings, GError **error)
-{
-    const QgTablePlan *tp = &plan->table;
-    QgTarget sw = { .disk_name = t->disk_name, .disk_node = t->disk_node };
-
-    plan->swap_partno = (uint32_t)tp->blocker_index + 1;
-    if (!qg_target_set_partition(&sw, plan->swap_partno, error))
-        return FALSE;
-    plan->swap_name = g_steal_pointer(&sw.part_name);
-    g_free(sw.part_node);
-    g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
-    if (!qg_swap_probe(node, &plan->swap, error) || !qg_swap_check_off(&plan->swap, error))
-        return FALSE;
-    g_ptr_array_add(warnings, g_strdup_printf(
-        "swap partition %u (%s, UUID %s) %s from sector %ju to sector %ju, the disk's end%s",
-        plan->swap_partno, node, plan->swap.uuid ? plan->swap.uuid : "none",
-        req->dry_run ? "would move" : "moves", (uintmax_t)tp->blocker_start,
-        (uintmax_t)tp->swap_new_start,
-        plan->swap.active ? ", turned off meanwhile" : ""));
     return TRUE;
 }
 
@@ -158,13 +201,27 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
     QgTablePlan *tp = &plan->table;
     uint64_t min_gain = req->min_gain ? req->min_gain : QG_DEFAULT_MIN_GAIN;
     uint64_t k_start, k_size;
+    unsigned ss;
+    int table_fd = fd;
 
     *out = NULL;
     *out_layer = NULL;
-    /* Planning reads only: the disk node is opened for writing only when the
-     * table really changes, so a run with nothing to do causes no change
-     * event (udev watches for writers closing the disk). */
-    if (!(plan->cxt = qg_table_open(fd, t->disk_node, TRUE, error)))
+    plan->copy_fd = -1;
+    /* A dry run for a size the disk does not have yet plans on a copy of
+     * its table that size (table-assumed.c). */
+    if (req->assume_size &&
+        !qg_table_assumed_copy(fd, t->disk_node, req->assume_size, &plan->copy_fd, &ss, error))
+        return FALSE;
+    if (plan->copy_fd >= 0) {
+        table_fd = plan->copy_fd;
+        plan->cxt = qg_table_open_copy(table_fd, t->disk_node, ss, error);
+    } else {
+        /* Planning reads only: the disk node is opened for writing only
+         * when the table really changes, so a run with nothing to do causes
+         * no change event (udev watches for writers closing the disk). */
+        plan->cxt = qg_table_open(fd, t->disk_node, TRUE, error);
+    }
+    if (!plan->cxt)
         return FALSE;
     if (!fdisk_has_label(plan->cxt)) {
         if (t->part_name) {
@@ -188,8 +245,8 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
         return FALSE;
     if (!t->part_name && !qg_target_set_partition(t, (uint32_t)tp->index + 1, error))
         return FALSE;
-    if (req->move_swap && tp->blocker_swap && qg_table_plan_swap_move(tp, min_gain) &&
-        !plan_swap_move(plan, t, req, warnings, error))
+    if (req->move_swap &&
+        !qg_swap_move_plan(t, tp, req, min_gain, &plan->move, warnings, error))
         return FALSE;
     /* qg_grow refuses if no layer has anything to do either (a filesystem
      * may still lag behind a partition grown up to the next one) */
@@ -198,7 +255,7 @@ gboolean qg_part_plan(int fd, QgTarget *t, const QgRequest *req, QgPartPlan **ou
      * grown the backup but not the primary, which then needs the rewrite
      * that the growth alone would no longer trigger. */
     if (tp->gpt && !tp->table_grows &&
-        !qg_gpt_damage(fd, tp->sector_size, tp->nsectors, &tp->damage, error))
+        !qg_gpt_damage(table_fd, tp->sector_size, tp->nsectors, &tp->damage, error))
         return FALSE;
     if (tp->damage)
         g_ptr_array_add(warnings, g_strdup_printf(
@@ -301,63 +358,41 @@ static gboolean tell_kernel(int fd, QgPartPlan *plan, const QgTarget *t, GError 
     return TRUE;
 }
 
-static gboolean blkpg(int fd, int op, int pno, uint64_t start, uint64_t length)
+void qg_part_plan_take_swap_layers(QgPartPlan *plan, GPtrArray *layers)
 {
-    struct blkpg_partition part = {
-        .start = (long long)start, .length = (long long)length, .pno = pno,
-    };
-    struct blkpg_ioctl_arg arg = { .op = op, .datalen = sizeof(part), .data = &part };
-    return ioctl(fd, BLKPG, &arg) == 0;
+    if (plan)
+        qg_swap_move_take_layers(plan->move, layers);
 }
 
-/* The swap's new header, before the table says where it is (see
- * swap-move.c for why this order). */
-static gboolean swap_move_prepare(QgPartPlan *plan, const QgTarget *t, GError **error)
-{
-    const QgTablePlan *tp = &plan->table;
-    if (!qg_swap_off(&plan->swap, error))
-        return FALSE;
-    qg_fault_point("swap-off");
-    int fd = open(t->disk_node, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return qg_set_errno_error(error, errno, "cannot open %s for writing", t->disk_node);
-    gboolean ok = qg_swap_write_header(fd, t->disk_node, tp->swap_new_start * tp->sector_size,
-                                       tp->blocker_sectors * tp->sector_size, &plan->swap,
-                                       error);
-    close(fd);
-    return ok;
-}
-
-/* The kernel's swap partition where the table now has it; on again. */
-static gboolean swap_move_finish(int fd, QgPartPlan *plan, const QgTarget *t, GError **error)
-{
-    const QgTablePlan *tp = &plan->table;
-    uint64_t ss = tp->sector_size;
-    if (!blkpg(fd, BLKPG_DEL_PARTITION, (int)plan->swap_partno, 0, 0) && errno != ENXIO)
-        return qg_set_errno_error(error, errno, "%s: the kernel keeps the old swap partition "
-                                  "%u (re-read the table)", t->disk_node, plan->swap_partno);
-    if (!blkpg(fd, BLKPG_ADD_PARTITION, (int)plan->swap_partno, tp->swap_new_start * ss,
-               tp->blocker_sectors * ss))
-        return qg_set_errno_error(error, errno, "%s: the kernel refused the moved swap "
-                                  "partition %u (re-read the table)", t->disk_node,
-                                  plan->swap_partno);
-    return TRUE;
-}
-
-/* The swap on again, if it was on: at its new place once the kernel has
- * it there, or (the partition keeps its number) where it was. */
-static gboolean swap_on(QgPartPlan *plan, GError **error)
-{
-    g_autofree char *node = g_strdup_printf("/dev/%s", plan->swap_name);
-    return qg_swap_on(&plan->swap, node, error);
-}
-
-/* A move that failed before the table was written: the swap as it was;
- * the caller's error stands.  Returns FALSE for it. */
+/* Back to the state before: a move that failed before the table was
+ * written turns the swaps on again; the caller's error stands.  Returns
+ * FALSE for it. */
 static gboolean swap_back_on(QgPartPlan *plan)
 {
-    swap_on(plan, NULL);
+    qg_swap_move_back_on(plan->move);
     return FALSE;
+}
+
+/* The kernel's partitions where the table has them now, all out of the way
+ * first (the extended partition's stub before its logical ones). */
+static gboolean re_add_stale(int fd, const GArray *stale, const QgTarget *t, GError **error)
+{
+    for (guint i = 0; i < stale->len; i++) {
+        const StalePart *sp = &g_array_index(stale, StalePart, i);
+        if (!qg_blkpg(fd, BLKPG_DEL_PARTITION, sp->partno, 0, 0) && errno != ENXIO)
+            return qg_set_errno_error(error, errno, "%s: the kernel refused to move partition "
+                                      "%u where the table has it", t->disk_node, sp->partno);
+    }
+    for (int containers = 1; containers >= 0; containers--)
+        for (guint i = 0; i < stale->len; i++) {
+            const StalePart *sp = &g_array_index(stale, StalePart, i);
+            if (sp->container == containers &&
+                !qg_blkpg(fd, BLKPG_ADD_PARTITION, sp->partno, sp->start, sp->length))
+                return qg_set_errno_error(error, errno, "%s: the kernel refused to move "
+                                          "partition %u where the table has it",
+                                          t->disk_node, sp->partno);
+        }
+    return TRUE;
 }
 
 gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *layer,
@@ -365,23 +400,22 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
 {
     uint64_t k_size;
 
-    if (plan->table.swap_moves && !swap_move_prepare(plan, t, error))
+    /* --move-swap: the swaps off and their new headers written first (see
+     * swap-move.c for why this order) */
+    if (plan->move && !qg_swap_move_prepare(plan->move, t->disk_node, error))
         return swap_back_on(plan);
     if ((plan->table.table_grows || plan->table.damage) && !write_table(plan, t, error))
-        return plan->table.swap_moves ? swap_back_on(plan) : FALSE;
+        return plan->move ? swap_back_on(plan) : FALSE;
     /* written: a failure from here on leaves a changed table (the report
      * says so, and a rerun completes it) */
     layer->changed = plan->table.table_grows || plan->table.damage;
+    if (plan->move)
+        qg_swap_move_written(plan->move);
     qg_fault_point("table-written");
-    if (plan->table.swap_moves && !swap_move_finish(fd, plan, t, error))
+    if (plan->move && !qg_swap_move_finish(fd, plan->move, t->disk_node, error))
         return FALSE;
-    for (guint i = 0; plan->stale && i < plan->stale->len; i++) {
-        const StalePart *sp = &g_array_index(plan->stale, StalePart, i);
-        if ((!blkpg(fd, BLKPG_DEL_PARTITION, (int)sp->partno, 0, 0) && errno != ENXIO) ||
-            !blkpg(fd, BLKPG_ADD_PARTITION, (int)sp->partno, sp->start, sp->length))
-            return qg_set_errno_error(error, errno, "%s: the kernel refused to move partition "
-                                      "%u where the table has it", t->disk_node, sp->partno);
-    }
+    if (plan->stale && !re_add_stale(fd, plan->stale, t, error))
+        return FALSE;
     if (!qg_block_size_bytes(t->part_name, &k_size, error))
         return FALSE;
     if (k_size < plan->table.new_sectors * plan->table.sector_size &&
@@ -393,5 +427,5 @@ gboolean qg_part_apply(int fd, QgPartPlan *plan, const QgTarget *t, QgLayer *lay
     layer->changed = plan->table.table_grows || plan->table.damage ||
                      layer->size != layer->old_size;
     /* on again, last: the grow is done */
-    return !plan->table.swap_moves || swap_on(plan, error);
+    return !plan->move || qg_swap_move_on(plan->move, error);
 }

@@ -62,11 +62,13 @@ static void table_unref(struct fdisk_table **tb)
         fdisk_unref_table(*tb);
 }
 
-struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
-                                        GError **error)
+/* A context on @fd that never asks questions; @sector_size, when not 0,
+ * the logical sector size (a file has none of its own). */
+static struct fdisk_context *open_context(int fd, const char *node, gboolean read_only,
+                                          unsigned sector_size, GError **error)
 {
     struct fdisk_context *cxt = fdisk_new_context();
-    int r;
+    int r = 0;
 
     if (!cxt) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "out of memory");
@@ -74,13 +76,22 @@ struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only
     }
     fdisk_set_ask(cxt, refuse_questions, NULL);
     fdisk_enable_listonly(cxt, 1);  /* skips the whole-disk signature scan */
-    r = fdisk_assign_device_by_fd(cxt, fd, node, read_only);
+    if (sector_size)
+        r = fdisk_save_user_sector_size(cxt, sector_size, sector_size);
+    if (r >= 0)
+        r = fdisk_assign_device_by_fd(cxt, fd, node, read_only);
     if (r < 0) {
         fdisk_unref_context(cxt);
         qg_set_errno_error(error, -r, "cannot read the partition table of %s", node);
         return NULL;
     }
     return cxt;
+}
+
+struct fdisk_context *qg_table_open(int fd, const char *node, gboolean read_only,
+                                    GError **error)
+{
+    return open_context(fd, node, read_only, 0, error);
 }
 
 static gboolean gpt_item(struct fdisk_context *cxt, int id, uint64_t *out)
@@ -90,6 +101,12 @@ static gboolean gpt_item(struct fdisk_context *cxt, int id, uint64_t *out)
                   fdisk_labelitem_get_data_u64(li, out) == 0;
     fdisk_unref_labelitem(li);
     return ok;
+}
+
+struct fdisk_context *qg_table_open_copy(int fd, const char *node, unsigned sector_size,
+                                         GError **error)
+{
+    return open_context(fd, node, TRUE, sector_size, error);
 }
 
 /* The last usable sector once the backup GPT sits at the disk's end: the
@@ -212,8 +229,40 @@ static gboolean read_ebrs(struct fdisk_context *cxt, const char *node, const Ext
     }
 }
 
+static gboolean holds_swap(struct fdisk_context *cxt, const Extent *e);
+
+/* With no partition named, the one to grow: the one that starts last on
+ * the disk, but for swap partitions there (and an extended partition that
+ * holds only such): it is the one before them, which --move-swap can free
+ * (the Debian installer's swap at the disk's end, a whole-disk "qga-grow
+ * auto").  A disk of nothing else keeps its last one. */
+static int pick_last(struct fdisk_context *cxt, const Layout *lo, int last)
+{
+    g_autofree guint *order = g_new(guint, lo->ext->len);
+    guint n = 0;
+
+    for (guint i = 0; i < lo->ext->len; i++)
+        order[n++] = i;
+    /* by start, last first (few partitions: insertion sort) */
+    for (guint i = 1; i < n; i++)
+        for (guint j = i; j > 0 && EXT(lo, order[j])->start > EXT(lo, order[j - 1])->start; j--) {
+            guint x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    for (guint i = 0; i < n; i++) {
+        const Extent *e = EXT(lo, order[i]);
+        if (e->container)
+            continue;  /* its logical partitions decide */
+        if (e->size && (e->swap_type || holds_swap(cxt, e)))
+            continue;
+        return (int)order[i];
+    }
+    return last;
+}
+
 /* Read the table into @lo and pick the partition to grow: @wanted
- * (1-based), or the one that starts last on the disk. */
+ * (1-based), or the one that starts last on the disk (pick_last). */
 static gboolean read_layout(struct fdisk_context *cxt, const char *node, uint32_t wanted,
                             Layout *lo, GError **error)
 {
@@ -270,8 +319,8 @@ static gboolean read_layout(struct fdisk_context *cxt, const char *node, uint32_
     }
     fdisk_free_iter(itr);
 
-    if (!wanted)
-        pick = last;
+    if (!wanted && last >= 0)
+        pick = pick_last(cxt, lo, last);
     if (pick < 0) {
         g_set_error(error, QG_ERROR, QG_ERROR_NOT_FOUND,
                     "%s has no partition %u in its table", node, wanted);
@@ -398,6 +447,111 @@ static gboolean holds_swap(struct fdisk_context *cxt, const Extent *e)
     }
     blkid_free_probe(pr);
     return swap;
+}
+
+/* Larger than any table's own sectors (GPT's entries take 16 KiB by
+ * default; LBAs before the first usable one, often 1 MiB): more is not a
+ * table, and copying it would be a mistake. */
+#define TABLE_RANGE_MAX (UINT64_C(64) << 20)
+
+static gboolean add_range(GArray *ranges, const char *node, uint64_t first, uint64_t last,
+                          uint64_t ss, uint64_t n, GError **error)
+{
+    if (last < first)
+        return TRUE;
+    if (last >= n || (last - first + 1) * ss > TABLE_RANGE_MAX) {
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: the partition table's sectors %ju to %ju lie past the disk or are "
+                    "more than a table holds; nothing was changed", node, (uintmax_t)first,
+                    (uintmax_t)last);
+        return FALSE;
+    }
+    uint64_t r[2] = { first, last - first + 1 };
+    g_array_append_vals(ranges, r, 2);
+    return TRUE;
+}
+
+/* What of a partition's content the plan may read (holds_swap(): blkid's
+ * probes look near the start, and RAID members near the end). */
+#define PROBE_SPAN (UINT64_C(1) << 20)
+
+gboolean qg_table_ranges(struct fdisk_context *cxt, const char *node, GArray *ranges,
+                         GError **error)
+{
+    __attribute__((cleanup(layout_clear))) Layout lo = { 0 };
+    uint64_t ss = fdisk_get_sector_size(cxt), n = fdisk_get_nsectors(cxt);
+    uint64_t span = MAX(PROBE_SPAN / ss, 1);
+
+    if (fdisk_is_label(cxt, GPT)) {
+        uint64_t first, last, alt, entries, entries_last;
+        if (!gpt_item(cxt, GPT_LABELITEM_FIRSTLBA, &first) ||
+            !gpt_item(cxt, GPT_LABELITEM_LASTLBA, &last) ||
+            !gpt_item(cxt, GPT_LABELITEM_ALTLBA, &alt) ||
+            !gpt_item(cxt, GPT_LABELITEM_ENTRIESLBA, &entries) ||
+            !gpt_item(cxt, GPT_LABELITEM_ENTRIESLASTLBA, &entries_last) || !first) {
+            g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                        "%s: cannot read the GPT header's layout; nothing was changed", node);
+            return FALSE;
+        }
+        /* the protective MBR, the header and its entries; the other copy's
+         * entries and header after the last usable sector */
+        if (!add_range(ranges, node, 0, first - 1, ss, n, error) ||
+            !add_range(ranges, node, entries, entries_last, ss, n, error) ||
+            !add_range(ranges, node, last + 1, MIN(alt, n - 1), ss, n, error))
+            return FALSE;
+    } else if (!add_range(ranges, node, 0, 0, ss, n, error)) {
+        return FALSE;
+    }
+    if (!fdisk_is_label(cxt, GPT) && !fdisk_is_label(cxt, DOS))
+        return TRUE;
+    if (!read_layout(cxt, node, 0, &lo, error))
+        return FALSE;
+    for (guint i = 0; i < lo.ext->len; i++) {
+        const Extent *e = EXT(&lo, i);
+        gboolean ok = TRUE;
+        if (e->ebr)
+            ok = add_range(ranges, node, e->start, e->start, ss, n, error);
+        else if (!e->container && e->size && e->end < n)
+            ok = add_range(ranges, node, e->start, MIN(e->end, e->start + span - 1), ss, n,
+                           error) &&
+                 add_range(ranges, node, e->end - MIN(e->size, span) + 1, e->end, ss, n, error);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The extended partition in the way, the disk's last: what it holds, for
+ * --move-swap (which moves it only when that is nothing but swap). */
+static void plan_ext_blocker(struct fdisk_context *cxt, const Layout *lo, QgTablePlan *p)
+{
+    p->blocker_ext = TRUE;
+    p->ext_other = SIZE_MAX;
+    for (guint i = 0; i < lo->ext->len; i++) {
+        const Extent *e = EXT(lo, i);
+        if (!e->nested)
+            continue;
+        if (e->ebr) {
+            if (p->ext_nebrs == G_N_ELEMENTS(p->ext_ebrs))
+                p->ext_too_many = TRUE;
+            else
+                p->ext_ebrs[p->ext_nebrs++] = e->start;
+            continue;
+        }
+        gboolean swap = e->size && (e->swap_type || holds_swap(cxt, e));
+        if (!swap && p->ext_other == SIZE_MAX)
+            p->ext_other = e->index;
+        if (p->ext_nlogicals == QG_MAX_LOGICALS) {
+            p->ext_too_many = TRUE;
+            continue;
+        }
+        QgTableLogical *l = &p->ext_logicals[p->ext_nlogicals++];
+        l->index = e->index;
+        l->start = e->start;
+        l->sectors = e->size;
+        l->swap = swap;
+    }
+    p->blocker_swap = p->ext_nlogicals && p->ext_other == SIZE_MAX && !p->ext_too_many;
 }
 
 /* growpart --free-percent: keep @percent of the disk's @n sectors unused
@@ -543,25 +697,59 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
 
     /* Not a sector between it and what follows, while the disk has free
      * space beyond: say why it cannot grow (growpart would only say it
-     * cannot).  A disk with no free space has nothing to grow into anyway. */
-    if (blocker && max_end == old_end) {
+     * cannot).  A disk with no free space has nothing to grow into anyway.
+     * What --move-swap could move out of the way, the disk's last swap
+     * partition or extended partition, blocks it also with a gap smaller
+     * than the minimum gain in between (Debian's installer leaves one just
+     * short of 1 MiB in front of its extended partition). */
+    if (blocker && (max_end == old_end || !p->table_grows)) {
         uint64_t used_end = 0;
         for (guint i = 0; i < lo.ext->len; i++)
             used_end = MAX(used_end, EXT(&lo, i)->end);
         if (limit > used_end && (limit - used_end) * p->sector_size >= min_gain) {
             const Extent *b = blocker;
-            p->blocked = TRUE;
-            p->blocker_index = b->index;
-            p->blocker_start = b->start;
-            p->blocker_ebr = b->ebr;
-            p->blocker_sectors = b->size;
-            /* the swap partition is the disk's last: moving it would free
-             * the space in front of the disk's end */
-            p->blocker_swap = !b->ebr && !b->container && b->end == used_end &&
-                              (b->swap_type || holds_swap(cxt, b));
+            /* the disk's last: moving it would free the space in front of
+             * the disk's end */
+            gboolean at_end = !b->ebr && b->end == used_end;
+            gboolean swap = at_end && !b->container && (b->swap_type || holds_swap(cxt, b));
+            gboolean ext = at_end && b->container;
+            if (max_end == old_end || swap || ext) {
+                p->blocked = TRUE;
+                p->blocker_index = b->index;
+                p->blocker_start = b->start;
+                p->blocker_ebr = b->ebr;
+                p->blocker_sectors = b->size;
+                p->blocker_swap = swap;
+                if (ext)
+                    plan_ext_blocker(cxt, &lo, p);
+            }
         }
     }
     return TRUE;
+}
+
+/* Would the extended partition's EBRs and swap headers, @shift sectors
+ * further on, land on any of them where they are now?  Those are written
+ * before the table says where the extended partition is, and the old ones
+ * must stay whole until then. */
+static gboolean ext_move_collides(const QgTablePlan *p, uint64_t shift)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t hdr = MAX(1, (page + p->sector_size - 1) / p->sector_size);
+    size_t n = p->ext_nebrs + p->ext_nlogicals;
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = i < p->ext_nebrs ? p->ext_ebrs[i] : p->ext_logicals[i - p->ext_nebrs].start;
+        uint64_t alen = i < p->ext_nebrs ? 1 : hdr;
+        for (size_t j = 0; j < n; j++) {
+            uint64_t b = j < p->ext_nebrs ? p->ext_ebrs[j]
+                                          : p->ext_logicals[j - p->ext_nebrs].start;
+            uint64_t blen = j < p->ext_nebrs ? 1 : hdr;
+            if (a + shift < b + blen && b < a + shift + alen)
+                return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain)
@@ -569,13 +757,27 @@ gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain)
     uint64_t align = MAX(1, (1024 * 1024) / p->sector_size);
     uint64_t old_end = p->start + p->old_sectors - 1;
 
+    uint64_t start;
+
     if (!p->blocked || !p->blocker_swap || p->usable_end + 1 < p->blocker_sectors)
         return FALSE;
-    uint64_t start = (p->usable_end + 1 - p->blocker_sectors) / align * align;
+    if (p->blocker_ext) {
+        /* everything in it moves by the same whole MiBs: the EBRs' links
+         * and entries, relative to the extended partition's start and to
+         * each EBR, stay as they are, and so does the alignment */
+        uint64_t end = p->blocker_start + p->blocker_sectors - 1;
+        uint64_t shift = p->usable_end > end ? (p->usable_end - end) / align * align : 0;
+        while (shift && ext_move_collides(p, shift))
+            shift -= align;
+        start = p->blocker_start + shift;
+    } else {
+        start = (p->usable_end + 1 - p->blocker_sectors) / align * align;
+    }
     if (start <= p->blocker_start || (start - 1 - old_end) * p->sector_size < min_gain)
         return FALSE;
     p->swap_moves = TRUE;
     p->swap_new_start = start;
+    p->swap_shift = start - p->blocker_start;
     p->max_end = start - 1;
     p->new_sectors = p->max_end - p->start + 1;
     p->table_grows = TRUE;
@@ -583,16 +785,44 @@ gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain)
     return TRUE;
 }
 
+/* "swap partition 5", "swap partitions 5, 6 and 7": what an extended
+ * partition holds. */
+static char *logicals_text(const QgTablePlan *p)
+{
+    GString *s = g_string_new(p->ext_nlogicals > 1 ? "swap partitions " : "swap partition ");
+    for (size_t i = 0; i < p->ext_nlogicals; i++)
+        g_string_append_printf(s, "%s%zu",
+                               !i ? "" : i + 1 == p->ext_nlogicals ? " and " : ", ",
+                               p->ext_logicals[i].index + 1);
+    return g_string_free(s, FALSE);
+}
+
 char *qg_table_blocked_message(const QgTablePlan *p, const char *node)
 {
     if (!p->blocked)
         return NULL;
+    /* a swap or extended partition blocks also with a small gap before it */
+    const char *after = p->start + p->old_sectors == p->blocker_start ? "right after it"
+                                                                      : "after it";
+    if (p->blocker_ext && p->blocker_swap) {
+        g_autofree char *what = logicals_text(p);
+        return g_strdup_printf(
+            "partition %zu of %s cannot grow: extended partition %zu, which holds %s and "
+            "nothing else, starts %s at sector %ju, and the free space lies past it "
+            "(--move-swap would move it there)", p->index + 1, node, p->blocker_index + 1,
+            what, after, (uintmax_t)p->blocker_start);
+    }
+    if (p->blocker_ext)
+        return g_strdup_printf(
+            "partition %zu of %s cannot grow: extended partition %zu starts %s at sector "
+            "%ju, and the free space lies past it", p->index + 1, node, p->blocker_index + 1,
+            after, (uintmax_t)p->blocker_start);
     if (p->blocker_swap)
         return g_strdup_printf(
-            "partition %zu of %s cannot grow: swap partition %zu starts right after it "
+            "partition %zu of %s cannot grow: swap partition %zu starts %s "
             "at sector %ju, and the free space lies past the swap partition "
             "(--move-swap would move it there)", p->index + 1, node, p->blocker_index + 1,
-            (uintmax_t)p->blocker_start);
+            after, (uintmax_t)p->blocker_start);
     if (p->blocker_ebr && p->blocker_index != SIZE_MAX)
         return g_strdup_printf(
             "partition %zu of %s cannot grow: the extended boot record of partition %zu "
@@ -605,6 +835,40 @@ char *qg_table_blocked_message(const QgTablePlan *p, const char *node)
     return g_strdup_printf("partition %zu of %s cannot grow: partition %zu starts right "
                            "after it at sector %ju", p->index + 1, node,
                            p->blocker_index + 1, (uintmax_t)p->blocker_start);
+}
+
+char *qg_table_swap_move_refusal(const QgTablePlan *p, const char *node)
+{
+    if (!p->blocked || !p->blocker_ext || p->blocker_swap)
+        return NULL;
+    g_autofree char *why =
+        p->ext_other != SIZE_MAX
+            ? g_strdup_printf("it holds partition %zu, which is not swap", p->ext_other + 1)
+        : p->ext_too_many ? g_strdup_printf("it holds more than %d logical partitions",
+                                            QG_MAX_LOGICALS)
+                          : g_strdup("it holds no swap partition");
+    return g_strdup_printf(
+        "%s: --move-swap cannot move extended partition %zu out of the way of partition "
+        "%zu: %s (only an extended partition that holds nothing but swap partitions "
+        "moves); nothing was changed", node, p->blocker_index + 1, p->index + 1, why);
+}
+
+/* Do two plans see the same extended partition contents? */
+static gboolean same_ext(const QgTablePlan *a, const QgTablePlan *b)
+{
+    if (a->blocker_ext != b->blocker_ext || a->ext_nlogicals != b->ext_nlogicals ||
+        a->ext_nebrs != b->ext_nebrs || a->ext_too_many != b->ext_too_many)
+        return FALSE;
+    for (size_t i = 0; i < a->ext_nlogicals; i++) {
+        const QgTableLogical *x = &a->ext_logicals[i], *y = &b->ext_logicals[i];
+        if (x->index != y->index || x->start != y->start || x->sectors != y->sectors ||
+            x->swap != y->swap)
+            return FALSE;
+    }
+    for (size_t i = 0; i < a->ext_nebrs; i++)
+        if (a->ext_ebrs[i] != b->ext_ebrs[i])
+            return FALSE;
+    return TRUE;
 }
 
 /* Does the table as it is now (@now) still allow what @planned writes: the
@@ -668,7 +932,7 @@ gboolean qg_table_write(int fd, const char *node, const QgTablePlan *planned,
     if (planned->swap_moves &&
         (!now.blocker_swap || now.blocker_index != planned->blocker_index ||
          now.blocker_start != planned->blocker_start ||
-         now.blocker_sectors != planned->blocker_sectors ||
+         now.blocker_sectors != planned->blocker_sectors || !same_ext(&now, planned) ||
          !qg_table_plan_swap_move(&now, 1) || now.swap_new_start != planned->swap_new_start)) {
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s: the swap partition changed while planning; nothing was written, "
@@ -680,6 +944,12 @@ gboolean qg_table_write(int fd, const char *node, const QgTablePlan *planned,
         g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
                     "%s: the partition table changed while planning; nothing was "
                     "written, run again", node);
+        goto out;
+    }
+    /* An extended partition moves with its chain of EBRs, which libfdisk
+     * cannot do in the order a crash needs (ext-move.c) */
+    if (planned->swap_moves && planned->blocker_ext) {
+        ok = qg_ext_move_write(cxt, fd, node, planned, error);
         goto out;
     }
     /* The swap partition first, out of the way: same size, new start. */

@@ -44,6 +44,10 @@ typedef enum {
     QG_LAYER_LVM_LV,      /* "lvm-lv": a logical volume, type "linear",
                            * "striped", "thin-pool", ...; device /dev/VG/LV */
     QG_LAYER_MD,          /* "md": an md RAID array, type "raid1", ... */
+    QG_LAYER_SWAP,        /* "swap": a swap partition that --move-swap moves
+                           * out of the way (to the disk's end, its size,
+                           * UUID and label kept), type "swap"; listed after
+                           * the layers that grow */
 } QgLayerKind;
 
 /* What to do with an LVM volume group's new free space. */
@@ -62,6 +66,8 @@ typedef enum {
     QG_LAYER_BUSY,         /* "busy": the kernel was still growing it at the
                             * deadline, and goes on */
     QG_LAYER_NOT_REACHED,  /* "not-reached": a layer below it failed first */
+    QG_LAYER_MOVED,        /* "moved": a swap layer that moved (its size
+                            * the same) */
 } QgLayerState;
 
 typedef struct {
@@ -71,9 +77,9 @@ typedef struct {
     char *mountpoint;   /* filesystem only; NULL when not mounted */
     uint64_t old_size;  /* bytes, before */
     uint64_t size;      /* bytes, after (dry-run: what it would reach) */
-    gboolean changed;   /* (dry-run: would change) */
+    gboolean changed;   /* (dry-run: would change; swap: would move) */
+    uint32_t partno;    /* partition and swap layers */
     /* partition only, in the table's logical sectors */
-    uint32_t partno;
     uint64_t start;
     uint64_t old_sectors;
     uint64_t sectors;
@@ -173,6 +179,15 @@ typedef struct {
     /* Progress reports (NULL: none). */
     QgProgressFunc progress;
     void *progress_data;
+    /* With dry_run: plan as if the disk were this many bytes large (the
+     * host's question before it enlarges the disk: would the guest grow,
+     * or refuse?).  Every check a real run makes before writing applies,
+     * with the same refusals; and since the disk has not grown yet, a plan
+     * that would leave the new space unused (a partition that cannot reach
+     * the disk's end, a physical volume whose logical volumes are several
+     * and none named, a filesystem at its size limit) is refused too.
+     * 0: the disk's size now.  Below it: QG_ERROR_INVALID. */
+    uint64_t assume_size;
 } QgRequest;
 
 #define QG_DEFAULT_LOCK_TIMEOUT_MS 60000

@@ -42,6 +42,7 @@ const char *qg_layer_kind_name(QgLayerKind kind)
     case QG_LAYER_LVM_PV: return "lvm-pv";
     case QG_LAYER_LVM_LV: return "lvm-lv";
     case QG_LAYER_MD: return "md";
+    case QG_LAYER_SWAP: return "swap";
     }
     return "unknown";
 }
@@ -55,6 +56,7 @@ const char *qg_layer_state_name(QgLayerState state)
     case QG_LAYER_FAILED: return "failed";
     case QG_LAYER_BUSY: return "busy";
     case QG_LAYER_NOT_REACHED: return "not-reached";
+    case QG_LAYER_MOVED: return "moved";
     }
     return "unknown";
 }

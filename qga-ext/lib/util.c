@@ -1,12 +1,14 @@
-/* Small helpers: sysfs reads, errno errors, sizes, running tools. */
+/* Small helpers: sysfs reads, errno errors, sizes, running tools, BLKPG. */
 #include "internal.h"
 #include "size.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/blkpg.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 G_DEFINE_QUARK(qga-grow-error-quark, qg_error)
@@ -159,4 +161,13 @@ gboolean qg_lvm_mode_parse(const char *text, QgLvmMode *out)
             return TRUE;
         }
     return FALSE;
+}
+
+gboolean qg_blkpg(int fd, int op, uint32_t pno, uint64_t start, uint64_t length)
+{
+    struct blkpg_partition part = {
+        .start = (long long)start, .length = (long long)length, .pno = (int)pno,
+    };
+    struct blkpg_ioctl_arg arg = { .op = op, .datalen = sizeof(part), .data = &part };
+    return ioctl(fd, BLKPG, &arg) == 0;
 }

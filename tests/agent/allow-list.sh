@@ -2,7 +2,8 @@
 # The guest administrator's allow-list binds guest-grow-disk: with
 # /etc/qga-grow/auto.conf's [agent] disks= naming another disk, a call for
 # ours is refused (also a dry run, also with async: at once, no job),
-# naming the setting and the file's line, and nothing is written; a broken
+# naming the setting and the file's line, and nothing is written (asked
+# before the disk grows, the same refusal, byte for byte); a broken
 # file refuses every call naming its line; with our disk on the list the
 # grow works.
 #   allow-list.sh QGA-GROW QEMU-GA
@@ -23,8 +24,14 @@ start_agent
 
 mounted_disk 1G 512 "label: gpt
 ,400M" 1 xfs
-enlarge "$d" 2G
 name=$(basename "$d")
+# asked before the disk grows (dry-run and assume-size, the host's
+# question): the refusal the real run gets, byte for byte
+printf '# only the data disk\n[agent]\ndisks=vdz serial:not-ours\n' >"$CONF"
+expect_error GenericError "\[agent\] disks=.*$CONF:3" \
+  "$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true, "assume-size": 2147483648}')")"
+cp "$WORK/error.reply" "$WORK/asked.reply"
+enlarge "$d" 2G
 grow=$(jq -nc --arg m "$mnt" '{mountpoint: $m}')
 dry=$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')
 async=$(jq -nc --arg m "$mnt" '{mountpoint: $m, async: true}')
@@ -34,6 +41,9 @@ table=$(sfdisk --dump "$d")
 for args in "$grow" "$dry" "$async"; do
   expect_error GenericError "\[agent\] disks=.*$CONF:3" "$(grow_cmd "$args")"
 done
+expect_error GenericError "\[agent\] disks=.*$CONF:3" "$(grow_cmd "$grow")"
+cmp -s "$WORK/error.reply" "$WORK/asked.reply" ||
+  fail "the refusal asked for before the grow differs: $(cat "$WORK/asked.reply" "$WORK/error.reply")"
 printf '[agent]\ndisks=vdz\n[Agent]\n' >"$CONF"
 for args in "$grow" "$async"; do
   expect_error GenericError "^$CONF:3: .*unknown section \[Agent\]" "$(grow_cmd "$args")"

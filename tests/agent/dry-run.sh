@@ -4,7 +4,9 @@
 # target, and not one byte of the disk changes.  A mounted filesystem on
 # the last of two partitions, an unmounted one, a disk with no partition
 # table.  The stack's arguments (key-file, lvm) and move-swap on a plain
-# partition with no swap after it change nothing of that.
+# partition with no swap after it change nothing of that.  assume-size: the
+# plan for a larger disk, equal to the plain dry run once the disk is that
+# large.
 #   dry-run.sh QGA-GROW QEMU-GA
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
@@ -16,12 +18,14 @@ start_agent
 # $WORK/agent.json.
 mirror() {
   local disk=$1 before
+  sync   # what the mounted filesystems wrote before is on the disk
   before=$(fingerprint "$disk")
   expect_return "$WORK/agent.json" "$(grow_cmd "$2")"
   note "$(jq -c . "$WORK/agent.json")"
   run_qg 0 "$WORK/cli.json" --dry-run --json "$3"
   assert_eq "$(jq -S . "$WORK/agent.json")" "$(jq -S . "$WORK/cli.json")" \
     "guest-grow-disk reply vs qga-grow --dry-run --json $3"
+  sync
   assert_eq "$(fingerprint "$disk")" "$before" "disk image after the dry runs"
 }
 keys() { jq -c "$1 | keys" "$WORK/agent.json"; }
@@ -32,9 +36,9 @@ mounted_disk 1G 512 "label: gpt
 ,400M" 2 xfs
 p2=$p p2_size=$old_part
 enlarge "$d" 2G
-freeze_fs "$MNT"   # no background writes by the mounted xfs meanwhile
+# (frozen, the dry run would be refused as the grow would: thawed, it
+# writes nothing all the same, the journal synced before and after)
 mirror "$d" "$(jq -nc --arg m "$MNT" '{mountpoint: $m, "dry-run": true}')" "$MNT"
-thaw_fs
 assert_eq "$(keys .)" '["changed","disk","disk-size","dry-run","layers","sector-size","warnings"]' \
   "members of the reply"
 assert_eq "$(keys '.layers[0]')" '["changed","device","kind","old-size","partno","size","state","type"]' \
@@ -92,8 +96,29 @@ make_disk 256M; d=$DISK
 make_fs btrfs "$d"
 mount_fs "$d"
 enlarge "$d" 512M
-freeze_fs "$MNT"
 mirror "$d" "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true}')" "$d"
-thaw_fs
 assert_eq "$(jget "$WORK/agent.json" '[.layers[].kind] | join(",")')" filesystem "layers"
-echo "ok: dry runs through qemu-ga mirror qga-grow --json and write nothing"
+
+# assume-size: the plan for a size the disk does not have yet, the host's
+# question before it grows the disk: the same as qga-grow --assume-size's,
+# and, once the disk has that size, the same as a plain dry run's
+before=$(fingerprint "$d")
+expect_return "$WORK/assumed.json" "$(grow_cmd "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true, "assume-size": 1073741824}')")"
+run_qg 0 "$WORK/cli-assumed.json" --dry-run --json --assume-size 1G "$d"
+assert_eq "$(jq -S . "$WORK/assumed.json")" "$(jq -S . "$WORK/cli-assumed.json")" \
+  "guest-grow-disk assume-size vs qga-grow --assume-size"
+assert_eq "$(jget "$WORK/assumed.json" '."disk-size"')" 1073741824 "disk-size of the assumed plan"
+sync
+assert_eq "$(fingerprint "$d")" "$before" "disk image after the dry runs for an assumed size"
+enlarge "$d" 1G
+mirror "$d" "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true}')" "$d"
+assert_eq "$(jq -S . "$WORK/agent.json")" "$(jq -S . "$WORK/assumed.json")" \
+  "the plain dry run on the grown disk vs the plan for that size before"
+# not with a real run, nor below the disk's size, nor negative
+expect_error GenericError "assume-size goes with a dry run" \
+  "$(grow_cmd "$(jq -nc --arg d "$d" '{device: $d, "assume-size": 2147483648}')")"
+expect_error GenericError "less than.*never shrinks" \
+  "$(grow_cmd "$(jq -nc --arg d "$d" '{device: $d, "dry-run": true, "assume-size": 1048576}')")"
+expect_error GenericError "assume-size must be from 0" \
+  "$(grow_cmd "$(printf '{"device": "%s", "dry-run": true, "assume-size": -1}' "$d")")"
+echo "ok: dry runs through qemu-ga (also for an assumed size) mirror qga-grow --json and write nothing"

@@ -8,8 +8,14 @@
 # these writes a byte.  With move-swap the swap moves to the disk's new end
 # with its size, UUID and label (on before, on again after), and the
 # partition and its filesystem grow into the space it left: GPT with xfs
-# mounted, MBR with ext4 unmounted.  Checked with sfdisk, sysfs, blkid,
-# /proc/swaps, sgdisk -v / sfdisk --verify and the filesystems' tools.
+# mounted, MBR with ext4 unmounted.  The reply lists the moved swap as a
+# layer of its own (kind swap, state moved).  Then the Debian installer's
+# layout (root on partition 1, extended partition 2 at the disk's end
+# holding swap partition 5): refused without move-swap naming the extended
+# partition, with it the extended partition and the swap move to the
+# disk's new end, partition numbers kept, the swap on again.  Checked with
+# sfdisk, sysfs, blkid, /proc/swaps, sgdisk -v / sfdisk --verify and the
+# filesystems' tools.
 #   move-swap.sh QGA-GROW QEMU-GA
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../loop/lib.sh"
@@ -98,7 +104,10 @@ check_moved() {
   assert_eq "$(blockdev --getsize64 "$p1")" "$(( (new_start - p1_start) * 512 ))" \
     "partition 1's size as the kernel sees it"
   assert_eq "$(jget "$1" '[.changed, .["dry-run"], (.layers | length)] | @tsv')" \
-    "$(printf 'true\tfalse\t2')" "changed, dry-run, number of layers"
+    "$(printf 'true\tfalse\t3')" "changed, dry-run, number of layers"
+  assert_eq "$(jget "$1" '.layers[2] | [.kind, .device, .type, .partno, .["old-size"], .size, .changed, .state] | @tsv')" \
+    "$(printf 'swap\t%s\tswap\t2\t%s\t%s\ttrue\tmoved' "$p2" $((sw * 512)) $((sw * 512)))" \
+    "the swap's layer"
   check_table "$d" "$label"
 }
 
@@ -116,17 +125,27 @@ refused "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')"
 refused "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "move-swap": false}')"
 refused "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true}')"
 refused "$(jq -nc --arg p "$p1" '{device: $p, "dry-run": true, "move-swap": false}')"
-# (the test keeps the filesystem frozen meanwhile: the dry run warns of that too)
+after=$(fingerprint "$d")
+if [ "$after" != "$before" ]; then
+  sleep 2   # readahead the refusals started (see dry-run.sh)
+  after=$(fingerprint "$d")
+fi
+assert_eq "$after" "$before" "disk image after the refusals"
+# thawed for the dry run (frozen, it would be refused as the grow would),
+# which writes nothing all the same: the journal synced before and after
+thaw_fs
+sync
+before=$(fingerprint "$d")
 dry_run_mirror "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true, "move-swap": true}')" "$mnt"
-assert_eq "$(jget "$WORK/dry.json" '[.warnings[] | select(test("is frozen") | not)] | join("|")')" "$(swap_warning 'would move')" \
+assert_eq "$(jget "$WORK/dry.json" '.warnings | join("|")')" "$(swap_warning 'would move')" \
   "the dry run's warnings"
+sync
 after=$(fingerprint "$d")
 if [ "$after" != "$before" ]; then
   sleep 2   # readahead the dry runs started (see dry-run.sh)
   after=$(fingerprint "$d")
 fi
-assert_eq "$after" "$before" "disk image after the refusals and the dry run"
-thaw_fs
+assert_eq "$after" "$before" "disk image after the dry run"
 assert_eq "$(blockdev --getsize64 "$p1")" "$old_part" "partition 1 after the refusals"
 assert_eq "$(part_field "$d" 2 start)" "$sw_start" "the swap's start after the refusals"
 
@@ -183,4 +202,56 @@ assert_eq "$(jget "$WORK/grow.json" '.layers[1] | [.kind, .device, .type, has("m
   "$(printf 'filesystem\t%s\text4\tfalse\t%s\t%s\ttrue' "$p1" "$old_fs" "$(fs_size ext4 "$p1")")" \
   "the filesystem layer vs dumpe2fs"
 check_fs ext4 "$p1"
-echo "ok: a swap partition in the way moved through qemu-ga with move-swap, refused without it"
+
+# The Debian installer's layout (tests/loop/lib.sh: debian_mbr_table), xfs
+# mounted with data on partition 1, the swap on partition 5 on.
+UUID=5a5a5a5a-a9e7-4c1b-8d2e-00000000a903
+make_disk 1G; d=$DISK
+partition "$d" "$(debian_mbr_table $((1 << 30)) 128)"
+p1=$(part_dev "$d" 1) p5=$(part_dev "$d" 5)
+mkswap -L qgswap -U "$UUID" "$p5" >/dev/null
+on_exit "swapoff_if_on $p5"
+swapon "$p5"
+make_fs xfs "$p1"
+mount_fs "$p1"; mnt=$MNT
+write_data "$mnt"
+sw=$(part_field "$d" 5 size) ext_start=$(part_field "$d" 2 start)
+enlarge "$d" 3G
+expect_error GenericError \
+  "^partition 1 of $d cannot grow: extended partition 2, which holds swap partition 5 and nothing else, starts after it at sector $ext_start, .*--move-swap" \
+  "$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m}')")"
+expect_return "$WORK/dry.json" \
+  "$(grow_cmd "$(jq -nc --arg m "$mnt" '{mountpoint: $m, "dry-run": true, "move-swap": true}')")"
+run_qg 0 "$WORK/cli.json" --dry-run --json --move-swap "$mnt"
+assert_eq "$(jq -S . "$WORK/dry.json")" "$(jq -S . "$WORK/cli.json")" \
+  "guest-grow-disk reply with move-swap vs qga-grow --dry-run --json --move-swap (extended)"
+assert_eq "$(jget "$WORK/dry.json" '[.layers[] | "\(.kind):\(.state)"] | join(" ")')" \
+  "partition:planned filesystem:planned swap:planned" "the dry run's layers (extended)"
+swapped_on "$p5" || fail "the dry run turned the swap off (extended)"
+args=$(jq -nc --arg m "$mnt" '{mountpoint: $m, "move-swap": true}')
+expect_return "$WORK/grow.json" "$(grow_cmd "$args")"
+note "$(jq -c . "$WORK/grow.json")"
+assert_eq "$(jget "$WORK/grow.json" '[.layers[] | "\(.kind):\(.state)"] | join(" ")')" \
+  "partition:grown filesystem:grown swap:moved" "the grow's layers (extended)"
+assert_eq "$(jget "$WORK/grow.json" '.layers[2] | [.device, .partno, .size] | @tsv')" \
+  "$(printf '%s\t5\t%s' "$p5" $((sw * 512)))" "the swap's layer (extended)"
+swapped_on "$p5" || fail "the swap is not on again (extended)"
+assert_eq "$(blkid -p -s UUID -o value "$p5")" "$UUID" "the swap's UUID (extended)"
+assert_eq "$(blkid -p -s LABEL -o value "$p5")" qgswap "the swap's label (extended)"
+s5=$(part_field "$d" 5 start)
+assert_eq "$(part_field "$d" 5 size)" "$sw" "the swap's size (extended)"
+assert_eq "$(part_field "$d" 2 start)" $((s5 - 2)) "the extended partition's new start"
+assert_eq "$(cat "/sys/class/block/${p5##*/}/start")" "$s5" "the swap's start as the kernel sees it"
+(( $(sectors_of "$d") - 34 - (s5 + sw - 1) < 2048 )) || fail "the swap does not end at the disk's end"
+assert_eq "$(( $(part_field "$d" 1 start) + $(part_field "$d" 1 size) ))" $((s5 - 2)) \
+  "partition 1 ends where the extended partition starts"
+assert_eq "$(sfdisk --json "$d" | jq -r '[.partitiontable.partitions[].node] | join(" ")')" \
+  "$p1 $(part_dev "$d" 2) $p5" "the partition numbers (extended)"
+check_table "$d" dos
+check_data "$mnt"
+swapoff "$p5"
+check_nothing_to_do "$d" "$mnt" "$args"
+umount "$mnt"
+check_fs xfs "$p1"
+echo "ok: a swap partition in the way moved through qemu-ga with move-swap, refused without it;" \
+  "also an extended partition holding the swap"

@@ -2,7 +2,7 @@
 # Run the libFuzzer targets for a bounded time each, in a clang build with
 # AddressSanitizer and UndefinedBehaviorSanitizer.
 #   run-fuzzers.sh SRCDIR BUILDDIR SECONDS [TARGET...]
-# Targets: parse-size cli-args table agent-reply auto-conf (default: all).  Each starts
+# Targets: parse-size cli-args table agent-reply auto-conf wire-request (default: all).  Each starts
 # from the committed corpus (tests/fuzz/corpus/TARGET, never written to);
 # what it finds new goes to a temporary directory.  A crash, leak or sanitizer error
 # fails the run, with the input printed (base64) so it can be added to the
@@ -12,7 +12,7 @@ src=$(cd "${1:?usage: $0 SRCDIR BUILDDIR SECONDS [TARGET...]}" && pwd)
 build=${2:?} secs=${3:?}
 shift 3
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse-size cli-args table agent-reply auto-conf)
+[ ${#targets[@]} -gt 0 ] || targets=(parse-size cli-args table agent-reply auto-conf wire-request)
 command -v clang >/dev/null ||
   { echo "run-fuzzers: clang is missing (scripts/install-deps.sh test)" >&2; exit 2; }
 

@@ -27,6 +27,14 @@ for p in qga-grow virt-grow; do
 done
 assert_eq "$("$QG" --version)" "qga-grow $version" "installed qga-grow"
 virt-grow --version | grep -qx "virt-grow $version" || fail "installed virt-grow --version"
+# virt-growd: installed, not enabled, its conffile private and unconfigured
+assert_eq "$(virt-growd --version)" "virt-growd $version" "installed virt-growd"
+assert_eq "$(stat -c %a /etc/virt-grow/virt-growd.conf)" 600 "virt-growd.conf's mode"
+[ -e /etc/systemd/system/multi-user.target.wants/virt-growd.service ] &&
+  fail "virt-growd.service is enabled before it is configured"
+rc=0; virt-growd --check >"$WORK/check.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "/etc/virt-grow/virt-growd.conf:.*url= is missing" "$WORK/check.out" ||
+  fail "virt-growd --check on the shipped conffile: exit $rc $(cat "$WORK/check.out")"
 [ -f /lib/udev/rules.d/90-qga-grow.rules ] || fail "no installed udev rule"
 
 # The installed rule runs the installed qga-grow with the installed
@@ -96,5 +104,6 @@ dpkg -r qga-grow >"$WORK/dpkg.out" 2>&1 || { cat "$WORK/dpkg.out" >&2; fail "dpk
 dpkg -P qga-grow virt-grow >"$WORK/dpkg.out" 2>&1 || { cat "$WORK/dpkg.out" >&2; fail "dpkg -P"; }
 [ -e /etc/qga-grow/auto.conf ] && fail "the conffile outlived dpkg -P"
 [ -e /usr/bin/virt-grow ] && fail "virt-grow outlived dpkg -P"
+[ -e /etc/virt-grow/virt-growd.conf ] && fail "virt-growd.conf outlived dpkg -P"
 note "removed and purged"
 echo "PASS: debian packages"

@@ -43,7 +43,10 @@ for f in /usr/sbin/qga-grow /lib/udev/rules.d/90-qga-grow.rules \
   files qga-grow | grep -qxF "$f" || fail "qga-grow package lacks $f"
 done
 for f in /usr/bin/virt-grow /usr/share/man/man1/virt-grow.1.gz \
-         /usr/share/bash-completion/completions/virt-grow; do
+         /usr/share/bash-completion/completions/virt-grow \
+         /usr/sbin/virt-growd /lib/systemd/system/virt-growd.service \
+         /etc/virt-grow/virt-growd.conf /usr/share/man/man8/virt-growd.8.gz \
+         /usr/share/virt-grow/wire.schema.json; do
   files virt-grow | grep -qxF "$f" || fail "virt-grow package lacks $f"
 done
 files qga-grow | grep -q virt-grow && fail "the guest package holds virt-grow's files"
@@ -57,6 +60,13 @@ grep -q 'udevadm control --reload-rules' "$WORK/control/postinst" ||
   fail "qga-grow's postinst does not reload udev's rules"
 grep -q "deb-systemd-helper enable 'qga-grow-boot.service'" "$WORK/control/postinst" ||
   fail "qga-grow's postinst does not enable qga-grow-boot.service"
+dpkg-deb -e "$(deb virt-grow)" "$WORK/control-vg"
+assert_eq "$(cat "$WORK/control-vg/conffiles")" /etc/virt-grow/virt-growd.conf "virt-grow's conffiles"
+assert_eq "$(dpkg-deb -c "$(deb virt-grow)" | awk '$6 == "./etc/virt-grow/virt-growd.conf" { print $1 }')" \
+  -rw------- "virt-growd.conf's mode in the package"
+# installed, not enabled until configured
+grep -q "debian-installed 'virt-growd.service'" "$WORK/control-vg/postinst" ||
+  fail "virt-grow's postinst enables virt-growd.service"
 note "packages built, lintian clean, contents as expected"
 
 # Installed in the guest, used, removed, purged.

@@ -1,8 +1,10 @@
 #!/bin/bash
 # A frozen filesystem (fsfreeze -f) on the stack: refused before anything is
 # written, at once, by mountpoint, by device and on the udev path (qga-grow
-# auto), with a message that names it and says how to thaw it; a dry run
-# warns; thawed, it grows.  (Before the fix the run wrote the table, then
+# auto), with a message that names it and says how to thaw it; a dry run,
+# also one for a size the disk does not have yet (--assume-size, the host's
+# question before it grows the disk), is refused with the very same words;
+# thawed, it grows.  (Before the fix the run wrote the table, then
 # hung in the kernel, unkillable, until the thaw.)
 #   frozen.sh QGA-GROW
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -63,10 +65,13 @@ for fs in ${QG_FROZEN_FS:-xfs btrfs ext4}; do
     run_bounded 2 "$WORK/auto" auto --config "$WORK/auto.conf" "${d#/dev/}"
     grep -qF "the filesystem on $mnt ($p) is frozen" "$WORK/auto.err" ||
       fail "$fs auto: said '$(cat "$WORK/auto.err")'"
-    # a dry run says it would grow, and that the grow would be refused
-    run_bounded 0 "$WORK/dry" --dry-run "$mnt"
-    grep -qF "warning: the filesystem on $mnt ($p) is frozen" "$WORK/dry.err" ||
-      fail "$fs dry run: said '$(cat "$WORK/dry.err")'"
+    # a dry run says what the real run would: the same refusal, word for
+    # word, and so does one planning for a larger disk
+    run_bounded 2 "$WORK/dry" --dry-run "$mnt"
+    run_bounded 2 "$WORK/assumed" --dry-run --assume-size $(( $(blockdev --getsize64 "$d") + (512 << 20) )) "$mnt"
+    run_bounded 2 "$WORK/real" "$mnt"
+    cmp -s "$WORK/dry.err" "$WORK/real.err" && cmp -s "$WORK/assumed.err" "$WORK/real.err" ||
+      fail "$fs: dry runs and the real run refused differently: $(cat "$WORK/dry.err" "$WORK/assumed.err" "$WORK/real.err")"
   fi
   first=0
   assert_eq "$(fingerprint "$d")" "$before" "$fs: disk after the refused runs"
@@ -96,4 +101,4 @@ for fs in ${QG_FROZEN_FS:-xfs btrfs ext4}; do
   check_fs_fills "$new" "$old" "$(blockdev --getsize64 "$p")"
   check_fs "$fs" "$p"
 done
-echo "ok: frozen xfs, btrfs and ext4 refused (CLI by mountpoint; by partition, disk, --json, auto, dry run on xfs); thawed, probed without a write, grown"
+echo "ok: frozen xfs, btrfs and ext4 refused (CLI by mountpoint; by partition, disk, --json, auto, dry runs on xfs, as the real run); thawed, probed without a write, grown"

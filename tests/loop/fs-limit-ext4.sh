@@ -2,7 +2,9 @@
 # ext4 at its own limits on sparse multi-TiB loop disks (issue 11, item 2):
 # the plan says what the filesystem will really reach and why it stops
 # there; the real run reaches exactly that, a rerun has nothing to do
-# (exit 1), fsck is clean.
+# (exit 1), fsck is clean.  Asked before the disk grows (--assume-size),
+# the plan is the same, and a filesystem that cannot grow at all is a
+# refusal then (the disk's new space would stay unused).
 #   fs-limit-ext4.sh QGA-GROW CASE
 # CASE:
 #   1k-unmounted  1 KiB blocks, no 64bit, 3.8T -> 4.4T, unmounted: resize2fs
@@ -111,6 +113,17 @@ write_data "$MNT"
 t=$MNT
 [ "$CASE" = 1k-mounted ] || { umount "$MNT"; t=$p; }
 old=$(fs_size ext4 "$p")
+# The host's question before it grows the disk (--assume-size): a filesystem
+# that cannot grow at all would leave the new space unused: refused; one
+# that grows to its limit: the very plan of the dry run once the disk is
+# that large (compared below).
+case $CASE in
+  1k-*)
+    run_qg 2 "$WORK/assumed.out" --dry-run --assume-size "$to" "$t"
+    grep -q "filesystem $p (ext4) cannot grow: .*resize2fs.*the disk's new space would stay unused" \
+      "$WORK/assumed.out.err" || fail "assume-size: $(cat "$WORK/assumed.out.err")" ;;
+  *) run_qg 0 "$WORK/assumed.json" --dry-run --json --assume-size "$to" "$t" ;;
+esac
 enlarge "$d" "$to"
 part_bytes=$(( ($(sectors_of "$d") - 34 - 2048 + 1) * 512 ))  # GPT: up to the last usable LBA
 
@@ -118,6 +131,8 @@ run_qg 0 "$WORK/plan.json" --dry-run --json "$t"
 plan=$(jget "$WORK/plan.json" '.layers[1].size')
 limit=$(jget "$WORK/plan.json" '.layers[1].limit')
 note "plan: $old -> $plan bytes; limit: $limit"
+[ ! -e "$WORK/assumed.json" ] || cmp -s "$WORK/assumed.json" "$WORK/plan.json" ||
+  fail "the plan for $to differs from the dry run once the disk has it: $(diff "$WORK/assumed.json" "$WORK/plan.json")"
 [ "$limit" != null ] || fail "the plan gives no limit for the filesystem"
 case $CASE in
   1k-unmounted)

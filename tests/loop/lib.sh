@@ -43,6 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 . "$(dirname "${BASH_SOURCE[0]}")/image-content.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/debian-table.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
@@ -237,4 +238,18 @@ fingerprint() {
   img=$(image_of "$1")
   dd if="$img" iflag=nocache count=0 status=none
   image_content "$img" | cksum
+}
+
+# assert_fingerprint DISK BEFORE WHAT: the disk's fingerprint is BEFORE.
+# Readahead that a run's probes started (blkid reading a swap header) may
+# still be reading the image: its pages, cached over unwritten extents,
+# count as data until dropped, so a second look after 2 s decides.
+assert_fingerprint() {
+  local now
+  now=$(fingerprint "$1")
+  if [ "$now" != "$2" ]; then
+    sleep 2
+    now=$(fingerprint "$1")
+  fi
+  assert_eq "$now" "$2" "$3"
 }

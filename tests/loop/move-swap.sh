@@ -4,7 +4,8 @@
 # With it: the swap (on, with data on the filesystem) moves to the disk's
 # new end with its size, UUID and label, is on again, and the partition and
 # its filesystem grow into the space it left; a rerun has nothing to do.
-# A run killed after the swap went off, or after the table was written but
+# The report lists the swap as a layer (kind swap, state moved).  A run
+# killed after the swap went off, or after the table was written but
 # before the kernel heard, is completed by the next run.
 #   move-swap.sh QGA-GROW [QGA-GROW-FAULTY] LABEL FS
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -61,7 +62,7 @@ grep -q "swap partition 2" "$WORK/no.err" || fail "refusal said: $(cat "$WORK/no
 grep -q -- "--move-swap" "$WORK/no.err" || fail "refusal does not name --move-swap"
 run_qg 0 "$WORK/dry" --dry-run --move-swap --json "$P1"
 grep -q "would move" "$WORK/dry.err" || fail "the dry run does not say the swap would move"
-assert_eq "$(fingerprint "$D")" "$before" "the disk after the refusal and the dry run"
+assert_fingerprint "$D" "$before" "the disk after the refusal and the dry run"
 swapped_on "$P2" || fail "the dry run turned the swap off"
 fs_before=$(fs_size "$fs" "$P1" "$MNT")
 run_qg 0 "$WORK/move" --json --move-swap "$P1"
@@ -69,6 +70,10 @@ check_moved "$sw"
 fs_after=$(fs_size "$fs" "$P1" "$MNT")
 (( fs_after > fs_before + (400 << 20) )) || fail "the filesystem did not grow: $fs_before -> $fs_after"
 assert_eq "$(jget "$WORK/move" '.layers[1].size')" "$fs_after" "the report's filesystem size"
+assert_eq "$(jget "$WORK/move" '.layers[2] | [.kind, .device, .partno, .size, .state] | @tsv')" \
+  "$(printf 'swap\t%s\t2\t%s\tmoved' "$P2" $((sw * $(blockdev --getss "$D"))))" "the report's swap layer"
+assert_eq "$(jget "$WORK/dry" '.layers[2] | [.kind, .state] | @tsv')" "$(printf 'swap\tplanned')" \
+  "the dry run's swap layer"
 note "moved: filesystem $fs_before -> $fs_after"
 
 if [ -n "$faulty" ]; then

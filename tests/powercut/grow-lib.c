@@ -1,6 +1,6 @@
 /* pc-grow-lib: one grow through libqga-grow in-process, as qemu-ga's
  * guest-grow-disk makes it, for the power-cut tests.
- *   pc-grow-lib [--mark DM-NAME] [--key-file FILE] TARGET
+ *   pc-grow-lib [--mark DM-NAME] [--key-file FILE] [--move-swap] TARGET
  * TARGET is a mountpoint (a directory) or a device.  With --mark, every
  * progress report of the library is also written into the dm-log-writes
  * log of the device-mapper device DM-NAME as a mark ("lib-PHASE", and
@@ -48,23 +48,28 @@ static void on_progress(const QgProgress *p, void *data)
 int main(int argc, char **argv)
 {
     const char *key_file = NULL, *target = NULL;
+    gboolean move_swap = FALSE;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mark") && i + 1 < argc)
             mark_dev = argv[++i];
         else if (!strcmp(argv[i], "--key-file") && i + 1 < argc)
             key_file = argv[++i];
+        else if (!strcmp(argv[i], "--move-swap"))
+            move_swap = TRUE;
         else if (argv[i][0] != '-' && !target)
             target = argv[i];
         else {
-            fprintf(stderr, "usage: pc-grow-lib [--mark DM-NAME] [--key-file FILE] TARGET\n");
+            fprintf(stderr, "usage: pc-grow-lib [--mark DM-NAME] [--key-file FILE] "
+                            "[--move-swap] TARGET\n");
             return 2;
         }
     }
     if (!target) {
-        fprintf(stderr, "usage: pc-grow-lib [--mark DM-NAME] [--key-file FILE] TARGET\n");
+        fprintf(stderr, "usage: pc-grow-lib [--mark DM-NAME] [--key-file FILE] "
+                        "[--move-swap] TARGET\n");
         return 2;
     }
-    QgRequest req = { .key_file = key_file, .progress = on_progress };
+    QgRequest req = { .key_file = key_file, .move_swap = move_swap, .progress = on_progress };
     struct stat st;
     if (stat(target, &st) == 0 && S_ISDIR(st.st_mode))
         req.mountpoint = target;

@@ -15,6 +15,7 @@
 # would have left it.
 HERE_PC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE_PC/../stack/lib.sh"
+. "$HERE_PC/../loop/debian-table.sh"
 
 # stack/lib.sh's fail(), naming the cut point being checked (PC_WHAT)
 fail() { echo "FAIL: ${PC_WHAT:+$PC_WHAT: }$*" >&2; exit 1; }
@@ -51,17 +52,58 @@ pc_close_stack() {
   case $PC_STACK in luks2|lvm-on-luks2) cryptsetup close "$CRYPT_NAME" ;; esac
 }
 
-# pc_build_base LABEL FS STACK: the starting disk, unmounted and closed:
-# one partition over the whole of S0 on a LABEL table, STACK (none, luks2,
-# lvm, lvm-on-luks2) on it, FS with data.bin (its checksum kept); IMG then
-# extended to S1 (zeroes past S0, as a hypervisor grows a raw disk), and
-# BASE a copy of it.  Sets PC_LABEL, PC_FS, PC_STACK, IMG, BASE.
-pc_build_base() {
-  PC_LABEL=$1 PC_FS=$2 PC_STACK=$3
-  make_disk "$PC_S0"
-  partition_disk "$DISK" "" linux "$PC_LABEL"
+# --move-swap's cases: STACK swap (partition 1, then a swap partition 2 up
+# to the disk's end) or swapext (the Debian installer's layout, MBR only:
+# partition 1, then extended partition 2 at the disk's end holding swap
+# partition 5).  The swap is on while the grow moves it; every cut point
+# must keep a swap with its UUID and label where the table has it.
+PC_SWAP_UUID=7c7c7c7c-3456-6543-cdef-23456789abcd
+PC_SWAP_NO=''     # the swap's partition number; empty: no swap case
+
+# pc_swap_table: the swap case's table on DISK (PC_STACK), the swap made;
+# sets PART (partition 1) and PC_SWAP_NO.
+pc_swap_table() {
   case $PC_STACK in
-    none) PC_DEV=$PART ;;
+    swap)
+      partition "$DISK" "label: $PC_LABEL
+,$(( (PC_S0 >> 20) - 34 ))M,L
+,,S"
+      PC_SWAP_NO=2 ;;
+    swapext)
+      [ "$PC_LABEL" = dos ] || fail "the swapext case is an MBR layout"
+      partition "$DISK" "$(debian_mbr_table "$PC_S0" 32)"
+      PC_SWAP_NO=5 ;;
+  esac
+  PART=$(part_dev "$DISK" 1)
+  wait_node "$(part_dev "$DISK" "$PC_SWAP_NO")"
+  mkswap -L qgswap -U "$PC_SWAP_UUID" "$(part_dev "$DISK" "$PC_SWAP_NO")" >/dev/null
+}
+
+# pc_check_swap DISK WHAT: the partition table of DISK has the swap where
+# its signature, UUID and label are: what a boot finds by fstab's UUID.
+pc_check_swap() {
+  local sw
+  sw=$(part_dev "$1" "$PC_SWAP_NO")
+  wait_node "$sw"
+  assert_eq "$(blkid -p -o value -s TYPE "$sw")/$(blkid -p -o value -s UUID "$sw")/$(blkid -p -o value -s LABEL "$sw")" \
+    "swap/$PC_SWAP_UUID/qgswap" "$2: the swap where the table has it"
+}
+
+# pc_build_base LABEL FS STACK: the starting disk, unmounted and closed:
+# one partition over the whole of S0 on a LABEL table (the swap cases: the
+# partition and the swap, pc_swap_table), STACK (none, luks2, lvm,
+# lvm-on-luks2, swap, swapext) on it, FS with data.bin (its checksum kept);
+# IMG then extended to S1 (zeroes past S0, as a hypervisor grows a raw
+# disk), and BASE a copy of it.  Sets PC_LABEL, PC_FS, PC_STACK, IMG, BASE.
+pc_build_base() {
+  PC_LABEL=$1 PC_FS=$2 PC_STACK=$3 PC_SWAP_NO=''
+  make_disk "$PC_S0"
+  case $PC_STACK in
+    swap|swapext) pc_swap_table ;;
+    *) partition_disk "$DISK" "" linux "$PC_LABEL" ;;
+  esac
+  case $PC_STACK in
+    none|swap|swapext) PC_DEV=$PART ;;
     luks2) make_luks2 "$PART"; PC_DEV=$CRYPT ;;
     lvm) make_lvm "$PART"; PC_DEV=$LV ;;
     lvm-on-luks2) make_lvm_on_luks2 "$PART"; PC_DEV=$LV ;;
@@ -227,7 +269,8 @@ pc_check_point() {
   # The table as the boot finds it: partition 1 where it was, of its old
   # size or grown to the disk's end; a grown one must verify clean, or be
   # mended by the rerun (rewritten from its valid copy).  (An old one does
-  # not verify on GPT: its backup is not at the enlarged disk's end.)
+  # not verify on GPT: its backup is not at the enlarged disk's end.)  A
+  # swap that moves is where the table has it, old place or new.
   local size1
   size1=$(sfdisk --json "$d" | jq -r --arg n "$p" \
     '.partitiontable.partitions[] | select(.node == $n) | "\(.start) \(.size)"')
@@ -240,6 +283,7 @@ pc_check_point() {
       sfdisk --verify "$d" >"$WORK/verify.log" 2>&1 || table_ok=0
     fi
   fi
+  [ -z "$PC_SWAP_NO" ] || pc_check_swap "$d" "$what"
   pc_open_stack "$p"
   mnt=$WORK/pmnt
   mkdir -p "$mnt"
@@ -287,7 +331,7 @@ pc_check_point() {
   fi
   mount "$PC_DEV" "$mnt"
   rc=0
-  "$QG" --json ${KEYFILE:+--key-file "$KEYFILE"} "$mnt" </dev/null \
+  "$QG" --json ${KEYFILE:+--key-file "$KEYFILE"} ${PC_SWAP_NO:+--move-swap} "$mnt" </dev/null \
     >"$WORK/rerun.json" 2>"$WORK/rerun.err" || rc=$?
   [ "$rc" = 0 ] || [ "$rc" = 1 ] ||
     { cat "$WORK/rerun.json" "$WORK/rerun.err" >&2; fail "$what: the rerun exited $rc"; }
@@ -299,14 +343,26 @@ pc_check_point() {
     PC_SB_MENDED=$((PC_SB_MENDED + 1))
   fi
   rc=0
-  "$QG" --json ${KEYFILE:+--key-file "$KEYFILE"} "$mnt" </dev/null \
+  "$QG" --json ${KEYFILE:+--key-file "$KEYFILE"} ${PC_SWAP_NO:+--move-swap} "$mnt" </dev/null \
     >"$WORK/again.json" 2>"$WORK/again.err" || rc=$?
   [ "$rc" = 1 ] || { cat "$WORK/again.json" "$WORK/again.err" >&2; fail "$what: a second rerun exited $rc, want 1"; }
-  # the partition ends at the disk's last usable sector; every layer above
-  # fills the one below (the report's sizes: the layers' own tools')
+  # the partition ends at the disk's last usable sector (with a swap that
+  # moved: where partition 2 starts, which ends in the disk's last MiB
+  # before that sector); every layer above fills the one below (the
+  # report's sizes: the layers' own tools')
   end=$(sfdisk --json "$d" | jq -r --arg n "$p" \
     '.partitiontable.partitions[] | select(.node == $n) | .start + .size')
   want=$((PC_S1 / 512 - 33))   # GPT's backup; MBR as growpart leaves it
+  if [ -n "$PC_SWAP_NO" ]; then
+    local p2_end
+    p2_end=$(sfdisk --json "$d" | jq -r --arg n "$(part_dev "$d" 2)" \
+      '.partitiontable.partitions[] | select(.node == $n) | .start + .size')
+    (( p2_end <= want && p2_end > want - 2048 )) ||
+      fail "$what: partition 2 ends at $p2_end, not in the MiB before $want"
+    want=$(sfdisk --json "$d" | jq -r --arg n "$(part_dev "$d" 2)" \
+      '.partitiontable.partitions[] | select(.node == $n) | .start')
+    pc_check_swap "$d" "$what, after the rerun"
+  fi
   assert_eq "$end" "$want" "$what: end of partition 1 after the rerun"
   jq -e '[.layers[].changed] | any | not' "$WORK/again.json" >/dev/null ||
     { cat "$WORK/again.json" >&2; fail "$what: a layer is not grown after the rerun"; }

@@ -29,6 +29,12 @@ for fs in xfs ext4 btrfs; do
     for how in cli lib; do cases+=("$label-$fs-$how"); done
   done
 done
+# --move-swap: a swap partition after the partition (GPT, MBR), and the
+# Debian installer's extended partition holding the swap, each filesystem
+cases+=(gpt-xfs-swap-cli dos-btrfs-swap-lib)
+for fs in ext4 xfs btrfs; do
+  for how in cli lib; do cases+=("dos-$fs-swapext-$how"); done
+done
 cases+=(flakey-gpt-ext4-luks2 flakey-gpt-xfs-lvm)
 for fs in xfs ext4 btrfs; do
   for label in gpt dos; do cases+=("flakey-$label-$fs"); done

@@ -7,7 +7,10 @@
 # each as a fresh boot would (lib.sh: pc_check_point).
 #   powercut.sh QGA-GROW QGA-GROW-FAULTY PC-GROW-LIB REPLAY-LOG CASE...
 # CASE is LABEL-FS[-STACK]-HOW: LABEL gpt|dos, FS ext4|xfs|btrfs, STACK
-# luks2|lvm|lvm-on-luks2 (none: the filesystem on the partition), HOW cli
+# luks2|lvm|lvm-on-luks2 (none: the filesystem on the partition), or swap
+# (a swap partition after it, at the disk's end) or swapext (dos: the Debian
+# installer's extended partition holding the swap), grown with --move-swap
+# while the swap is on; HOW cli
 # (qga-grow-faulty, whose steps mark the log through QG_FAULT_HOOK) or lib
 # (pc-grow-lib: qg_grow_full() in-process, marking its progress reports).
 # CASE flakey-LABEL-FS[-STACK]: the CLI's grow on a disk that drops its
@@ -19,6 +22,8 @@
 # checked one, where the interval holds writes, each a disk not checked
 # before; fewer where the interval has fewer such disks; default 1),
 # QG_POWERCUT_SEED (default random; printed).  The long run: long-run.sh.
+# A swap case's sample also holds every cut point of the swap's move (from
+# the swap going off to the kernel being told), however few are asked.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/flakey.sh"
@@ -53,6 +58,10 @@ record() {
 
   pc_log_start
   pc_open_stack "$PC_PART"
+  if [ -n "$PC_SWAP_NO" ]; then
+    wait_node "$(part_dev "$PC_DISK" "$PC_SWAP_NO")"
+    swapon "$(part_dev "$PC_DISK" "$PC_SWAP_NO")"
+  fi
   mount_fs "$PC_DEV"
   # a file written under the log, before the grow (its writes are replayed)
   mkdir "$MNT/logged"
@@ -64,13 +73,18 @@ record() {
   if [ "$how" = cli ]; then
     printf '#!/bin/sh\nexec dmsetup message %s 0 mark "cli-$1"\n' "$PC_LW" >"$WORK/mark-hook"
     chmod 755 "$WORK/mark-hook"
-    QG_FAULT_HOOK=$WORK/mark-hook "$QGF" --json ${KEYFILE:+--key-file "$KEYFILE"} "$MNT" \
-      </dev/null >"$WORK/grow.out" 2>"$WORK/grow.err" || rc=$?
+    QG_FAULT_HOOK=$WORK/mark-hook "$QGF" --json ${KEYFILE:+--key-file "$KEYFILE"} \
+      ${PC_SWAP_NO:+--move-swap} "$MNT" </dev/null >"$WORK/grow.out" 2>"$WORK/grow.err" || rc=$?
   else
-    "$QGLIB" --mark "$PC_LW" ${KEYFILE:+--key-file "$KEYFILE"} "$MNT" \
-      </dev/null >"$WORK/grow.out" 2>"$WORK/grow.err" || rc=$?
+    "$QGLIB" --mark "$PC_LW" ${KEYFILE:+--key-file "$KEYFILE"} ${PC_SWAP_NO:+--move-swap} \
+      "$MNT" </dev/null >"$WORK/grow.out" 2>"$WORK/grow.err" || rc=$?
   fi
   [ "$rc" = 0 ] || { cat "$WORK/grow.out" "$WORK/grow.err" >&2; fail "$1: the logged grow exited $rc"; }
+  if [ -n "$PC_SWAP_NO" ]; then
+    grep -q "swap partition $PC_SWAP_NO .* moves from sector" "$WORK/grow.err" ||
+      { cat "$WORK/grow.out" "$WORK/grow.err" >&2; fail "$1: the logged grow did not move the swap"; }
+    swapoff "$(part_dev "$PC_DISK" "$PC_SWAP_NO")"
+  fi
   pc_mark grow-end
   sync
   pc_mark synced
@@ -98,12 +112,19 @@ record() {
 # replay_case CASE: check the cut points of the grow, from the mark
 # grow-start to the log's end.
 replay_case() {
-  local name=$1 start last i f prev npts=0 nbtw=0 t0=$SECONDS
+  local name=$1 start last i f prev npts=0 nbtw=0 t0=$SECONDS swap_from='' swap_to=''
   local -a idx flags allcuts
   PC_TABLE_REPAIRED=0 PC_RERUN_GREW=0 PC_SB_MENDED=0 PC_JOURNAL_BY_FSCK=0
   while read -r i f _ _ m; do
     idx+=("$i") flags+=("$f")
-    [ "$f" = M ] && [ "$m" = grow-start ] && start=$i
+    [ "$f" = M ] || continue
+    [ "$m" = grow-start ] && start=$i
+    # the swap's move: from the swap going off (or the partition layer's
+    # start) to the kernel told (or the next layer's start)
+    case $m in
+      cli-swap-off|lib-growing-partition-*) swap_from=${swap_from:-$i} ;;
+      cli-kernel-told|lib-growing-filesystem-*) swap_to=${swap_to:-$i} ;;
+    esac
   done <"$WORK/entries"
   [ -n "${start:-}" ] || fail "$name: no grow-start mark in the log"
   last=$(( ${#idx[@]} - 1 ))
@@ -129,6 +150,14 @@ replay_case() {
     done
   else
     for ((k = 0; k < ${#allcuts[@]}; k++)); do sel+=("$k"); done
+  fi
+  if [ -n "$PC_SWAP_NO" ]; then
+    [ -n "$swap_from" ] || fail "$name: no mark of the swap's move in the log"
+    for ((k = 0; k < ${#allcuts[@]}; k++)); do
+      (( allcuts[k] < swap_from || allcuts[k] > ${swap_to:-$last} )) || sel+=("$k")
+    done
+    # shellcheck disable=SC2207  # numbers (no /dev/fd in the guest for mapfile < <(...))
+    sel=($(printf '%s\n' "${sel[@]}" | sort -n -u))
   fi
   sed -n "$((start + 1)),\$p" "$WORK/entries" | awk '$2 == "M" { printf "%s%s", sep, $5; sep = " " } END { print "" }' >"$WORK/marks"
   [ -z "${QG_POWERCUT_DEBUG:-}" ] || cat "$WORK/entries" >&2

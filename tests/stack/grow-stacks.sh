@@ -5,7 +5,9 @@
 # (--json: kinds, devices, sizes as the layers' own tools read them); a
 # rerun has nothing to do (exit 1); the data, fsck, sgdisk -v, vgck,
 # cryptsetup status and mdadm --detail are fine.  Refusals leave the disk
-# byte-identical.
+# byte-identical.  Where a case asks first (--assume-size, the host's question
+# before it grows the disk), the plan equals the dry run once the disk has
+# grown, a refusal the real run's words.
 #   grow-stacks.sh QGA-GROW [CASE...]   (default: all of them)
 # CASE: lvm luks1 plain luks2-keyfile luks2-token lvm-on-luks2 luks2-on-lvm
 #       raid1 raid5-mountpoint thin two-lvs growpart-pv refusals review
@@ -27,6 +29,33 @@ grow_json() {
     cat "$WORK/report.json" "$WORK/report.err" >&2
     fail "qga-grow $*: exit $rc, want $want"
   }
+}
+
+# ask_first SIZE WANT ARGS...: the host's question before it grows the disk
+# (--dry-run --assume-size SIZE), exit WANT; its report and refusal kept
+# in $WORK/asked.json and asked.err for same_as_asked
+ask_first() {
+  local size=$1 want=$2
+  shift 2
+  grow_json "$want" --dry-run --assume-size "$size" "$@"
+  cp "$WORK/report.json" "$WORK/asked.json"
+  cp "$WORK/report.err" "$WORK/asked.err"
+}
+# same_as_asked WANT ARGS...: once the disk has grown, the dry run (exit 0)
+# plans what was asked before, byte for byte, or the real run (exit 2)
+# refuses with its very words
+same_as_asked() {
+  local want=$1
+  shift
+  if [ "$want" = 0 ]; then
+    grow_json 0 --dry-run "$@"
+    cmp -s "$WORK/report.json" "$WORK/asked.json" ||
+      fail "the plan asked for before the grow differs: $(diff "$WORK/asked.json" "$WORK/report.json")"
+  else
+    grow_json 2 "$@"
+    cmp -s "$WORK/report.err" "$WORK/asked.err" ||
+      fail "refused otherwise before the grow: $(cat "$WORK/asked.err") / after: $(cat "$WORK/report.err")"
+  fi
 }
 
 # kinds: the report's layer kinds, space-separated, bottom-up
@@ -149,9 +178,14 @@ case_luks2_keyfile() {   # xfs: at least 300 MiB
   partition_disk "$disk"
   make_luks2 "$PART"
   make_fs xfs "$CRYPT"
+  # asked before the disk grows: refused without a key, as the real run is
+  disk_record "$disk"
+  ask_first 448M 2 "$disk"
+  check_disk_identical "$disk"
   enlarge "$disk" 448M
   # no key: refused before anything is written, naming the three ways
   disk_record "$disk"
+  same_as_asked 2 "$disk"
   grow_json 2 "$disk"
   grep -q "keeps its volume key in the kernel keyring" "$WORK/report.err" ||
     fail "no-key refusal said: $(cat "$WORK/report.err")"
@@ -197,7 +231,15 @@ case_lvm_on_luks2() {
   make_lvm_on_luks2 "$PART"; vg=$VG lv=$LV crypt_name=$CRYPT_NAME
   fs_with_data ext4 "$lv"
   local b_lv; b_lv=$(lv_size "$vg/lv")
+  # asked before the disk grows: without the key refused, with it the plan
+  # the dry run makes once it has grown
+  ask_first 224M 2 "$disk"
+  grep -q "keeps its volume key in the kernel keyring" "$WORK/asked.err" ||
+    fail "asked without a key: $(cat "$WORK/asked.err")"
+  ask_first 224M 0 --key-file "$KEYFILE" "$disk"
+  assert_eq "$(kinds)" "partition crypt lvm-pv lvm-lv filesystem" "layers asked for"
   enlarge "$disk" 224M
+  same_as_asked 0 --key-file "$KEYFILE" "$disk"
   grow_json 0 --key-file "$KEYFILE" "$disk"
   assert_eq "$(kinds)" "partition crypt lvm-pv lvm-lv filesystem" "layers"
   assert_eq "$(layer_size crypt)" "$(crypt_size "$crypt_name")" "crypt size"
@@ -307,7 +349,18 @@ case_two_lvs() {
   lvcreate -q -y -L 40M -n two "$vg" >/dev/null
   wait_node "/dev/$vg/two"
   fs_with_data ext4 "/dev/$vg/two"
+  # asked before the disk grows: with two LVs and none named, the new space
+  # would stay free in the volume group: refused (the real run grows the PV
+  # alone, below); with --lvm pv asked for, or an LV named, a plan
+  ask_first 224M 2 "$disk"
+  grep -q "holds 2 logical volumes.*--lv VG/LV.*the disk's new space would stay unused" \
+    "$WORK/asked.err" || fail "asked with two LVs: $(cat "$WORK/asked.err")"
+  ask_first 224M 0 --lvm pv "$disk"
+  assert_eq "$(kinds)" "partition lvm-pv" "layers asked for with --lvm pv"
+  ask_first 224M 0 --lv "$vg/two" "$disk"
+  assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers asked for with --lv"
   enlarge "$disk" 224M
+  same_as_asked 0 --lv "$vg/two" "$disk"
   # a disk target: the PV grows, the choice of LV is the user's
   grow_json 0 "$disk"
   assert_eq "$(kinds)" "partition lvm-pv" "layers with two LVs"

@@ -194,14 +194,14 @@ part_dev() {  # part_dev DISK N
 # partition DISK SFDISK-SCRIPT: write a table, have the kernel see it and
 # wait for the partition nodes (partx: they do not always appear alone).
 partition() {
-  local n i
+  local node
   printf '%s\n' "$2" | sfdisk -q --no-reread --wipe always "$1" >/dev/null
   partx -u "$1" 2>/dev/null || true
   partx -a "$1" 2>/dev/null || true
   blockdev --flushbufs "$1"
-  n=$(sfdisk --json "$1" | jq '.partitiontable.partitions | length')
-  for ((i = 1; i <= n; i++)); do
-    wait_node "$(part_dev "$1" "$i")"
+  # by the nodes sfdisk names (logical partitions start at 5)
+  for node in $(sfdisk --json "$1" | jq -r '.partitiontable.partitions[].node'); do
+    wait_node "$node"
   done
 }
 

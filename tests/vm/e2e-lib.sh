@@ -105,7 +105,8 @@ e2e_wait_ready() {
 # guest-services.sh MODE, the udev rule under test running this build's
 # qga-grow with /run/qg-job/auto.conf (switched off until e2e_auto_conf says
 # otherwise), guest.env with MOUNTS ("SERIAL:PARTNO:MOUNTPOINT ...") and the
-# host directories to bind into the root-like root (e2e_binds and BINDs).
+# host directories to bind into the root-like root (e2e_binds and BINDs),
+# and the kernel modules E2E_MODULES names (loaded before the chroot).
 # Also fetches the kernel and builds the initramfs.
 e2e_write_job() {
   local mode=$1 mounts=$2
@@ -117,7 +118,8 @@ e2e_write_job() {
     "$E2E_REPO/rules/90-qga-grow.rules.in" >"$JOB/90-qga-grow.rules"
   e2e_auto_conf "enabled=false"
   printf '%s\n' "QG_MODE=$mode" "QG_ROOT_SERIAL=qg-root" "QG_MOUNTS=\"$mounts\"" \
-    "QG_BINDS=\"$(e2e_binds) $*\"" "QG_AGENT=$AGENT" >"$JOB/guest.env"
+    "QG_BINDS=\"$(e2e_binds) $*\"" "QG_AGENT=$AGENT" "QG_MODULES=\"${E2E_MODULES:-}\"" \
+    >"$JOB/guest.env"
   vm_write_job "$JOB" "$VM_HERE/guest-services.sh" "$mode"
 }
 

@@ -6,6 +6,7 @@
 #   QG_BINDS        host directories to bind into the root-like root (build
 #                   tree, agent), at the same paths
 #   QG_AGENT        the qemu-ga binary
+#   QG_MODULES      kernel modules to load first (optional: "dm-crypt ...")
 #   guest-services.sh chroot    (run by guest-init.sh as the job)
 #     mounts the root-like partition, binds what it needs, and chroots into
 #     it for stage 2: systemd-udevd with the job's rules (/run/qg-job/*.rules:
@@ -42,7 +43,9 @@ part_node() {  # part_node DISK N
 }
 
 chroot_root() {
-  local disk R=/run/newroot d last
+  local disk R=/run/newroot d last m
+  # the guest kernel's modprobe (guest-init.sh) is on this stage's PATH only
+  for m in ${QG_MODULES:-}; do modprobe "$m" || die "modprobe $m"; done
   disk=$(disk_of_serial "$QG_ROOT_SERIAL") || die "no disk with serial $QG_ROOT_SERIAL"
   last=$(ls -d /sys/block/${disk#/dev/}/${disk#/dev/}* | sort -V | tail -n 1)
   mkdir -p $R

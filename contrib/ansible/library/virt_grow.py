@@ -19,6 +19,11 @@ description:
   - C(changed) follows virt-grow's exit status; the whole virt-grow report
     (every layer's size before and after) is returned as C(report).
   - In check mode virt-grow runs with C(--dry-run) and changes nothing.
+  - With C(broker), the request goes over RabbitMQ to the virt-growd of
+    compute node C(node) (C(virt-grow --broker)), which checks that the
+    domain belongs to C(project) and grows it there; the task then runs
+    wherever the broker can be reached (the API host, localhost). The report
+    is the node's. Check mode sends nothing (the wire format has no dry run).
 options:
   domain:
     description: Name or UUID of the domain.
@@ -54,6 +59,32 @@ options:
     description: pv grows the LVM physical volume only; lv grows a logical volume too.
     type: str
     choices: [pv, lv]
+  preflight:
+    description: Ask the guest for its plan at the new size before the disk
+      is resized (the default), so that a refusal the guest can foresee (a
+      LUKS2 key missing, its allow-list, a frozen filesystem, LVs with none
+      named, ...) fails the task with the disk untouched. false resizes
+      first (virt-grow --no-preflight).
+    type: bool
+    default: true
+  broker:
+    description: A RabbitMQ URL, amqps://USER@HOST:PORT/VHOST (plain amqp://
+      only to localhost); the request goes to C(node)'s virt-growd instead of
+      growing here. SIZE must then be absolute (a relative one needs C(uri) to
+      read the disk's size).
+    type: str
+  node:
+    description: The compute node that runs the domain (with C(broker)).
+    type: str
+  project:
+    description: The tenant that must own the domain (with C(broker)).
+    type: str
+  broker_password_file:
+    description: A file (mode 0600) with the broker user's password.
+    type: path
+  broker_ca:
+    description: The CA file that signs the broker's certificate.
+    type: path
   executable:
     description: The virt-grow command to run.
     type: path
@@ -69,6 +100,17 @@ EXAMPLES = r'''
     disk: vdb
     size: 40GiB
   loop: "{{ web_domains }}"
+
+- name: Through the cloud's request path (virt-growd on node cn12)
+  virt_grow:
+    broker: amqps://cloud-api@rabbit.example/
+    broker_password_file: /etc/cloud/broker.password
+    node: cn12
+    project: 3f1c9e0a7b2d4c6e8f0a1b2c3d4e5f60
+    domain: instance-0000a1b2
+    disk: vdb
+    size: 40G
+  delegate_to: localhost
 
 - name: Add 10 GiB to a disk on a remote hypervisor's session daemon
   virt_grow:
@@ -115,10 +157,18 @@ def build_command(module, virt_grow):
     cmd = [virt_grow, '--json']
     if p['uri']:
         cmd += ['--connect', p['uri']]
-    if p['dry_run'] or module.check_mode:
+    if p['broker']:
+        cmd += ['--broker', p['broker'], '--node', p['node'], '--project', p['project']]
+        for name, option in (('broker_password_file', '--broker-password-file'),
+                             ('broker_ca', '--broker-ca')):
+            if p[name]:
+                cmd += [option, p[name]]
+    elif p['dry_run'] or module.check_mode:
         cmd.append('--dry-run')
     if p['timeout'] is not None:
         cmd += ['--timeout', str(p['timeout'])]
+    if not p['preflight'] and not p['broker']:  # a node always asks first
+        cmd.append('--no-preflight')
     for name, option in (('key_file', '--key-file'), ('lv', '--lv'), ('lvm', '--lvm')):
         if p[name]:
             cmd += [option, p[name]]
@@ -147,10 +197,22 @@ def main():
             key_file=dict(type='str', no_log=False),
             lv=dict(type='str'),
             lvm=dict(type='str', choices=['pv', 'lv']),
+            preflight=dict(type='bool', default=True),
+            broker=dict(type='str'),
+            node=dict(type='str'),
+            project=dict(type='str'),
+            broker_password_file=dict(type='path', no_log=False),
+            broker_ca=dict(type='path'),
             executable=dict(type='path', default='virt-grow'),
         ),
+        required_together=[('broker', 'node', 'project')],
+        mutually_exclusive=[('broker', 'dry_run')],
         supports_check_mode=True,
     )
+    if module.params['broker'] and module.check_mode:
+        # a request sent is a grow: the wire format has no dry run
+        module.exit_json(changed=True, msg='check mode: the request was not sent to node %s'
+                         % module.params['node'])
     virt_grow = module.get_bin_path(module.params['executable'], required=True)
     cmd = build_command(module, virt_grow)
     rc, stdout, stderr = module.run_command(cmd)
@@ -169,8 +231,8 @@ def main():
     elif rc == NOTHING:
         pass
     elif rc == UNCONFIRMED:
-        # the disk grew; the guest's side is not confirmed (no agent, or a
-        # shut-off domain that grows at its next boot)
+        # the disk grew (or, the libvirt connection lost during the resize,
+        # may have); the guest's side is not confirmed
         result['changed'] = True
         module.warn('virt-grow: %s' % (message or 'the guest side is unconfirmed'))
     elif rc == GUEST_FAILED:
