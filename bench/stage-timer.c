@@ -1,9 +1,15 @@
 /* qg-stage-timer.so: where a qga-grow run spends its time, measured inside
  * the real binary.  LD_PRELOADed, it wraps the few library calls that do the
- * heavy work (libfdisk, libblkid, libext2fs, fsync, ioctl), adds up their
- * durations (CLOCK_MONOTONIC), and at exit appends to $QG_STAGES_OUT one
- * line a stage:
+ * heavy work (libfdisk, libblkid, libext2fs, libcryptsetup, fsync, ioctl),
+ * the tools the library runs (g_spawn_sync: "run lvm pvs", "run mdadm"),
+ * the commands it sends its LVM shell (lvm-shell.c: the wait for each
+ * answer, "lvm-shell pvs"; the first includes the shell's start) and the
+ * child processes it forks (fork itself, and the wait for a child's answer,
+ * numbered in the order they come: for a grow, 1 is the freeze probe, 2
+ * the filesystem's grow; the LVM shell's start is "spawn"), adds up their durations (CLOCK_MONOTONIC), and at
+ * exit appends to $QG_STAGES_OUT one line a stage:
  *     STAGE CALLS MICROSECONDS
+ * (spaces in STAGE written as '~').
  * "startup" is from $QG_BENCH_START_NS (set by qg-bench-exec just before it
  * forks) to main(): fork, exec, dynamic linking and library constructors;
  * "main" is from main() to exit.  Only the outermost wrapped
@@ -13,6 +19,11 @@
  * nothing.  A benchmark tool, never installed. */
 #include <blkid.h>
 #include <dlfcn.h>
+#include <glib.h>
+#include <libcryptsetup.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <ext2fs/ext2fs.h>
 #include <libfdisk/libfdisk.h>
 #include <linux/blkpg.h>
@@ -28,15 +39,32 @@
 enum stage {
     ST_FDISK_ASSIGN, ST_FDISK_WRITE, ST_FDISK_DEASSIGN, ST_BLKID_OPEN, ST_BLKID_PROBE,
     ST_EXT2FS_OPEN, ST_FSYNC, ST_FSYNC_NESTED, ST_BLKPG, ST_FS_RESIZE, ST_IOCTL_OTHER,
-    N_STAGES
+    ST_CRYPT_INIT, ST_CRYPT_TOKEN, ST_CRYPT_KEYFILE, ST_CRYPT_RESIZE, ST_FORK,
+    N_FIXED
 };
-static const char *const stage_name[N_STAGES] = {
+#define MAX_STAGES 64
+static const char *stage_name[MAX_STAGES] = {
     "fdisk_assign_device_by_fd", "fdisk_write_disklabel", "fdisk_deassign_device",
     "blkid_new_probe_from_filename", "blkid_do_safeprobe", "ext2fs_open2", "fsync",
     "fsync-nested", "ioctl-BLKPG", "ioctl-fs-resize", "ioctl-other",
+    "crypt_init_by_name", "crypt_activate_by_token (unlock)",
+    "crypt_activate_by_keyfile (unlock)", "crypt_resize", "fork (parent)",
 };
-static uint64_t total_ns[N_STAGES], calls[N_STAGES], main_ns;
+static uint64_t total_ns[MAX_STAGES], calls[MAX_STAGES], main_ns;
+static int n_stages = N_FIXED;
 static int depth;
+
+/* The stage named @name, added when new (names of tools, commands). */
+static int named_stage(const char *name)
+{
+    for (int s = 0; s < n_stages; s++)
+        if (!strcmp(stage_name[s], name))
+            return s;
+    if (n_stages == MAX_STAGES)
+        return ST_IOCTL_OTHER;
+    stage_name[n_stages] = strdup(name);
+    return n_stages++;
+}
 
 static uint64_t now_ns(void)
 {
@@ -164,6 +192,142 @@ int ioctl(int fd, unsigned long req, ...)
     return r;
 }
 
+int crypt_init_by_name(struct crypt_device **cd, const char *name)
+{
+    int r;
+    TIMED(ST_CRYPT_INIT, crypt_init_by_name, (cd, name));
+    return r;
+}
+
+int crypt_activate_by_token(struct crypt_device *cd, const char *name, int token,
+                            void *usrptr, uint32_t flags)
+{
+    int r;
+    TIMED(ST_CRYPT_TOKEN, crypt_activate_by_token, (cd, name, token, usrptr, flags));
+    return r;
+}
+
+int crypt_activate_by_keyfile_device_offset(struct crypt_device *cd, const char *name,
+                                            int keyslot, const char *keyfile,
+                                            size_t keyfile_size, uint64_t keyfile_offset,
+                                            uint32_t flags)
+{
+    int r;
+    TIMED(ST_CRYPT_KEYFILE, crypt_activate_by_keyfile_device_offset,
+          (cd, name, keyslot, keyfile, keyfile_size, keyfile_offset, flags));
+    return r;
+}
+
+int crypt_resize(struct crypt_device *cd, const char *name, uint64_t new_size)
+{
+    int r;
+    TIMED(ST_CRYPT_RESIZE, crypt_resize, (cd, name, new_size));
+    return r;
+}
+
+static int child_waits;  /* the forks so far: the child waited for */
+
+pid_t fork(void)
+{
+    static pid_t (*fn)(void);
+    if (!fn)
+        fn = (pid_t (*)(void))real("fork");
+    uint64_t t = now_ns();
+    pid_t r = fn();
+    if (r > 0 && depth == 0) {  /* the parent's side, not a tool's spawn */
+        total_ns[ST_FORK] += now_ns() - t;
+        calls[ST_FORK]++;
+        child_waits++;
+    }
+    return r;
+}
+
+/* The LVM shell's start (lvm-shell.c): its fork is not a child we wait for. */
+gboolean g_spawn_async_with_pipes_and_fds(const gchar *dir, const gchar *const *argv,
+                                          const gchar *const *envp, GSpawnFlags flags,
+                                          GSpawnChildSetupFunc setup, gpointer data,
+                                          gint stdin_fd, gint stdout_fd, gint stderr_fd,
+                                          const gint *source_fds, const gint *target_fds,
+                                          gsize n_fds, GPid *pid, gint *stdin_out,
+                                          gint *stdout_out, gint *stderr_out, GError **error)
+{
+    gboolean r;
+    int s = named_stage("spawn (LVM shell)");
+    TIMED(s, g_spawn_async_with_pipes_and_fds,
+          (dir, argv, envp, flags, setup, data, stdin_fd, stdout_fd, stderr_fd, source_fds,
+           target_fds, n_fds, pid, stdin_out, stdout_out, stderr_out, error));
+    return r;
+}
+
+/* A tool the library runs: "run lvm pvs", "run mdadm --grow". */
+gboolean g_spawn_sync(const gchar *dir, gchar **argv, gchar **envp, GSpawnFlags flags,
+                      GSpawnChildSetupFunc setup, gpointer data, gchar **out, gchar **err,
+                      gint *status, GError **error)
+{
+    gboolean r;
+    char name[128];
+    const char *base = strrchr(argv[0], '/');
+    snprintf(name, sizeof(name), "run %s%s%s", base ? base + 1 : argv[0], argv[1] ? " " : "",
+             argv[1] ? argv[1] : "");
+    int s = named_stage(name);
+    TIMED(s, g_spawn_sync, (dir, argv, envp, flags, setup, data, out, err, status, error));
+    return r;
+}
+
+/* lvm-shell.c sends each command with send() and waits for its answer in
+ * poll() on three descriptors; bounded.c waits for its child in poll() on
+ * one. */
+static char shell_cmd[64];
+static int shell_first = 1, shell_pending;
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    static ssize_t (*fn)(int, const void *, size_t, int);
+    if (!fn)
+        fn = (ssize_t (*)(int, const void *, size_t, int))real("send");
+    const char *b = buf, *end = b + len;
+    size_t n = 0;
+    if (b < end && (*b == '"' || *b == '\''))
+        b++;
+    while (b + n < end && n < sizeof(shell_cmd) - 1 && b[n] != '"' && b[n] != '\'' &&
+           b[n] != ' ' && b[n] != '\n')
+        n++;
+    if (shell_cmd[0])
+        shell_first = 0;
+    memcpy(shell_cmd, b, n);
+    shell_cmd[n] = 0;
+    shell_pending = 1;
+    return fn(fd, buf, len, flags);
+}
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    static int (*fn)(struct pollfd *, nfds_t, int);
+    if (!fn)
+        fn = (int (*)(struct pollfd *, nfds_t, int))real("poll");
+    uint64_t t = now_ns();
+    int r = fn(fds, nfds, timeout);
+    char name[128];
+    if (depth > 0)  /* a tool's own wait, inside g_spawn_sync */
+        return r;
+    if (nfds == 3 && shell_cmd[0])
+        snprintf(name, sizeof(name), "lvm-shell %s%s", shell_cmd,
+                 shell_first ? " (with the shell's start)" : "");
+    else if (nfds == 1 && child_waits)
+        snprintf(name, sizeof(name), "child-wait %d", child_waits);
+    else
+        return r;
+    int s = named_stage(name);
+    total_ns[s] += now_ns() - t;
+    if (nfds == 3 && shell_pending) {  /* one answer may take several polls */
+        calls[s]++;
+        shell_pending = 0;
+    } else if (nfds == 1 && !calls[s]) {
+        calls[s]++;
+    }
+    return r;
+}
+
 /* main() starts after the dynamic linker and every library constructor. */
 typedef int (*main_fn)(int, char **, char **);
 static main_fn real_main;
@@ -190,8 +354,9 @@ __attribute__((destructor)) static void report(void)
     const char *path = getenv("QG_STAGES_OUT");
     const char *t0 = getenv("QG_BENCH_START_NS");
     uint64_t any = 0;
-    for (int s = 0; s < N_STAGES; s++)
-        any += calls[s];
+    for (int s = 0; s < n_stages; s++)
+        if (s != ST_FORK)  /* qg-bench-exec forks the contender, nothing more */
+            any += calls[s];
     /* Not a grower (e.g. qg-bench-exec itself, which passes LD_PRELOAD on). */
     if (!any || !path)
         return;
@@ -201,8 +366,14 @@ __attribute__((destructor)) static void report(void)
     if (t0)
         fprintf(f, "startup 1 %.1f\n", (double)(main_ns - strtoull(t0, NULL, 10)) / 1e3);
     fprintf(f, "main 1 %.1f\n", (double)(end - main_ns) / 1e3);
-    for (int s = 0; s < N_STAGES; s++)
-        fprintf(f, "%s %llu %.1f\n", stage_name[s], (unsigned long long)calls[s],
+    for (int s = 0; s < n_stages; s++) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s", stage_name[s]);
+        for (char *c = name; *c; c++)
+            if (*c == ' ')
+                *c = '~';
+        fprintf(f, "%s %llu %.1f\n", name, (unsigned long long)calls[s],
                 (double)total_ns[s] / 1e3);
+    }
     fclose(f);
 }

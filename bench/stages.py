@@ -16,7 +16,7 @@ def read_run(path):
     with open(path) as f:
         for line in f:
             stage, calls, us = line.split()
-            run[stage] = (int(calls), float(us))
+            run[stage.replace("~", " ")] = (int(calls), float(us))
     return run
 
 

@@ -13,6 +13,7 @@ void qg_chain_clear(QgChain *c)
 {
     g_clear_pointer(&c->nodes, g_ptr_array_unref);
     g_clear_pointer(&c->pv_note, g_free);
+    g_clear_pointer(&c->lvm, qg_lvm_unref);
 }
 
 /* Are all of @holders a thin pool's data or metadata volumes?  Then the
@@ -37,9 +38,9 @@ typedef struct {
     char *layout;
 } NamedLv;
 
-static gboolean named_lv_find(const char *lv, NamedLv *out, GError **error)
+static gboolean named_lv_find(QgLvm *lvm, const char *lv, NamedLv *out, GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one("lvs", "lv_kernel_major,lv_kernel_minor,"
+    g_autoptr(GHashTable) row = qg_lvm_report_one(lvm, "lvs", "lv_kernel_major,lv_kernel_minor,"
                                                   "lv_layout", lv, error);
     uint64_t ma, mi;
     if (!row)
@@ -119,7 +120,8 @@ gboolean qg_chain_build(const QgTarget *t, const QgRequest *req, QgChain *c, GEr
     QgNode *n;
 
     memset(c, 0, sizeof(*c));
-    if (use_lv && !named_lv_find(req->lv, &lv, error))
+    c->lvm = qg_lvm_new();  /* no process until LVM is asked something */
+    if (use_lv && !named_lv_find(c->lvm, req->lv, &lv, error))
         return FALSE;
     c->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)qg_node_free);
     if (!(n = qg_node_new(base, error)))

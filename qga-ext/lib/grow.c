@@ -517,6 +517,7 @@ static QgResult *grow_run(const QgRequest *asked, QgResult **partial, GError **e
         .below_layer = part,
         .warnings = res->warnings,
         .planned = planned,
+        .lvm = chain.lvm,
     };
     const QgNode *top = chain.nodes->pdata[0];
     if (req->partition_only) {

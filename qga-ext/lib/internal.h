@@ -25,6 +25,21 @@ gboolean qg_run_tool(const char *const *argv, const int *ok_codes, GError **erro
  * the environment, and its standard output returned in @stdout_text. */
 gboolean qg_run_tool_env(const char *const *argv, const char *const *env, const int *ok_codes,
                          char **stdout_text, GError **error);
+/* The path of a system tool in the sbin and bin dirs, or NULL (g_free). */
+char *qg_find_tool(const char *name);
+
+/* lvm-shell.c: one LVM process for a whole grow (LVM's shell), started at
+ * the first command; each holder of a reference may run commands, the last
+ * unref ends it. */
+typedef struct QgLvm QgLvm;
+QgLvm *qg_lvm_new(void);
+QgLvm *qg_lvm_ref(QgLvm *lvm);
+void qg_lvm_unref(QgLvm *lvm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgLvm, qg_lvm_unref)
+/* "lvm ARGS...": its JSON output (g_free), or NULL with LVM's error.  A
+ * command that @writes forgets the reports kept so far; one that does not
+ * is answered from them when it was asked before. */
+char *qg_lvm_call(QgLvm *lvm, const char *const *args, gboolean writes, GError **error);
 
 /* stack.c: block devices by kernel name, and the kernel's links between
  * them (sysfs holders/ and slaves/), never tools' output. */
@@ -68,6 +83,7 @@ typedef struct {
     char *pv_note;       /* ... and why, for the warnings */
     gboolean lvs_undecided;  /* ... because it holds several LVs and the
                               * request named none */
+    QgLvm *lvm;          /* the grow's LVM process (lvm-shell.c) */
 } QgChain;
 void qg_chain_clear(QgChain *c);
 
@@ -459,6 +475,8 @@ typedef struct {
     GHashTable *planned;    /* kernel name -> uint64_t bytes: devices outside
                              * the chain planned to grow (md members) */
     GPtrArray *warnings;
+    QgLvm *lvm;             /* the grow's LVM process: a step that keeps it
+                             * for its apply takes a reference */
 } QgStepCtx;
 typedef struct {
     QgLayerKind kind;
@@ -479,21 +497,26 @@ extern const QgStepOps qg_step_lvm_pool;
 
 /* lvm-tool.c: LVM through its own tool (its locking, metadata archive and
  * udev handling are LVM's), reports as JSON, never human text. */
-gboolean qg_lvm_run(const char *const *args, GError **error);
+/* Our environment as the lvm tool gets it (LC_ALL=C, the preload, ...). */
+GStrv qg_lvm_env(void);
+/* "lvm ARGS..." as a process of its own: its standard output (g_free). */
+char *qg_lvm_exec(const char *const *args, GError **error);
+/* A command that changes something, through @lvm's process. */
+gboolean qg_lvm_run(QgLvm *lvm, const char *const *args, GError **error);
 /* A layer whose grow writes LVM metadata: warn in @warnings (once) when the
  * preload that makes LVM's writes durable one by one is not there. */
 void qg_lvm_dsync_warn(GPtrArray *warnings);
 /* Rows of "lvm CMD --reportformat json --units b --nosuffix -o FIELDS
  * [NAME]" (CMD "pvs" or "lvs"), each a GHashTable of field -> string. */
-GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
+GPtrArray *qg_lvm_report(QgLvm *lvm, const char *cmd, const char *fields, const char *name,
                          GError **error);
 /* The one row such a report must have for @name (a PV, an LV), or NULL with
  * an error that says how many it had. */
-GHashTable *qg_lvm_report_one(const char *cmd, const char *fields, const char *name,
-                              GError **error);
+GHashTable *qg_lvm_report_one(QgLvm *lvm, const char *cmd, const char *fields,
+                              const char *name, GError **error);
 /* The same with LVM's hidden LVs too (-a). */
-GPtrArray *qg_lvm_report_all(const char *cmd, const char *fields, const char *name,
-                             GError **error);
+GPtrArray *qg_lvm_report_all(QgLvm *lvm, const char *cmd, const char *fields,
+                             const char *name, GError **error);
 gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out,
                           GError **error);
 

@@ -7,12 +7,20 @@
  * again.  Tried in order: nothing (a mapping with its key in the table),
  * the header's LUKS2 tokens, then the request's key file (a path; key
  * material never passes through us).  With none that works, the plan refuses
- * before anything is written.  Key slots are never added or removed. */
+ * before anything is written.  Key slots are never added or removed.
+ *
+ * A key slot's unlock runs its key derivation (PBKDF2 or Argon2) at the
+ * cost the header asks, by design up to seconds: a grow pays it once.  A dry
+ * run only checks the key; a real run loads it in the plan, in the thread
+ * that resizes later (key_thread), so the refusal still comes before
+ * anything is written and the apply needs no second unlock. */
 #include "internal.h"
 
 #include <errno.h>
 #include <libcryptsetup.h>
 #include <string.h>
+
+typedef struct KeyThread KeyThread;
 
 typedef struct {
     struct crypt_device *cd;
@@ -23,13 +31,18 @@ typedef struct {
     char *last_error;    /* libcryptsetup's own words, for our messages */
     gboolean in_keyring; /* volume key in the keyring: load it before resizing */
     const char *key_file;
+    KeyThread *key;      /* a real run's: the thread that holds the key */
 } CryptPriv;
+
+static void key_thread_end(KeyThread *k);
 
 static void crypt_priv_free(void *p)
 {
     CryptPriv *c = p;
     if (!c)
         return;
+    if (c->key)
+        key_thread_end(c->key);
     if (c->cd)
         crypt_free(c->cd);
     g_free(c->name);
@@ -80,6 +93,96 @@ static int unlock(CryptPriv *c, gboolean load, const char **how)
     *how = "the key file";
     return crypt_activate_by_keyfile_device_offset(c->cd, NULL, CRYPT_ANY_SLOT, c->key_file,
                                                    0, 0, flags);
+}
+
+/* The thread that unlocks the volume key into its own keyring during the
+ * plan, then waits for the apply's resize (or for the end, when the run
+ * stops before it): libcryptsetup puts the key into the calling thread's
+ * keyring for the table reload and leaves it there; the thread's keyring
+ * goes with the thread, so the key does not stay in a long-lived caller
+ * (qemu-ga's main thread). */
+struct KeyThread {
+    CryptPriv *c;
+    GThread *thread;
+    GMutex lock;
+    GCond cond;
+    gboolean unlocked;   /* the unlock has answered: */
+    int unlock_r;        /* ... its result */
+    const char *how;     /* ... and what it tried last */
+    gboolean ordered;    /* the apply (or the end) has come: */
+    uint64_t sectors;    /* ... resize to these 512-byte sectors (0: end) */
+    gboolean resized;    /* the resize has answered: */
+    int resize_r;        /* ... its result */
+};
+
+static gpointer key_thread(gpointer data)
+{
+    KeyThread *k = data;
+    const char *how;
+    int r = unlock(k->c, TRUE, &how);
+    g_mutex_lock(&k->lock);
+    k->unlock_r = r;
+    k->how = how;
+    k->unlocked = TRUE;
+    g_cond_broadcast(&k->cond);
+    while (r >= 0 && !k->ordered)
+        g_cond_wait(&k->cond, &k->lock);
+    uint64_t sectors = r >= 0 ? k->sectors : 0;
+    g_mutex_unlock(&k->lock);
+    r = sectors ? crypt_resize(k->c->cd, k->c->name, sectors) : 0;
+    g_mutex_lock(&k->lock);
+    k->resize_r = r;
+    k->resized = TRUE;
+    g_cond_broadcast(&k->cond);
+    g_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+/* Start it and wait for the unlock: its result (a negative errno when
+ * nothing unlocked a key slot; the thread has then ended). */
+static int key_thread_start(CryptPriv *c, const char **how)
+{
+    KeyThread *k = g_new0(KeyThread, 1);
+    k->c = c;
+    g_mutex_init(&k->lock);
+    g_cond_init(&k->cond);
+    k->thread = g_thread_new("qg-crypt-key", key_thread, k);
+    g_mutex_lock(&k->lock);
+    while (!k->unlocked)
+        g_cond_wait(&k->cond, &k->lock);
+    int r = k->unlock_r;
+    *how = k->how;
+    g_mutex_unlock(&k->lock);
+    if (r < 0)
+        key_thread_end(k);
+    else
+        c->key = k;
+    return r;
+}
+
+/* Order the resize (@sectors; 0: none, the end) and wait for its result. */
+static int key_thread_order(KeyThread *k, uint64_t sectors)
+{
+    g_mutex_lock(&k->lock);
+    if (!k->ordered) {
+        k->ordered = TRUE;
+        k->sectors = sectors;
+        g_cond_broadcast(&k->cond);
+    }
+    while (!k->resized)
+        g_cond_wait(&k->cond, &k->lock);
+    int r = k->resize_r;
+    g_mutex_unlock(&k->lock);
+    return r;
+}
+
+static void key_thread_end(KeyThread *k)
+{
+    key_thread_order(k, 0);
+    g_thread_join(k->thread);
+    g_mutex_clear(&k->lock);
+    g_cond_clear(&k->cond);
+    g_free(k);
 }
 
 static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
@@ -148,7 +251,9 @@ static gboolean crypt_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     }
     if (c->in_keyring && layer->changed) {
         const char *how;
-        if ((r = unlock(c, FALSE, &how)) < 0) {
+        /* a dry run checks the key; a real run loads it for the apply */
+        r = ctx->req->dry_run ? unlock(c, FALSE, &how) : key_thread_start(c, &how);
+        if (r < 0) {
             g_autofree char *why = c->key_file
                 ? g_strdup_printf("the key file %s unlocks no key slot of it (%s)",
                                   c->key_file, c->last_error ? c->last_error
@@ -173,17 +278,13 @@ typedef struct {
                         * refuses a device not a multiple of them, and with 0
                         * it would not round) */
     int r;
-    const char *how;   /* set when the key could not be loaded */
 } ResizeJob;
 
+/* A mapping with its key in the table (LUKS1, plain): no key to load, but
+ * a thread of its own all the same, as key_thread's resize. */
 static gpointer resize_thread(gpointer data)
 {
     ResizeJob *job = data;
-    const char *how;
-    if (job->c->in_keyring && (job->r = unlock(job->c, TRUE, &how)) < 0) {
-        job->how = how;
-        return NULL;
-    }
     job->r = crypt_resize(job->c->cd, job->c->name, job->sectors);
     return NULL;
 }
@@ -208,17 +309,21 @@ static gboolean crypt_apply(QgStep *step, GError **error)
         return TRUE;
     }
     qg_fault_point("crypt-resizing");
-    /* In a thread of its own: libcryptsetup puts the volume key into the
-     * calling thread's keyring for the table reload and leaves it there;
-     * the thread's keyring goes with the thread, so the key does not stay
-     * in a long-lived caller (qemu-ga's main thread). */
-    ResizeJob job = { c, crypt_reach(c, below) / 512, 0, NULL };
-    g_autoptr(GThread) th = g_thread_new("qg-crypt-resize", resize_thread, &job);
-    g_thread_join(g_steal_pointer(&th));
+    ResizeJob job = { c, crypt_reach(c, below) / 512, 0 };
+    const char *how;
+    if (c->in_keyring && !c->key && (r = key_thread_start(c, &how)) < 0)
+        /* (only when the plan found nothing to do here: it loads the key
+         * whenever the mapping is to grow) */
+        return qg_set_errno_error(error, -r, "%s: %s no longer unlocks the volume key",
+                                  step->layer->device, how);
+    if (c->key) {
+        /* the key the plan loaded, in the thread that holds it */
+        job.r = key_thread_order(c->key, job.sectors);
+    } else {
+        g_autoptr(GThread) th = g_thread_new("qg-crypt-resize", resize_thread, &job);
+        g_thread_join(g_steal_pointer(&th));
+    }
     if (job.r < 0) {
-        if (job.how)
-            return qg_set_errno_error(error, -job.r, "%s: %s no longer unlocks the volume key",
-                                      step->layer->device, job.how);
         return qg_set_errno_error(error, -job.r, "%s: cannot grow the crypt mapping%s%s",
                                   step->layer->device, c->last_error ? ": " : "",
                                   c->last_error ? c->last_error : "");

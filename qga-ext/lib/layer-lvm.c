@@ -9,12 +9,30 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#define PV_FIELDS "pv_size,dev_size,pe_start,vg_name,vg_extent_size"
-#define LV_FIELDS "lv_full_name,lv_path,lv_size,lv_layout,lv_role,lv_kernel_major," \
-                  "lv_kernel_minor"
+/* Every field of the PV and of the LVs on it that the plan and the apply
+ * ask for, in one report (a row per segment of the PV, the PV's fields on
+ * each): asked again unchanged, the grow's LVM process answers from what it
+ * kept (lvm-shell.c), so the plan asks LVM once. */
+#define PV_FIELDS "pv_size,dev_size,pe_start,vg_name,vg_extent_size,pv_pe_count," \
+                  "pv_pe_alloc_count,lv_full_name,lv_path,lv_size,lv_layout,lv_role," \
+                  "lv_kernel_major,lv_kernel_minor"
+
+/* That report's rows for the PV @pv (one at least). */
+static GPtrArray *pv_rows(QgLvm *lvm, const char *pv, GError **error)
+{
+    GPtrArray *rows = qg_lvm_report(lvm, "pvs", PV_FIELDS, pv, error);
+    if (rows && rows->len == 0) {
+        g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm pvs reported no rows for %s", pv);
+        g_ptr_array_unref(rows);
+        return NULL;
+    }
+    return rows;
+}
 
 typedef struct {
+    QgLvm *lvm;
     char *pv;       /* the PV's device node */
+    char *dev_name; /* ... its kernel name */
     char *lv;       /* "VG/LV" */
     uint64_t pe_start, extent;
 } LvmPriv;
@@ -24,7 +42,10 @@ static void lvm_priv_free(void *p)
     LvmPriv *l = p;
     if (!l)
         return;
+    if (l->lvm)
+        qg_lvm_unref(l->lvm);
     g_free(l->pv);
+    g_free(l->dev_name);
     g_free(l->lv);
     g_free(l);
 }
@@ -42,9 +63,10 @@ static uint64_t pv_reachable(const LvmPriv *l, uint64_t dev_bytes)
 static gboolean pv_read(LvmPriv *l, uint64_t *pv_size, uint64_t *dev_size, char **vg,
                         GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one("pvs", PV_FIELDS, l->pv, error);
-    if (!row)
+    g_autoptr(GPtrArray) rows = pv_rows(l->lvm, l->pv, error);
+    if (!rows)
         return FALSE;
+    GHashTable *row = rows->pdata[0];
     if (!qg_lvm_field_u64(row, "pv_size", pv_size, error) ||
         !qg_lvm_field_u64(row, "dev_size", dev_size, error) ||
         !qg_lvm_field_u64(row, "pe_start", &l->pe_start, error))
@@ -67,7 +89,9 @@ static gboolean pv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     uint64_t size, dev_size;
 
     step->priv = l;
+    l->lvm = qg_lvm_ref(ctx->lvm);
     l->pv = g_strdup(ctx->below->node);
+    l->dev_name = g_strdup(ctx->below->name);
     if (!pv_read(l, &size, &dev_size, &vg, error))
         return FALSE;
     QgLayer *layer = qg_layer_new(QG_LAYER_LVM_PV, l->pv, vg);
@@ -85,12 +109,16 @@ static gboolean pv_apply(QgStep *step, GError **error)
     LvmPriv *l = step->priv;
     uint64_t size, dev_size;
 
-    if (!pv_read(l, &size, &dev_size, NULL, error))
+    /* the PV as the plan's report found it (LVM was not asked to change it
+     * since), its device as the kernel sees it now: the layer below grew
+     * since then, which that report cannot show */
+    if (!pv_read(l, &size, &dev_size, NULL, error) ||
+        !qg_block_size_bytes(l->dev_name, &dev_size, error))
         return FALSE;
     qg_fault_point("pv-resizing");
     if (pv_reachable(l, dev_size) > size) {
         const char *const args[] = { "pvresize", l->pv, NULL };
-        if (!qg_lvm_run(args, error))
+        if (!qg_lvm_run(l->lvm, args, error))
             return FALSE;
     }
     if (!pv_read(l, &step->layer->size, &dev_size, NULL, error))
@@ -106,10 +134,12 @@ const QgStepOps qg_step_lvm_pv = {
     .free_priv = lvm_priv_free,
 };
 
-/* The row of the LV whose dm device is @dev, among the VG's LVs. */
-static GHashTable *lv_row(const char *vg, dev_t dev, GError **error)
+/* The row of the LV whose dm device is @dev, among the LVs on the PV @pv
+ * (of volume group @vg). */
+static GHashTable *lv_row(QgLvm *lvm, const char *pv, const char *vg, dev_t dev,
+                          GError **error)
 {
-    g_autoptr(GPtrArray) rows = qg_lvm_report("lvs", LV_FIELDS, vg, error);
+    g_autoptr(GPtrArray) rows = pv_rows(lvm, pv, error);
     if (!rows)
         return NULL;
     for (guint i = 0; i < rows->len; i++) {
@@ -120,8 +150,8 @@ static GHashTable *lv_row(const char *vg, dev_t dev, GError **error)
             return g_hash_table_ref(rows->pdata[i]);
     }
     g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
-                "lvm lvs does not list device %u:%u in volume group %s", major(dev),
-                minor(dev), vg);
+                "lvm pvs does not list device %u:%u on %s in volume group %s", major(dev),
+                minor(dev), pv, vg);
     return NULL;
 }
 
@@ -147,12 +177,13 @@ static const char *lv_refusal(GHashTable *row)
     return "is not a linear LV";
 }
 
-/* The PV's free extents once it is @pv_bytes large, and its extent size. */
-static gboolean pv_free_after(const char *pv, uint64_t pv_bytes, uint64_t *free_bytes,
-                              uint64_t *count_now, GError **error)
+/* The PV's free extents once it is @pv_bytes large, and its extent size
+ * (the same report as pv_read's). */
+static gboolean pv_free_after(QgLvm *lvm, const char *pv, uint64_t pv_bytes,
+                              uint64_t *free_bytes, uint64_t *count_now, GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one("pvs", "pv_pe_count,pv_pe_alloc_count,"
-                                                  "vg_extent_size", pv, error);
+    g_autoptr(GPtrArray) rows = pv_rows(lvm, pv, error);
+    GHashTable *row = rows ? rows->pdata[0] : NULL;
     uint64_t count, alloc, extent;
     if (!row || !qg_lvm_field_u64(row, "pv_pe_count", &count, error) ||
         !qg_lvm_field_u64(row, "pv_pe_alloc_count", &alloc, error) ||
@@ -171,13 +202,14 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     uint64_t size, free_bytes, now;
 
     step->priv = l;
+    l->lvm = qg_lvm_ref(ctx->lvm);
     if (!pv || pv->kind != QG_LAYER_LVM_PV) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "%s: an LV must rest on a PV layer",
                     ctx->above->node);
         return FALSE;
     }
     l->pv = g_strdup(pv->device);
-    g_autoptr(GHashTable) row = lv_row(pv->type, ctx->above->dev, error);
+    g_autoptr(GHashTable) row = lv_row(l->lvm, l->pv, pv->type, ctx->above->dev, error);
     if (!row)
         return FALSE;
     l->lv = g_strdup(g_hash_table_lookup(row, "lv_full_name"));
@@ -189,7 +221,7 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
         return FALSE;
     }
     if (!qg_lvm_field_u64(row, "lv_size", &size, error) ||
-        !pv_free_after(l->pv, pv->size, &free_bytes, &now, error))
+        !pv_free_after(l->lvm, l->pv, pv->size, &free_bytes, &now, error))
         return FALSE;
     const char *path = g_hash_table_lookup(row, "lv_path");
     QgLayer *layer = qg_layer_new(QG_LAYER_LVM_LV, path && *path ? path : ctx->above->node,
@@ -207,7 +239,7 @@ static gboolean lv_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
 
 static gboolean lv_read(LvmPriv *l, uint64_t *size, GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one("lvs", "lv_size", l->lv, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one(l->lvm, "lvs", "lv_size", l->lv, error);
     return row && qg_lvm_field_u64(row, "lv_size", size, error);
 }
 
@@ -216,14 +248,14 @@ static gboolean lv_apply(QgStep *step, GError **error)
     LvmPriv *l = step->priv;
     uint64_t free_bytes, free_count;
 
-    if (!pv_free_after(l->pv, 0, &free_bytes, &free_count, error))
+    if (!pv_free_after(l->lvm, l->pv, 0, &free_bytes, &free_count, error))
         return FALSE;
     qg_fault_point("lv-extending");
     if (free_count > 0) {
         /* from this PV only (the PV named last): its free extents */
         g_autofree char *extents = g_strdup_printf("+%" G_GUINT64_FORMAT, free_count);
         const char *const args[] = { "lvextend", "-l", extents, l->lv, l->pv, NULL };
-        if (!qg_lvm_run(args, error))
+        if (!qg_lvm_run(l->lvm, args, error))
             return FALSE;
     }
     if (!lv_read(l, &step->layer->size, error))
@@ -247,6 +279,7 @@ const QgStepOps qg_step_lvm_lv = {
 #define POOL_FIELDS "lv_size,lv_metadata_size,chunk_size,vg_free,vg_extent_size"
 
 typedef struct {
+    QgLvm *lvm;
     char *pool;       /* "VG/POOL" */
     gboolean spare;   /* the VG has a pool metadata spare */
 } PoolPriv;
@@ -262,6 +295,8 @@ static void pool_priv_free(void *p)
     PoolPriv *l = p;
     if (!l)
         return;
+    if (l->lvm)
+        qg_lvm_unref(l->lvm);
     g_free(l->pool);
     g_free(l);
 }
@@ -272,7 +307,7 @@ typedef struct {
 
 static gboolean pool_read(PoolPriv *l, PoolSizes *z, GError **error)
 {
-    g_autoptr(GHashTable) row = qg_lvm_report_one("lvs", POOL_FIELDS, l->pool, error);
+    g_autoptr(GHashTable) row = qg_lvm_report_one(l->lvm, "lvs", POOL_FIELDS, l->pool, error);
     return row && qg_lvm_field_u64(row, "lv_size", &z->data, error) &&
            qg_lvm_field_u64(row, "lv_metadata_size", &z->meta, error) &&
            qg_lvm_field_u64(row, "vg_free", &z->free_bytes, error) &&
@@ -314,9 +349,10 @@ static gboolean pool_plan(QgStep *step, const QgStepCtx *ctx, GError **error)
     PoolSizes z;
 
     step->priv = l;
+    l->lvm = qg_lvm_ref(ctx->lvm);
     /* the pool's data and metadata volumes are hidden LVs, named by LVM as
      * POOL_tdata and POOL_tmeta; the one on this PV names the pool */
-    g_autoptr(GPtrArray) rows = qg_lvm_report_all("lvs", "lv_full_name,lv_role,"
+    g_autoptr(GPtrArray) rows = qg_lvm_report_all(l->lvm, "lvs", "lv_full_name,lv_role,"
                                                   "lv_kernel_major,lv_kernel_minor",
                                                   pv->type, error);
     if (!rows)
@@ -367,7 +403,7 @@ static gboolean pool_apply(QgStep *step, GError **error)
     if (meta_gain) {
         g_autofree char *by = g_strdup_printf("+%" G_GUINT64_FORMAT "b", meta_gain);
         const char *const args[] = { "lvextend", "--poolmetadatasize", by, l->pool, NULL };
-        if (!qg_lvm_run(args, error))
+        if (!qg_lvm_run(l->lvm, args, error))
             return FALSE;
         if (!pool_read(l, &z, error))
             return FALSE;
@@ -376,7 +412,7 @@ static gboolean pool_apply(QgStep *step, GError **error)
         g_autofree char *extents = g_strdup_printf("+%" G_GUINT64_FORMAT,
                                                    z.free_bytes / z.extent);
         const char *const args[] = { "lvextend", "-l", extents, l->pool, NULL };
-        if (!qg_lvm_run(args, error))
+        if (!qg_lvm_run(l->lvm, args, error))
             return FALSE;
         if (!pool_read(l, &z, error))
             return FALSE;

@@ -2,8 +2,10 @@
  * LVM inside our process, qemu-ga included, with LVM's global state and its
  * memory locking during device suspends; the tool keeps all of that in a
  * child, and takes LVM's own VG locks and writes its metadata archive as it
- * always does.  Reports are read as JSON with byte units, so no locale or
- * human wording is ever parsed. */
+ * always does.  One such child serves a whole grow (lvm-shell.c); this file
+ * is its environment, a command as a process of its own where the shell
+ * cannot be used, and the reports, read as JSON with byte units, so no
+ * locale or human wording is ever parsed. */
 #include "internal.h"
 
 #include <json-glib/json-glib.h>
@@ -38,42 +40,53 @@ void qg_lvm_dsync_warn(GPtrArray *warnings)
 /* LD_PRELOAD for the lvm commands: lvm-dsync.so (its comment says why),
  * before whatever the caller preloads; unchanged when the module is not
  * there (a build run before installing, without QG_LVM_DSYNC: the plan
- * warns, qg_lvm_dsync_warn). */
-static char *preload_env(void)
+ * warns, qg_lvm_dsync_warn).  NULL: none. */
+static char *preload_value(void)
 {
     const char *mod = dsync_module();
     const char *had = g_getenv("LD_PRELOAD");
     if (access(mod, R_OK) != 0)
-        return had ? g_strconcat("LD_PRELOAD=", had, NULL) : NULL;
-    return g_strconcat("LD_PRELOAD=", mod, had && *had ? ":" : "", had ? had : "", NULL);
+        return g_strdup(had);
+    return g_strconcat(mod, had && *had ? ":" : "", had ? had : "", NULL);
 }
 
-/* Without udevd (early boot, minimal guests), LVM would wait for udev to
- * create nodes that never come; it then manages /dev itself. */
-static GStrv lvm_env(void)
+/* Our environment as LVM gets it: the preload, LC_ALL=C, and without udevd
+ * (early boot, minimal guests) DM_DISABLE_UDEV, or LVM would wait for udev
+ * to create nodes that never come; it then manages /dev itself. */
+GStrv qg_lvm_env(void)
 {
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_autofree char *preload = preload_env();
-    g_strv_builder_add_many(b, "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1", NULL);
+    g_auto(GStrv) env = g_get_environ();
+    g_autofree char *preload = preload_value();
+    env = g_environ_setenv(env, "LC_ALL", "C", TRUE);
+    env = g_environ_setenv(env, "LVM_SUPPRESS_FD_WARNINGS", "1", TRUE);
     if (access("/run/udev/control", F_OK) != 0)
-        g_strv_builder_add(b, "DM_DISABLE_UDEV=1");
+        env = g_environ_setenv(env, "DM_DISABLE_UDEV", "1", TRUE);
     if (preload)
-        g_strv_builder_add(b, preload);
-    return g_strv_builder_end(b);
+        env = g_environ_setenv(env, "LD_PRELOAD", preload, TRUE);
+    return g_steal_pointer(&env);
 }
 
-gboolean qg_lvm_run(const char *const *args, GError **error)
+char *qg_lvm_exec(const char *const *args, GError **error)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     static const int ok[] = { 0, -1 };
+    char *out = NULL;
 
     g_ptr_array_add(argv, (char *)"lvm");
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
-    g_auto(GStrv) env = lvm_env();
-    return qg_run_tool_env((const char *const *)argv->pdata, (const char *const *)env, ok, NULL,
-                           error);
+    g_auto(GStrv) env = qg_lvm_env();  /* (qg_run_tool_env sets it over ours) */
+    if (!qg_run_tool_env((const char *const *)argv->pdata, (const char *const *)env, ok, &out,
+                         error))
+        return NULL;
+    return out;
+}
+
+gboolean qg_lvm_run(QgLvm *lvm, const char *const *args, GError **error)
+{
+    g_autofree char *out = qg_lvm_call(lvm, args, TRUE, error);
+    return out != NULL;
 }
 
 static GHashTable *row_from_object(JsonObject *o)
@@ -88,20 +101,18 @@ static GHashTable *row_from_object(JsonObject *o)
     return row;
 }
 
-static GPtrArray *report(const char *cmd, gboolean all, const char *fields, const char *name,
-                         GError **error)
+static GPtrArray *report(QgLvm *lvm, const char *cmd, gboolean all, const char *fields,
+                         const char *name, GError **error)
 {
-    const char *argv[] = { "lvm", cmd, "--reportformat", "json", "--units", "b", "--nosuffix",
+    const char *args[] = { cmd, "--reportformat", "json", "--units", "b", "--nosuffix",
                            "-o", fields, name, all ? "-a" : NULL, NULL };
-    static const int ok[] = { 0, -1 };
-    g_autofree char *out = NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) e = NULL;
     /* "pvs" reports "pv" rows, "lvs" "lv" rows */
     g_autofree char *key = g_strndup(cmd, strlen(cmd) - 1);
 
-    g_auto(GStrv) env = lvm_env();
-    if (!qg_run_tool_env(argv, (const char *const *)env, ok, &out, error))
+    g_autofree char *out = qg_lvm_call(lvm, args, FALSE, error);
+    if (!out)
         return NULL;
     if (!json_parser_load_from_data(parser, out, -1, &e)) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED, "lvm %s gave no JSON report: %s", cmd,
@@ -130,16 +141,16 @@ static GPtrArray *report(const char *cmd, gboolean all, const char *fields, cons
     return res;
 }
 
-GPtrArray *qg_lvm_report(const char *cmd, const char *fields, const char *name,
+GPtrArray *qg_lvm_report(QgLvm *lvm, const char *cmd, const char *fields, const char *name,
                          GError **error)
 {
-    return report(cmd, FALSE, fields, name, error);
+    return report(lvm, cmd, FALSE, fields, name, error);
 }
 
-GHashTable *qg_lvm_report_one(const char *cmd, const char *fields, const char *name,
-                              GError **error)
+GHashTable *qg_lvm_report_one(QgLvm *lvm, const char *cmd, const char *fields,
+                              const char *name, GError **error)
 {
-    g_autoptr(GPtrArray) rows = report(cmd, FALSE, fields, name, error);
+    g_autoptr(GPtrArray) rows = report(lvm, cmd, FALSE, fields, name, error);
     if (!rows)
         return NULL;
     if (rows->len != 1) {
@@ -150,10 +161,10 @@ GHashTable *qg_lvm_report_one(const char *cmd, const char *fields, const char *n
     return g_hash_table_ref(rows->pdata[0]);
 }
 
-GPtrArray *qg_lvm_report_all(const char *cmd, const char *fields, const char *name,
-                             GError **error)
+GPtrArray *qg_lvm_report_all(QgLvm *lvm, const char *cmd, const char *fields,
+                             const char *name, GError **error)
 {
-    return report(cmd, TRUE, fields, name, error);
+    return report(lvm, cmd, TRUE, fields, name, error);
 }
 
 gboolean qg_lvm_field_u64(GHashTable *row, const char *field, uint64_t *out, GError **error)

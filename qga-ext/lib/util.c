@@ -68,23 +68,27 @@ gboolean qg_parse_size(const char *text, uint64_t *out, GError **error)
     return FALSE;
 }
 
+char *qg_find_tool(const char *name)
+{
+    static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        char *p = g_build_filename(dirs[i], name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_EXECUTABLE))
+            return p;
+        g_free(p);
+    }
+    return NULL;
+}
+
 gboolean qg_run_tool_env(const char *const *argv, const char *const *env, const int *ok_codes,
                          char **stdout_text, GError **error)
 {
-    static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
-    g_autofree char *prog = NULL;
+    g_autofree char *prog = qg_find_tool(argv[0]);
     g_autofree char *out = NULL, *err = NULL;
     g_autoptr(GError) e = NULL;
     g_auto(GStrv) envp = g_get_environ();
     int status;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(dirs) && !prog; i++) {
-        char *p = g_build_filename(dirs[i], argv[0], NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_EXECUTABLE))
-            prog = p;
-        else
-            g_free(p);
-    }
     if (!prog) {
         g_set_error(error, QG_ERROR, QG_ERROR_FAILED,
                     "%s is needed but not installed", argv[0]);

@@ -100,6 +100,22 @@ case_lvm() {
   assert_eq "$(kinds)" "partition lvm-pv lvm-lv filesystem" "layers planned"
   assert_eq "$(jq '.warnings | length' "$WORK/report.json")" 0 "warnings of the dry run"
   assert_eq "$(lv_size "$vg/lv")" "$b_lv" "the LV after a dry run"
+  # without lvmdbusd's profile (the LVM shell's protocol), each LVM command
+  # runs as a process of its own: the same plan
+  jq -c .layers "$WORK/report.json" >"$WORK/plan.shell"
+  mv /etc/lvm/profile/lvmdbusd.profile "$WORK/"
+  grow_json 0 --dry-run "$MNT"
+  assert_eq "$(jq -c .layers "$WORK/report.json")" "$(cat "$WORK/plan.shell")" \
+    "the plan without the LVM shell"
+  # ... and the same with a profile changed under it (text reports): the
+  # first report tells, and the commands run as processes
+  sed 's/output_format=json/output_format="basic"/' "$WORK/lvmdbusd.profile" \
+    >/etc/lvm/profile/lvmdbusd.profile
+  grep -q 'output_format="basic"' /etc/lvm/profile/lvmdbusd.profile || fail "profile not changed"
+  grow_json 0 --dry-run "$MNT"
+  mv "$WORK/lvmdbusd.profile" /etc/lvm/profile/
+  assert_eq "$(jq -c .layers "$WORK/report.json")" "$(cat "$WORK/plan.shell")" \
+    "the plan with a changed lvmdbusd profile"
   # without the preload that makes LVM's metadata writes durable one by
   # one (lvm-dsync.so), the plan says so, once
   QG_LVM_DSYNC=/nonexistent/lvm-dsync.so grow_json 0 --dry-run "$MNT"
