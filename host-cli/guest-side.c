@@ -7,7 +7,10 @@
 #include <string.h>
 
 #define PROBE_TIMEOUT_S 10
-#define STATUS_POLL_US (300 * 1000)   /* guest-grow-disk-status */
+/* guest-grow-disk-status: soon at first (most grows take a fraction of a
+ * second, and a poll costs the agent little), then every 300 ms */
+#define STATUS_POLL_FIRST_US (25 * 1000)
+#define STATUS_POLL_US (300 * 1000)
 #define STATUS_TIMEOUT_S 10           /* one status call */
 #define UDEV_WAIT_S 30
 #define EXEC_POLL_US (200 * 1000)
@@ -180,6 +183,7 @@ static VgGrowReport *grow_disk_async(VgGuest *g, JsonObject *args, GError **erro
     g_autoptr(JsonObject) sargs = json_object_new();
     json_object_set_int_member(sargs, "job", job);
     g_autofree char *phase = g_strdup("started");
+    gint64 poll_us = STATUS_POLL_FIRST_US;
     for (;;) {
         g_clear_error(&e);
         g_autofree char *sr = vg_agent_run(g->dom, "guest-grow-disk-status", sargs,
@@ -228,7 +232,8 @@ static VgGrowReport *grow_disk_async(VgGuest *g, JsonObject *args, GError **erro
                         job, phase, job);
             return NULL;
         }
-        g_usleep(MIN(STATUS_POLL_US, MAX(g->deadline - g_get_monotonic_time(), 0)));
+        g_usleep(MIN(poll_us, MAX(g->deadline - g_get_monotonic_time(), 0)));
+        poll_us = MIN(poll_us * 2, (gint64)STATUS_POLL_US);
     }
 }
 
