@@ -373,6 +373,29 @@ reply .error | grep -q "frozen" || fail "frozen in the guest: the reply's error:
 assert_eq "$(cap)" $((1536 * M)) "frozen in the guest: the disk's capacity"
 pass "a refusal the guest foresaw (frozen): answered refused, the disk untouched"
 
+# Grows of one domain run one at a time (virt-growd's lock per domain):
+# vdb's grow waits in the guest for its disk's lock (held there for 15 s,
+# shared: the guest's dry run before the resize passes, the grow waits),
+# and a request for vda of the same domain, published right after, waits
+# its turn in virt-growd.  Without that lock its question to the guest
+# meets vdb's job in the agent (one grow at a time) and is refused (seen:
+# "this agent is growing a disk in job 2"), so the order is asserted too.
+gdisk=$(out .guest.disk)
+ga "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",\"arg\":[\"-s\",\"$gdisk\",\"sleep\",\"15\"]}}"
+request tenant-a vm1 serial:vg-data $((1664 * M)) | jq -c '.guest = {"lock-timeout": 60}' >"$WORK/a.json"
+request tenant-a vm1 serial:qg-root $((1152 * M)) >"$WORK/b.json"
+for f in a b; do
+  "$VG_AMQP" publish "$(url_of api)" n1 "$WORK/$f.json" --password-file "$WORK/pw/api" \
+    --reply-to test.replies >/dev/null
+done
+"$VG_AMQP" get "$(url_of test)" test.replies --password-file "$WORK/pw/test" --count 2 \
+  --timeout 180 >"$WORK/ab.out" || fail "two requests for vm1: $(cat "$WORK/ab.out")"
+jq -r .body "$WORK/ab.out" | jq -c '{id, status, error}' | while read -r l; do note "two requests for one domain: $l"; done
+assert_eq "$(jq -r .body "$WORK/ab.out" | jq -r '"\(.id) \(.status)"' | paste -sd' ')" \
+  "$(jq -r .id "$WORK/a.json") grown $(jq -r .id "$WORK/b.json") grown" \
+  "two requests for one domain: answered in turn, both grown"
+pass "two requests for one domain: the second waits its turn in virt-growd, both grown"
+
 # virt-growd SIGKILLed mid-grow: after the block resize, while the guest
 # waits for the disk's lock (held in the guest for 20 s, shared: the
 # guest's answer to the question before the resize, a dry run, shares it;
