@@ -20,6 +20,7 @@ typedef struct {
     char *reply;     /* NULL: started, not finished */
     unsigned starts;
     gint64 at;
+    guint64 seq;     /* order of first sight, for the unfinished ones' bound */
 } Entry;
 
 struct VgdJournal {
@@ -30,6 +31,7 @@ struct VgdJournal {
     GHashTable *entries;  /* id -> Entry* */
     GQueue finished;      /* Entry* (borrowed), oldest first */
     unsigned lines;       /* in the file now */
+    guint64 next_seq;
 };
 
 static void entry_free(Entry *e)
@@ -91,6 +93,7 @@ static Entry *entry_get(VgdJournal *j, const char *id)
     if (!e) {
         e = g_new0(Entry, 1);
         e->id = g_strdup(id);
+        e->seq = j->next_seq++;
         g_hash_table_insert(j->entries, e->id, e);
     }
     return e;
@@ -142,6 +145,35 @@ static gboolean write_all(int fd, const char *s, gsize len)
     return TRUE;
 }
 
+static gint by_seq(gconstpointer a, gconstpointer b)
+{
+    const Entry *x = *(Entry *const *)a, *y = *(Entry *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The unfinished starts, oldest first, at most @max of them: the oldest
+ * past that are forgotten.  A start stays unfinished only when its message
+ * never came back (a queue purged, a broker policy's delivery limit); all
+ * it still counts is that message's crashes. */
+static GPtrArray *unfinished_kept(VgdJournal *j)
+{
+    GPtrArray *a = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, j->entries);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        if (!((Entry *)v)->reply)
+            g_ptr_array_add(a, v);
+    g_ptr_array_sort(a, by_seq);
+    if (a->len > j->max) {
+        guint drop = a->len - j->max;
+        for (guint i = 0; i < drop; i++)
+            g_hash_table_remove(j->entries, ((Entry *)a->pdata[i])->id);
+        g_ptr_array_remove_range(a, 0, drop);
+    }
+    return a;
+}
+
 /* Write what is kept to a new file and put it in place of the old one. */
 static gboolean rewrite(VgdJournal *j, GError **error)
 {
@@ -151,17 +183,11 @@ static gboolean rewrite(VgdJournal *j, GError **error)
     if (fd < 0)
         return jfail(error, tmp, "%s", g_strerror(errno));
     gboolean ok = TRUE;
-    /* unfinished starts first (their order does not matter), then the
-     * finished ones oldest first, so that trimming on reading keeps the
-     * newest */
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, j->entries);
-    while (ok && g_hash_table_iter_next(&it, NULL, &v)) {
-        Entry *e = v;
-        if (e->reply)
-            continue;
-        g_autofree char *line = line_of(e, FALSE);
+    /* unfinished starts first, then the finished ones, each oldest first,
+     * so that trimming on reading keeps the newest */
+    g_autoptr(GPtrArray) unfinished = unfinished_kept(j);
+    for (guint i = 0; ok && i < unfinished->len; i++) {
+        g_autofree char *line = line_of(unfinished->pdata[i], FALSE);
         ok = write_all(fd, line, strlen(line));
         lines++;
     }
@@ -287,6 +313,13 @@ static gboolean append(VgdJournal *j, const char *line, GError **error)
     return TRUE;
 }
 
+/* A start and a finish a request, and at most max unfinished starts: the
+ * file is rewritten when it holds about twice what is kept. */
+static gboolean keep_bounded(VgdJournal *j, GError **error)
+{
+    return j->lines <= 2 * j->max + 64 || rewrite(j, error);
+}
+
 gboolean vgd_journal_start(VgdJournal *j, const char *id, const char *requester, GError **error)
 {
     g_mutex_lock(&j->lock);
@@ -298,7 +331,7 @@ gboolean vgd_journal_start(VgdJournal *j, const char *id, const char *requester,
         e->requester = g_strdup(requester);
         e->at = g_get_real_time() / G_USEC_PER_SEC;
         g_autofree char *line = line_of(e, FALSE);
-        ok = append(j, line, error);
+        ok = append(j, line, error) && keep_bounded(j, error);
     }
     g_mutex_unlock(&j->lock);
     return ok;
@@ -319,9 +352,7 @@ gboolean vgd_journal_finish(VgdJournal *j, const char *id, const char *requester
         ok = append(j, line, error);
         g_queue_push_tail(&j->finished, e);
         trim(j);
-        /* unfinished starts are few (crashes): the file stays near 2 * max */
-        if (ok && j->lines > 2 * j->max + 64)
-            ok = rewrite(j, error);
+        ok = ok && keep_bounded(j, error);
     }
     g_mutex_unlock(&j->lock);
     return ok;

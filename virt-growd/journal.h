@@ -4,8 +4,10 @@
  * reply and never run again.  An append-only file, STATE-DIR/journal: one
  * JSON line per event, each written with fdatasync before it counts; a
  * torn last line (a crash while writing) is dropped on opening.  Bounded:
- * the newest @max finished requests are kept, the file is rewritten
- * (temporary file, fsync, rename) when it holds twice that.  Thread-safe.
+ * the newest @max finished requests are kept, and the newest @max starts
+ * that never finished (their messages never came back); the file is
+ * rewritten (temporary file, fsync, rename) when it holds twice that.
+ * Thread-safe.
  * One daemon per directory (a lock file says who has it). */
 #ifndef VGD_JOURNAL_H
 #define VGD_JOURNAL_H

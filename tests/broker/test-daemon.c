@@ -254,6 +254,33 @@ static void test_journal(void)
         lines += *c == '\n';
     g_assert_cmpuint(lines, <=, 2 * 16 + 64 + 1);
 
+    /* starts that never finish (their messages never came back): the
+     * newest 16 kept, with their counts; the file bounded too */
+    j = vgd_journal_open(dir, 16, &e);
+    g_assert_no_error(e);
+    for (int i = 0; i < 200; i++) {
+        g_autofree char *id = g_strdup_printf("c-%d", i);
+        g_assert_true(vgd_journal_start(j, id, "api", &e));
+    }
+    g_assert_true(vgd_journal_start(j, "c-199", "api", &e));
+    vgd_journal_free(j);
+    g_free(text);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    lines = 0;
+    for (char *c = text; *c; c++)
+        lines += *c == '\n';
+    g_assert_cmpuint(lines, <=, 2 * 16 + 64 + 1);
+    j = vgd_journal_open(dir, 16, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(vgd_journal_starts(j, "c-199"), ==, 2);
+    g_assert_cmpuint(vgd_journal_starts(j, "c-184"), ==, 1);
+    g_assert_cmpuint(vgd_journal_starts(j, "c-183"), ==, 0);
+    g_assert_cmpuint(vgd_journal_starts(j, "id-2"), ==, 0);
+    g_assert_cmpuint(vgd_journal_size(j), ==, 16);  /* the finished ones stay */
+    g_autofree char *still = vgd_journal_reply(j, "n-99", NULL);
+    g_assert_cmpstr(still, ==, "{}");
+    vgd_journal_free(j);
+
     g_autofree char *lock = g_build_filename(dir, "journal.lock", NULL);
     g_unlink(path);
     g_unlink(lock);
