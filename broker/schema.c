@@ -140,7 +140,9 @@ static gboolean check_schema(VgSchema *s, JsonNode *node, const char *where, GEr
             if (!is_string(v))
                 return load_bad(s, at, error, "pattern is a string");
             const char *text = json_node_get_string(v);
-            GRegex *re = g_regex_new(text, G_REGEX_OPTIMIZE, 0, &e);
+            /* $ at the very end only, as ECMA-262 reads it (PCRE's $ also
+             * matches before a final newline) */
+            GRegex *re = g_regex_new(text, G_REGEX_OPTIMIZE | G_REGEX_DOLLAR_ENDONLY, 0, &e);
             if (!re)
                 return load_bad(s, at, error, "pattern does not compile: %s", e->message);
             g_hash_table_replace(s->regexes, g_strdup(text), re);

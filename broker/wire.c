@@ -279,6 +279,8 @@ gboolean vg_wire_status_parse(const char *name, VgWireStatus *out)
 
 VgWireStatus vg_wire_status_from_outcome(const VgOutcome *o)
 {
+    if (o->exit == VG_EXIT_ERROR && o->has_error_code && o->error_code == VG_ERROR_EXPIRED)
+        return VG_STATUS_EXPIRED;
     switch (o->exit) {
     case VG_EXIT_GROWN: return VG_STATUS_GROWN;
     case VG_EXIT_NOTHING: return VG_STATUS_NOTHING;

@@ -40,6 +40,16 @@ static virDomainPtr find_domain(virConnectPtr conn, const char *name, GError **e
     return dom;
 }
 
+static virDomainPtr find_domain_uuid(virConnectPtr conn, const char *uuid, GError **error)
+{
+    virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+    if (!dom)
+        vg_fail(error, virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? VG_ERROR_NOT_FOUND
+                                                               : VG_ERROR_LIBVIRT,
+             "domain %s: %s", uuid, vg_libvirt_error());
+    return dom;
+}
+
 static gboolean connection_lost(virDomainPtr dom)
 {
     return vg_connection_lost(virDomainGetConnect(dom));
@@ -295,7 +305,9 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     g.progress = set->progress;
     g.label = label;
     vg_guest_progress(&g, "checking the domain and disk");
-    if (!(g.dom = find_domain(conn, req->domain, &e)) || !plan(conn, g.dom, o, &p, &vol, &e)) {
+    if (!(g.dom = set->domain_uuid ? find_domain_uuid(conn, set->domain_uuid, &e)
+                                   : find_domain(conn, req->domain, &e)) ||
+        !plan(conn, g.dom, o, &p, &vol, &e)) {
         fail_unchanged(conn, o, g_steal_pointer(&e));
         goto out;
     }
@@ -338,6 +350,14 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
          * filesystem to grow: the real run would grow them */
         o->exit = p.grow_disk || (o->guest && o->guest->changed) ? VG_EXIT_GROWN
                                                                  : VG_EXIT_NOTHING;
+        goto out;
+    }
+    if (set->not_after && g_get_real_time() / G_USEC_PER_SEC > set->not_after) {
+        fail_unchanged(conn, o, g_error_new(VG_ERROR, VG_ERROR_EXPIRED,
+                                            "expired: not-after %" G_GINT64_FORMAT " passed "
+                                            "(now %" G_GINT64_FORMAT ") before the disk was "
+                                            "resized; nothing was changed", set->not_after,
+                                            g_get_real_time() / G_USEC_PER_SEC));
         goto out;
     }
     vg_guest_progress(&g, "resizing the disk");

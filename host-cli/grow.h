@@ -15,6 +15,12 @@ typedef struct {
     const char *qga_grow;  /* qga-grow in the guest (guest-exec) */
     VgProgress *progress;  /* the progress line on a terminal, or NULL */
     gboolean no_preflight; /* resize without asking the guest first */
+    /* virt-growd: the domain by this UUID (the one its rules were checked
+     * on), not by the request's name; NULL: by the request's name or UUID */
+    const char *domain_uuid;
+    /* virt-growd: unix seconds past which the disk is not resized (checked
+     * right before the resize: the guest's answer can take a while); 0: none */
+    gint64 not_after;
 } VgSettings;
 
 /* Never NULL: failures are in the outcome (exit code and message). */

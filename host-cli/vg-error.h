@@ -19,6 +19,7 @@ typedef enum {
     VG_ERROR_CONNECTION,/* the connection to libvirt was lost */
     VG_ERROR_UNSUPPORTED, /* the guest's agent or qga-grow does not know
                            * what it was asked (older than the question) */
+    VG_ERROR_EXPIRED,   /* a request's not-after passed before the resize */
 } VgErrorCode;
 
 /* Exit codes, one per outcome (documented in virt-grow.1). */

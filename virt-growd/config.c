@@ -402,6 +402,14 @@ VgdConfig *vgd_config_load(const char *path, GError **error)
         return NULL;
     if (c->password_file && !(c->password = vg_password_file_read(c->password_file, error)))
         return NULL;
+    /* the login is SASL PLAIN: without a password it can only fail, later,
+     * at the broker */
+    if (!c->password && !c->url.password) {
+        g_set_error(error, VG_ERROR, VG_ERROR_INVALID,
+                    "%s: [broker] gives no password: put it in password-file= (a file of "
+                    "mode 0600), or in url= (amqps://USER:PASSWORD@HOST/)", path);
+        return NULL;
+    }
     return g_steal_pointer(&c);
 }
 

@@ -292,6 +292,24 @@ static void on_job_done(Daemon *d, VgdJob *job)
     g_autoptr(GPtrArray) dls = NULL;
     g_autofree char *key = NULL;
     g_hash_table_steal_extended(d->inflight, job->req->id, (gpointer *)&key, (gpointer *)&dls);
+    if (job->not_started) {
+        /* the stop came before its grow began: for the next start (or
+         * another node's daemon on this queue), untouched */
+        vgd_log(LOG_INFO, "request %s from %s: domain %s disk %s size %" G_GUINT64_FORMAT
+                ": not begun before the stop: back to the queue", job->req->id,
+                job->requester, job->req->domain, job->req->disk, job->req->size);
+        for (guint i = 0; dls && i < dls->len; i++) {
+            const Delivery *dl = dls->pdata[i];
+            g_autoptr(GError) e = NULL;
+            if (d->link && dl->gen == d->gen &&
+                !vg_link_reject(d->link, CH_CONSUME, dl->tag, TRUE, &e)) {
+                disconnect(d, e);
+                break;
+            }
+        }
+        vgd_job_free(job);
+        return;
+    }
     log_request(job->req, job->requester, "", job->status, job->exit, job->error,
                 job->received);
     for (guint i = 0; dls && i < dls->len; i++)
@@ -321,6 +339,8 @@ static void on_request(Daemon *d, VgMessage *m)
 
     if (d->stopping) {
         /* past basic.cancel: back to the queue for the next start */
+        vgd_log(LOG_INFO, "message %s from %s: arrived while stopping: back to the queue",
+                msg_id ? msg_id : "(no message_id)", m->user_id ? m->user_id : "(no user_id)");
         if (!vg_link_reject(d->link, CH_CONSUME, m->delivery_tag, TRUE, &e))
             disconnect(d, e);
         return;
@@ -442,7 +462,10 @@ static void begin_stop(Daemon *d, const char *signal_name)
     d->stop_deadline = g_get_monotonic_time() + (gint64)d->c->stop_timeout_s * G_USEC_PER_SEC;
     vgd_log(LOG_INFO, "%s: no new requests; waiting up to %u s for %u running", signal_name,
             d->c->stop_timeout_s, vgd_workers_busy(d->workers));
-    vgd_notify("STOPPING=1");
+    vgd_workers_stop(d->workers);
+    /* systemd's stop timeout (the unit's TimeoutStopSec=) stretched to ours */
+    vgd_notify("STOPPING=1\nEXTEND_TIMEOUT_USEC=%" G_GUINT64_FORMAT,
+               ((guint64)d->c->stop_timeout_s + 30) * G_USEC_PER_SEC);
     if (d->link) {
         g_autoptr(GError) e = NULL;
         if (!vg_link_cancel(d->link, CH_CONSUME, &e))

@@ -24,6 +24,7 @@ struct VgdWorkers {
     GAsyncQueue *done;
     int efd;
     gint busy;
+    gint stopping;
     GMutex lock;            /* conn and domains */
     virConnectPtr conn;
     GHashTable *domains;    /* UUID -> DomainLock* */
@@ -105,7 +106,9 @@ static virConnectPtr connection(VgdWorkers *w, char **why)
     return conn;
 }
 
-static DomainLock *domain_lock(VgdWorkers *w, const char *uuid)
+/* The domain's lock; *@waited: another grow of it held the lock or waited
+ * for it when this one came. */
+static DomainLock *domain_lock(VgdWorkers *w, const char *uuid, gboolean *waited)
 {
     g_mutex_lock(&w->lock);
     DomainLock *d = g_hash_table_lookup(w->domains, uuid);
@@ -114,7 +117,7 @@ static DomainLock *domain_lock(VgdWorkers *w, const char *uuid)
         g_mutex_init(&d->lock);
         g_hash_table_insert(w->domains, g_strdup(uuid), d);
     }
-    d->users++;
+    *waited = d->users++ > 0;
     g_mutex_unlock(&w->lock);
     g_mutex_lock(&d->lock);
     return d;
@@ -168,7 +171,8 @@ static char *expired_text(const VgdJob *job)
 }
 
 /* Everything between the lookup and the reply; the domain's lock held. */
-static VgWireReply *grow(VgdWorkers *w, VgdJob *job, virConnectPtr conn, virDomainPtr dom)
+static VgWireReply *grow(VgdWorkers *w, VgdJob *job, virConnectPtr conn, virDomainPtr dom,
+                         const char *uuid, gboolean waited)
 {
     const VgdConfig *c = w->c;
     g_autofree char *why = NULL;
@@ -176,6 +180,12 @@ static VgWireReply *grow(VgdWorkers *w, VgdJob *job, virConnectPtr conn, virDoma
     g_autofree char *source = NULL;
     g_autoptr(GError) e = NULL;
 
+    if (waited && g_atomic_int_get(&w->stopping)) {
+        /* it waited behind another grow of its domain, and the stop came
+         * meanwhile: not begun, so not to be begun now */
+        job->not_started = TRUE;
+        return NULL;
+    }
     if (expired(job)) {
         g_autofree char *t = expired_text(job);
         return vg_wire_reply_new(job->req->id, c->node, VG_STATUS_EXPIRED, t);
@@ -201,6 +211,8 @@ static VgWireReply *grow(VgdWorkers *w, VgdJob *job, virConnectPtr conn, virDoma
     VgSettings set = {
         .timeout_s = job->req->timeout_s ? job->req->timeout_s : c->timeout_s,
         .qga_grow = "qga-grow",
+        .domain_uuid = uuid,
+        .not_after = job->req->not_after,
     };
     g_autoptr(VgOutcome) o = vg_grow_one(conn, core, &set);
     return vg_wire_reply_from_outcome(job->req->id, c->node, o);
@@ -227,7 +239,9 @@ static void run_job(gpointer data, gpointer user_data)
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
 
-    if (expired(job)) {
+    if (g_atomic_int_get(&w->stopping)) {  /* handed over, not picked up, before the stop */
+        job->not_started = TRUE;
+    } else if (expired(job)) {
         g_autofree char *t = expired_text(job);
         r = vg_wire_reply_new(job->req->id, c->node, VG_STATUS_EXPIRED, t);
     } else if (!(conn = connection(w, &why))) {
@@ -239,14 +253,17 @@ static void run_job(gpointer data, gpointer user_data)
         char uuid[VIR_UUID_STRING_BUFLEN] = "";
         virDomainGetUUIDString(dom, uuid);
         job->domain_name = g_strdup(virDomainGetName(dom));
-        DomainLock *d = domain_lock(w, uuid);
-        r = grow(w, job, conn, dom);
+        gboolean waited;
+        DomainLock *d = domain_lock(w, uuid, &waited);
+        r = grow(w, job, conn, dom, uuid, waited);
         domain_unlock(w, uuid, d);
     }
-    set_reply(job, w->schema, r);
-    if (!vgd_journal_finish(w->journal, job->req->id, job->requester, job->reply, &e))
-        vgd_log(LOG_ERR, "request %s: %s (its reply goes out; a redelivery would run it "
-                "again)", job->req->id, e->message);
+    if (!job->not_started) {
+        set_reply(job, w->schema, r);
+        if (!vgd_journal_finish(w->journal, job->req->id, job->requester, job->reply, &e))
+            vgd_log(LOG_ERR, "request %s: %s (its reply goes out; a redelivery would run it "
+                    "again)", job->req->id, e->message);
+    }
     if (dom)
         virDomainFree(dom);
     if (conn)
@@ -310,6 +327,11 @@ VgdJob *vgd_workers_pop(VgdWorkers *w)
     if (job)
         g_atomic_int_add(&w->busy, -1);
     return job;
+}
+
+void vgd_workers_stop(VgdWorkers *w)
+{
+    g_atomic_int_set(&w->stopping, 1);
 }
 
 unsigned vgd_workers_busy(VgdWorkers *w)

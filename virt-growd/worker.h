@@ -24,6 +24,8 @@ typedef struct {
     int exit;
     char *error;                 /* for the log line */
     char *domain_name;           /* as libvirt names it, when found */
+    gboolean not_started;        /* the daemon began to stop before its grow
+                                  * began: no reply, back to the queue */
 } VgdJob;
 
 VgdJob *vgd_job_new(VgWireRequest *req, const char *requester, const VgdRequester *rule);
@@ -42,6 +44,8 @@ void vgd_workers_push(VgdWorkers *w, VgdJob *job);
 /* Readable when a job came back; vgd_workers_pop() empties it. */
 int vgd_workers_fd(VgdWorkers *w);
 VgdJob *vgd_workers_pop(VgdWorkers *w);
+/* Stopping: jobs whose grows have not begun come back not_started. */
+void vgd_workers_stop(VgdWorkers *w);
 /* Jobs pushed and not yet popped. */
 unsigned vgd_workers_busy(VgdWorkers *w);
 /* Waits for the jobs that run. */

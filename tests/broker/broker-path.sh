@@ -396,6 +396,24 @@ assert_eq "$(jq -r .body "$WORK/ab.out" | jq -r '"\(.id) \(.status)"' | paste -s
   "two requests for one domain: answered in turn, both grown"
 pass "two requests for one domain: the second waits its turn in virt-growd, both grown"
 
+# not-after passes while the guest answers the question before the resize
+# (its disk's lock held there for 8 s: the question waits for it): the
+# request is checked once more right before the resize, answered expired
+# with the report, and the disk is untouched.
+ga "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/usr/bin/flock\",\"arg\":[\"$gdisk\",\"sleep\",\"8\"]}}"
+sleep 1
+c0=$(cap)
+request tenant-a vm1 serial:vg-data $((1728 * M)) $(($(date +%s) + 3)) |
+  jq -c '.guest = {"lock-timeout": 60}' >"$WORK/x.json"
+send n1 api "$WORK/x.json"
+[ "$SEND_RC" = 0 ] || fail "expiry before the resize: vg-amqp $SEND_RC: $(cat "$WORK/send.err")"
+assert_eq "$(reply '[.status, .exit, .report."disk-resized", .report."guest-preflight"] | @tsv')" \
+  "$(printf 'expired\t2\tfalse\tagreed')" "expiry before the resize: status, exit, resized, preflight"
+reply .error | grep -q "before the disk was resized" ||
+  fail "expiry before the resize: the reply's error: $(reply .error)"
+assert_eq "$(cap)" "$c0" "expiry before the resize: the disk's capacity"
+pass "not-after passed during the question to the guest: answered expired, the disk untouched"
+
 # virt-growd SIGKILLed mid-grow: after the block resize, while the guest
 # waits for the disk's lock (held in the guest for 20 s, shared: the
 # guest's answer to the question before the resize, a dry run, shares it;

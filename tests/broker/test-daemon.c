@@ -133,6 +133,12 @@ static void test_config_file_mode(void)
     g_autoptr(VgdConfig) c2 = vgd_config_load(path, &e);
     g_assert_null(c2);
     g_assert_nonnull(strstr(e->message, "holds one line"));
+    g_clear_error(&e);
+    /* no password at all: the login could only fail, later */
+    g_assert_true(g_file_set_contents(path, BASE, -1, NULL));
+    g_chmod(path, 0600);
+    g_assert_null(vgd_config_load(path, &e));
+    g_assert_nonnull(strstr(e->message, "[broker] gives no password"));
     g_unlink(pw);
     g_unlink(path);
     g_rmdir(dir);

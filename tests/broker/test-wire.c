@@ -172,6 +172,13 @@ static void test_request_refusals(void)
           "/project: does not match" },
         { "{\"version\":1,\"id\":\"not-a-uuid\",\"project\":\"p\",\"domain\":\"d\",\"disk\":"
           "\"v\",\"size\":1,\"not-after\":1}", VG_WIRE_MALFORMED, "/id: does not match" },
+        /* a final newline is no match of $ (as in ECMA-262, not PCRE) */
+        { "{\"version\":1,\"id\":\"0b0f2a9c-1d2e-4f50-9a6b-7c8d9e0f1a2b\\n\",\"project\":\"p\","
+          "\"domain\":\"d\",\"disk\":\"v\",\"size\":1,\"not-after\":1}", VG_WIRE_MALFORMED,
+          "/id: does not match" },
+        { "{\"version\":1,\"id\":\"0b0f2a9c-1d2e-4f50-9a6b-7c8d9e0f1a2b\",\"project\":\"p\","
+          "\"domain\":\"web1\\n\",\"disk\":\"v\",\"size\":1,\"not-after\":1}", VG_WIRE_MALFORMED,
+          "/domain: does not match" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(whole); i++) {
         g_autoptr(GError) e = NULL;
@@ -207,6 +214,7 @@ static void test_status(void)
         { VG_EXIT_ERROR, VG_ERROR_LIBVIRT, VG_STATUS_FAILED },
         { VG_EXIT_UNCONFIRMED, VG_ERROR_TIMEOUT, VG_STATUS_UNCONFIRMED },
         { VG_EXIT_GUEST_FAILED, VG_ERROR_GUEST, VG_STATUS_FAILED },
+        { VG_EXIT_ERROR, VG_ERROR_EXPIRED, VG_STATUS_EXPIRED },  /* before the resize */
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(VgOutcome) o = outcome(req, cases[i].exit, cases[i].code);
