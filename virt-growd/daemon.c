@@ -413,8 +413,9 @@ static void on_request(Daemon *d, VgMessage *m)
     if (early != VG_STATUS_GROWN) {
         if (!vgd_job_answer(job, d->c, d->schema, d->journal, early, early_why, &e))
             vgd_log(LOG_ERR, "request %s: %s", job->req->id, e->message);
-        log_request(job->req, job->requester, "", job->status, job->exit, job->error,
-                    job->received);
+        if (early != VG_STATUS_FAILED)  /* a dead letter has its own line */
+            log_request(job->req, job->requester, "", job->status, job->exit, job->error,
+                        job->received);
         if (early == VG_STATUS_FAILED) {
             dead_letter(d, m, job->req->id, "delivery-limit", early_why, VG_STATUS_FAILED);
             return;

@@ -151,8 +151,8 @@ static virDomainPtr find_domain(virConnectPtr conn, const char *name, const char
         dom = virDomainLookupByUUIDString(conn, name);
     *not_found = !dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
     if (!dom && *not_found)
-        *why = g_strdup_printf("refused: node %s has no domain %s (%s)", node, name,
-                               vg_libvirt_error());
+        *why = g_strdup_printf("refused by rule [domain]: node %s has no domain %s (%s)",
+                               node, name, vg_libvirt_error());
     else if (!dom)
         *why = g_strdup_printf("domain %s: %s", name, vg_libvirt_error());
     return dom;
@@ -193,9 +193,12 @@ static VgWireReply *grow(VgdWorkers *w, VgdJob *job, virConnectPtr conn, virDoma
     if ((why = vgd_policy_domain(c, job->rule, job->domain_name)))
         return vg_wire_reply_new(job->req->id, c->node, VG_STATUS_REFUSED, why);
     if (!vgd_domain_owner(dom, &owner, &source, &e)) {
-        return vg_wire_reply_new(job->req->id, c->node, g_error_matches(e, VG_ERROR,
-                                 VG_ERROR_LIBVIRT) ? VG_STATUS_FAILED : VG_STATUS_REFUSED,
-                                 e->message);
+        if (g_error_matches(e, VG_ERROR, VG_ERROR_LIBVIRT))
+            return vg_wire_reply_new(job->req->id, c->node, VG_STATUS_FAILED, e->message);
+        /* owners that disagree, or metadata that cannot be read as one */
+        g_autofree char *t = g_strdup_printf("refused by rule [project]: domain %s: %s",
+                                             job->domain_name, e->message);
+        return vg_wire_reply_new(job->req->id, c->node, VG_STATUS_REFUSED, t);
     }
     if ((why = vgd_policy_owner(c, job->domain_name, job->req->project, owner, source)))
         return vg_wire_reply_new(job->req->id, c->node, VG_STATUS_REFUSED, why);

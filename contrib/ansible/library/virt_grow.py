@@ -85,6 +85,12 @@ options:
   broker_ca:
     description: The CA file that signs the broker's certificate.
     type: path
+  broker_cert:
+    description: A client certificate for the TLS connection to the broker (with C(broker_key)).
+    type: path
+  broker_key:
+    description: The client certificate's key (with C(broker_cert)).
+    type: path
   executable:
     description: The virt-grow command to run.
     type: path
@@ -160,7 +166,9 @@ def build_command(module, virt_grow):
     if p['broker']:
         cmd += ['--broker', p['broker'], '--node', p['node'], '--project', p['project']]
         for name, option in (('broker_password_file', '--broker-password-file'),
-                             ('broker_ca', '--broker-ca')):
+                             ('broker_ca', '--broker-ca'),
+                             ('broker_cert', '--broker-cert'),
+                             ('broker_key', '--broker-key')):
             if p[name]:
                 cmd += [option, p[name]]
     elif p['dry_run'] or module.check_mode:
@@ -203,9 +211,11 @@ def main():
             project=dict(type='str'),
             broker_password_file=dict(type='path', no_log=False),
             broker_ca=dict(type='path'),
+            broker_cert=dict(type='path'),
+            broker_key=dict(type='path'),
             executable=dict(type='path', default='virt-grow'),
         ),
-        required_together=[('broker', 'node', 'project')],
+        required_together=[('broker', 'node', 'project'), ('broker_cert', 'broker_key')],
         mutually_exclusive=[('broker', 'dry_run')],
         supports_check_mode=True,
     )
