@@ -229,10 +229,15 @@ wait_grown() {
   for s in "$@"; do TOTAL[$s]=$(total_bytes "$s"); done
 }
 
-# check_agent_sizes SERIAL REPLY: the agent's filesystem size fits what
-# fsinfo says (total-bytes leaves out the filesystem's own overhead).
+# check_fsinfo_fits SERIAL REPLY: the agent's filesystem size fits what
+# fsinfo says now (total-bytes leaves out the filesystem's own overhead);
+# TOTAL then holds it.  Read again here, after the grow ended: wait_grown
+# may have caught an ext4 halfway through its online resize, which adds
+# its groups a batch at a time (seen under load: 2 MiB of 1 GiB added).
 check_fsinfo_fits() {
   local fs
+  fsinfo
+  TOTAL[$1]=$(total_bytes "$1")
   fs=$(jq -r '.return.layers[-1].size' "$2")
   [ "${TOTAL[$1]}" -le "$fs" ] && [ "${TOTAL[$1]}" -gt $((fs * 9 / 10)) ] ||
     fail "$1: fsinfo total-bytes ${TOTAL[$1]} does not fit filesystem size $fs"
