@@ -691,6 +691,21 @@ GPtrArray *vg_reply_get_fsinfo(const char *text, gsize len, GError **error)
 
 /* ---- guest-exec, guest-exec-status ---- */
 
+gboolean vg_reply_fsfreeze_status(const char *text, gsize len, gboolean *frozen, GError **error)
+{
+    g_autoptr(JsonNode) root = parse_root(text, len, error);
+    JsonNode *ret = root ? return_value(root, error) : NULL;
+    if (!ret)
+        return FALSE;
+    const char *s = JSON_NODE_HOLDS_VALUE(ret) && json_node_get_value_type(ret) == G_TYPE_STRING
+                        ? json_node_get_string(ret)
+                        : NULL;
+    if (!s || (strcmp(s, "frozen") && strcmp(s, "thawed")))
+        return fail(error, "return", "neither \"frozen\" nor \"thawed\"");
+    *frozen = !strcmp(s, "frozen");
+    return TRUE;
+}
+
 gboolean vg_reply_exec(const char *text, gsize len, int64_t *pid, GError **error)
 {
     g_autoptr(JsonNode) root = parse_root(text, len, error);

@@ -151,6 +151,9 @@ void vg_guest_fs_free(VgGuestFs *fs);
 GPtrArray *vg_reply_get_fsinfo(const char *text, gsize len, GError **error);
 
 /* guest-exec: the started process's pid. */
+/* guest-fsfreeze-status: "frozen" or "thawed". */
+gboolean vg_reply_fsfreeze_status(const char *text, gsize len, gboolean *frozen, GError **error);
+
 gboolean vg_reply_exec(const char *text, gsize len, int64_t *pid, GError **error);
 
 /* guest-exec-status. */

@@ -225,8 +225,16 @@ static gboolean resize(virDomainPtr dom, VgOutcome *o, GError **error)
                             "with lvextend; then run virt-grow again)" : "");
     }
     if (!capacity(dom, o->disk, &o->size_after, error)) {
-        if (connection_lost(dom))
-            o->resize_unknown = now < o->size_target;  /* asked, and answered */
+        if (now < o->size_target) {
+            /* libvirt answered that it resized: the disk grew, only its new
+             * size could not be read back (a connection lost after the
+             * call, a failing query) */
+            o->disk_resized = TRUE;
+            o->size_after = o->size_target;
+            g_prefix_error(error, "disk %s was resized to %" G_GUINT64_FORMAT " bytes, but "
+                           "its size could not be read back: ", o->disk->target,
+                           o->size_target);
+        }
         return FALSE;
     }
     vg_outcome_resized(o);
@@ -251,6 +259,8 @@ void vg_outcome_resized(VgOutcome *o)
                         G_GUINT64_FORMAT, o->disk->target, o->size_after, o->size_target);
 }
 
+static void fail_resize(virConnectPtr conn, VgOutcome *o, const GError *e);
+
 /* A shut-off domain: the volume grows, the guest follows at next boot. */
 static void grow_offline(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o, const VgPlan *p)
 {
@@ -262,7 +272,7 @@ static void grow_offline(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o, c
         return;
     }
     if (!vg_offline_resize(dom, vol, o, &e)) {
-        vg_outcome_set(o, VG_EXIT_ERROR, e);
+        fail_resize(virDomainGetConnect(dom), o, e);
         return;
     }
     o->exit = o->disk_resized ? VG_EXIT_GROWN : VG_EXIT_NOTHING;
@@ -284,13 +294,14 @@ static void fail_unchanged(virConnectPtr conn, VgOutcome *o, GError *e)
 }
 
 /* The resize failed, or its result could not be read back: exit 2, unless
- * the connection went during the call or right after it, when the disk
- * may well have grown (3). */
+ * libvirt said it resized (the disk grew: 3) or the connection went during
+ * the call (the disk may well have grown: 3). */
 static void fail_resize(virConnectPtr conn, VgOutcome *o, const GError *e)
 {
     o->connection_lost = vg_connection_lost(conn) ||
                          g_error_matches(e, VG_ERROR, VG_ERROR_CONNECTION);
-    vg_outcome_set(o, o->resize_unknown ? VG_EXIT_UNCONFIRMED : VG_EXIT_ERROR, e);
+    vg_outcome_set(o, o->resize_unknown || o->disk_resized ? VG_EXIT_UNCONFIRMED : VG_EXIT_ERROR,
+                   e);
 }
 
 VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSettings *set)
@@ -312,6 +323,13 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
         goto out;
     }
     if (vol) {
+        if (p.grow_disk) {  /* no agent runs in a shut-off domain */
+            o->preflight = VG_PREFLIGHT_NOT_ASKED;
+            o->preflight_note = g_strdup("the domain is shut off: the guest was not asked "
+                                         "before the resize (it grows what it can at its next "
+                                         "boot)");
+            vg_outcome_warn(o, "%s", o->preflight_note);
+        }
         vg_guest_progress(&g, "resizing the storage volume");
         grow_offline(g.dom, vol, o, &p);
         goto out;

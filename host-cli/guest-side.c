@@ -113,6 +113,16 @@ void vg_guest_probe(VgGuest *g, VgOutcome *o)
         o->method_note = g_strdup_printf("no guest agent: %s", e->message);
         return;
     }
+    /* frozen by the agent itself, it turns off all but a few commands
+     * (guest-info shows them off): without this the guest would seem to
+     * have no way to grow, and the disk be resized unasked */
+    if (enabled(g, "guest-fsfreeze-status")) {
+        g_autoptr(GError) fe = NULL;
+        g_autofree char *fr = vg_agent_run(g->dom, "guest-fsfreeze-status", NULL,
+                                           probe_timeout_s(g), &fe);
+        if (fr && !vg_reply_fsfreeze_status(fr, strlen(fr), &g->frozen, &fe))
+            vg_outcome_warn(o, "the agent's guest-fsfreeze-status is unusable: %s", fe->message);
+    }
     if (enabled(g, "guest-get-disks"))
         g->disks = query_disks(g, o);
     if (enabled(g, "guest-get-fsinfo")) {
@@ -678,6 +688,17 @@ gboolean vg_guest_preflight(VgGuest *g, VgOutcome *o, gboolean dry_run, GError *
     VgGrowReport *rep = NULL;
     gboolean started = TRUE;  /* qga-grow ran (guest-exec) */
 
+    if (g->frozen) {
+        o->preflight = VG_PREFLIGHT_REFUSED;
+        o->preflight_note = g_strdup("the guest's filesystems are frozen by its agent "
+                                     "(guest-fsfreeze-freeze: a backup or snapshot at work?): "
+                                     "nothing in the guest can grow until they are thawed "
+                                     "(virsh domfsthaw)");
+        g_set_error(error, VG_ERROR, VG_ERROR_REFUSED, "the guest refuses %s: %s",
+                    assume ? "the new size" : "to grow", o->preflight_note);
+        return FALSE;
+    }
+
     if (o->method == VG_METHOD_GROW_DISK)
         rep = run_grow_disk(g, o, TRUE, assume, &e);
     else if (o->method == VG_METHOD_EXEC)
@@ -698,6 +719,7 @@ gboolean vg_guest_preflight(VgGuest *g, VgOutcome *o, gboolean dry_run, GError *
     if (o->method != VG_METHOD_GROW_DISK && o->method != VG_METHOD_EXEC) {
         o->preflight = VG_PREFLIGHT_NOT_ASKED;
         o->preflight_note = not_asked_note(o, NULL);
+        vg_outcome_warn(o, "%s", o->preflight_note);
         return TRUE;
     }
     /* older than the question, no answer in time, qga-grow not there (the
@@ -717,6 +739,8 @@ gboolean vg_guest_preflight(VgGuest *g, VgOutcome *o, gboolean dry_run, GError *
                       : run_qga_grow(g, o, TRUE, 0, &started, &e);
             if (rep)
                 adopt_report(o, rep, 0);
+            else  /* its refusal today, which the real run would meet too */
+                vg_outcome_warn(o, "the guest's plan at today's size: %s", e->message);
         }
         return TRUE;
     }

@@ -19,6 +19,8 @@ typedef struct {
     char *device;         /* ... or its guest device, to name it to the guest */
     VgProgress *progress; /* the progress line, or NULL (borrowed) */
     const char *label;    /* this request on the progress line: "web1/vdb" */
+    gboolean frozen;      /* the agent froze the guest's filesystems
+                           * (guest-fsfreeze-freeze: a backup, a snapshot) */
 } VgGuest;
 
 /* Say on the progress line what the request waits for (NULL: done). */

@@ -80,11 +80,28 @@ gboolean vg_offline_resize(virDomainPtr dom, virStorageVolPtr vol, VgOutcome *o,
     if (!volume_capacity(vol, target, &now, error) || !vg_check_not_past(o, now, error))
         return FALSE;
     /* no VIR_STORAGE_VOL_RESIZE_SHRINK: libvirt itself refuses to shrink */
-    if (now < o->size_target && virStorageVolResize(vol, o->size_target, 0) < 0)
+    if (now < o->size_target && virStorageVolResize(vol, o->size_target, 0) < 0) {
+        g_autofree char *why = g_strdup(vg_libvirt_error());  /* before the check below */
+        if (vg_connection_lost(virDomainGetConnect(dom))) {
+            /* the call may have reached libvirtd before the link went */
+            o->resize_unknown = TRUE;
+            return vg_fail(error, VG_ERROR_CONNECTION, "the connection to libvirt was lost "
+                           "during the resize of the volume of disk %s (%s): whether it grew "
+                           "is not known; run virt-grow again once connected (it never "
+                           "shrinks)", target, why);
+        }
         return vg_fail(error, VG_ERROR_LIBVIRT, "libvirt could not resize the volume of disk %s: %s",
-                    target, vg_libvirt_error());
-    if (!volume_capacity(vol, target, &o->size_after, error))
+                    target, why);
+    }
+    if (!volume_capacity(vol, target, &o->size_after, error)) {
+        if (now < o->size_target) {  /* libvirt said it resized */
+            o->disk_resized = TRUE;
+            o->size_after = o->size_target;
+            g_prefix_error(error, "the volume of disk %s was resized, but its size could not "
+                           "be read back: ", target);
+        }
         return FALSE;
+    }
     vg_outcome_resized(o);
     return TRUE;
 }

@@ -524,6 +524,20 @@ assert_eq "$(jq -sr '[.[]."disk-size-after"] | unique | join(" ")' "$WORK/out.js
   $((1792 * M)) "batch sizes"
 note "all grown; $((SECONDS - E2E_T0)) s since the domain started"
 
+# ---- frozen by the agent itself (virsh domfsfreeze, as a backup does): it
+# turns off every command that could grow or answer, but says it is frozen;
+# refused before the resize (exit 2), the disk untouched
+cap=$(capacity vdb)
+V domfsfreeze vg-e2e >/dev/null || fail "domfsfreeze"
+rc=0; "$VG" -c "$URI" --json vg-e2e vdb +64M >"$WORK/out.json" 2>"$WORK/err" || rc=$?
+V domfsthaw vg-e2e >/dev/null || fail "domfsthaw"
+[ "$rc" = 2 ] || { cat "$WORK/out.json" "$WORK/err" >&2; fail "frozen by the agent: exit $rc, want 2"; }
+assert_eq "$(out '[."disk-resized", ."guest-preflight"] | @tsv')" "$(printf 'false\trefused')" \
+  "frozen by the agent: not resized, refused"
+out .message | grep -q "frozen by its agent" || fail "frozen by the agent: $(out .message)"
+assert_eq "$(capacity vdb)" "$cap" "frozen by the agent: the capacity"
+note "frozen by the agent: $(out '."guest-preflight-note"')"
+
 # ---- the guest refuses (swap on the last partition): asked first, nothing
 # is resized (exit 2), with the guest's reason
 cap=$(capacity vde)

@@ -757,6 +757,32 @@ static void test_async_hostile(void)
     }
 }
 
+static void test_fsfreeze_status(void)
+{
+    static const struct { const char *text; int want; } cases[] = {
+        { "{\"return\": \"frozen\"}", TRUE },
+        { "{\"return\": \"thawed\"}", FALSE },
+        { "{\"return\": \"Frozen\"}", -1 },
+        { "{\"return\": 1}", -1 },
+        { "{\"return\": {}}", -1 },
+        { "{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}", -1 },
+        { "[\"frozen\"]", -1 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) e = NULL;
+        gboolean frozen = 7;
+        gboolean ok = vg_reply_fsfreeze_status(cases[i].text, strlen(cases[i].text), &frozen, &e);
+        if (cases[i].want < 0) {
+            g_assert_false(ok);
+            g_assert_nonnull(e);
+            g_assert_cmpint(frozen, ==, 7);  /* untouched */
+        } else {
+            g_assert_no_error(e);
+            g_assert_cmpint(frozen, ==, cases[i].want);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -768,6 +794,7 @@ int main(int argc, char **argv)
     g_test_add_func("/agent-reply/get-disks", test_disks);
     g_test_add_func("/agent-reply/get-fsinfo", test_fsinfo);
     g_test_add_func("/agent-reply/exec", test_exec);
+    g_test_add_func("/agent-reply/fsfreeze-status", test_fsfreeze_status);
     g_test_add_func("/agent-reply/hostile/values", test_hostile_values);
     g_test_add_func("/agent-reply/hostile/shapes", test_hostile_shapes);
     g_test_add_func("/agent-reply/hostile/sizes", test_hostile_sizes);

@@ -341,6 +341,8 @@ static gboolean check_new_space_used(const QgRequest *req, const QgPartPlan *par
 
     if (short_of_end)
         why = g_steal_pointer(&short_of_end);
+    else if (qg_part_plan_at_limit(part_plan))  /* although what is above may grow */
+        why = g_strdup(qg_part_plan_at_limit(part_plan));
     else if (chain->pv_on_top && chain->lvs_undecided)
         why = g_strdup(chain->pv_note);
     else if (fs && !fs->changed && fs->limit)

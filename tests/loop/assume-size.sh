@@ -162,6 +162,23 @@ enlarge "$d" $((2 * G))
 run_qg 0 "$WORK/gap.json" --json "$p1"
 assert_eq "$(jget "$WORK/gap.json" '.layers[0].changed')" true "gap: grown into the gap once the disk is larger"
 
+# an MBR table at its limit, its filesystem short of it: the filesystem
+# could grow, none of the disk's new space could
+make_disk $((2 << 40)); d=$DISK
+partition "$d" "label: dos
+,"
+p1=$(part_dev "$d" 1)
+mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1 "$p1" 1T
+sync
+before=$(fingerprint "$d")
+run_qg 2 "$WORK/mbrfs.out" --dry-run --assume-size $((3 << 40)) "$p1"
+grep -q "MBR partition table cannot address the disk past 2 TiB.*the disk's new space would stay unused" \
+  "$WORK/mbrfs.out.err" || fail "MBR at its limit, the filesystem short of it: $(cat "$WORK/mbrfs.out.err")"
+assert_eq "$(fingerprint "$d")" "$before" "MBR at its limit: disk after the refusal"
+# at today's size the filesystem's own growth is planned, as always
+run_qg 0 "$WORK/mbrfs.json" --dry-run --json "$p1"
+assert_eq "$(jget "$WORK/mbrfs.json" '.layers[1].changed')" true "MBR at its limit: the filesystem would grow"
+
 # ---- bad input
 run_qg 2 "$WORK/bad.out" --assume-size 3G "$p1"
 grep -q -- "--assume-size goes with --dry-run" "$WORK/bad.out.err" || fail "no dry run: $(cat "$WORK/bad.out.err")"
