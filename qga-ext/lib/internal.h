@@ -199,6 +199,8 @@ typedef struct {
     gboolean gpt;          /* else MBR */
     gboolean table_grows;
     gboolean capped;       /* MBR: the disk goes on past 2^32 sectors */
+    gboolean disk_capped;  /* ... whatever the partition's place (a swap
+                            * that moves to the limit makes it capped) */
     const char *damage;    /* GPT: why the table must be rewritten although
                             * it need not grow (an interrupted write) */
     gboolean last;         /* nothing follows it: max_end is the disk's end

@@ -671,6 +671,7 @@ gboolean qg_table_plan(struct fdisk_context *cxt, const char *node, uint32_t wan
     if (!p->gpt && max_end >= p->start && max_end - p->start + 1 > UINT32_MAX)
         max_end = p->start + UINT32_MAX - 1;
     p->last = !blocker;
+    p->disk_capped = disk_capped;
     if (p->last) {
         p->capped = disk_capped;
         p->reserved = reserved;
@@ -776,6 +777,7 @@ gboolean qg_table_plan_swap_move(QgTablePlan *p, uint64_t min_gain)
     if (start <= p->blocker_start || (start - 1 - old_end) * p->sector_size < min_gain)
         return FALSE;
     p->swap_moves = TRUE;
+    p->capped = p->disk_capped;  /* the swap moves to MBR's limit, not the disk's end */
     p->swap_new_start = start;
     p->swap_shift = start - p->blocker_start;
     p->max_end = start - 1;

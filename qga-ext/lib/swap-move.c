@@ -192,9 +192,10 @@ static gboolean write_header(int fd, const char *disk, uint64_t offset, uint64_t
         memcpy(hdr.label, s->label, MIN(strlen(s->label), sizeof(hdr.label)));
     memcpy(buf + SWAP_HEADER_AT, &hdr, sizeof(hdr));
     memcpy(buf + page - strlen(SWAP_MAGIC), SWAP_MAGIC, strlen(SWAP_MAGIC));
-    if (pwrite(fd, buf, page, (off_t)offset) != page)
-        return qg_set_errno_error(error, errno, "%s: cannot write the moved swap's header",
-                                  disk);
+    ssize_t n = pwrite(fd, buf, page, (off_t)offset);
+    if (n != (ssize_t)page)
+        return qg_set_errno_error(error, n < 0 ? errno : EIO,
+                                  "%s: cannot write the moved swap's header", disk);
     if (fsync(fd) != 0)
         return qg_set_errno_error(error, errno, "%s: cannot flush the moved swap's header",
                                   disk);
@@ -220,8 +221,11 @@ static gboolean kernel_part(const QgTarget *t, uint32_t partno, char **name, uin
                             uint64_t *length)
 {
     QgTarget k = { .disk_name = t->disk_name, .disk_node = t->disk_node };
-    if (!qg_target_set_partition(&k, partno, NULL))
+    if (!qg_target_set_partition(&k, partno, NULL)) {
+        g_free(k.part_name);  /* set before a later step failed */
+        g_free(k.part_node);
         return FALSE;
+    }
     g_autofree char *sf = g_strdup_printf("/sys/class/block/%s/start", k.part_name);
     g_autofree char *zf = g_strdup_printf("/sys/class/block/%s/size", k.part_name);
     gboolean ok = qg_sysfs_read_u64(sf, start, NULL) && qg_sysfs_read_u64(zf, length, NULL);
@@ -254,6 +258,42 @@ static gboolean check_kernel_place(const QgTarget *t, uint32_t partno, uint64_t 
                     "not the table's; re-read the table first, nothing was changed",
                     t->disk_node, *name, (uintmax_t)ks, (uintmax_t)kz, partno,
                     (uintmax_t)start, (uintmax_t)bytes);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Inside the extended partition [from, to) (bytes) the kernel must know no
+ * partition but the stub and the swaps that move: an EBR can hold a second
+ * sized entry (or one of type 0) that the kernel registers and libfdisk
+ * does not read; moved over, its data would end up inside the grown
+ * partition. */
+static gboolean check_nothing_hidden(const QgTarget *t, const QgSwapMove *m, uint64_t from,
+                                     uint64_t to, GError **error)
+{
+    g_autofree char *dir = g_strdup_printf("/sys/class/block/%s", t->disk_name);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *pf = g_strdup_printf("%s/%s/partition", dir, name);
+        g_autofree char *sf = g_strdup_printf("%s/%s/start", dir, name);
+        uint64_t no, ks;
+        if (!qg_sysfs_read_u64(pf, &no, NULL) || !qg_sysfs_read_u64(sf, &ks, NULL))
+            continue;
+        ks *= 512;
+        if (ks < from || ks >= to || no == m->ext_partno)
+            continue;
+        gboolean moved = FALSE;
+        for (guint i = 0; i < m->n; i++)
+            moved |= no == m->swaps[i].partno;
+        if (moved)
+            continue;
+        g_set_error(error, QG_ERROR, QG_ERROR_REFUSED,
+                    "%s: the kernel has /dev/%s (partition %ju) inside extended partition %u, "
+                    "which the table does not list there (an EBR entry libfdisk does not "
+                    "read?): only swap moves, nothing was changed", t->disk_node, name,
+                    (uintmax_t)no, m->ext_partno);
         return FALSE;
     }
     return TRUE;
@@ -354,6 +394,10 @@ gboolean qg_swap_move_plan(const QgTarget *t, QgTablePlan *tp, const QgRequest *
         if (!swap_probe(node, &s->info, error))
             return FALSE;
     }
+    if (tp->blocker_ext &&
+        !check_nothing_hidden(t, m, tp->blocker_start * ss,
+                              (tp->blocker_start + tp->blocker_sectors) * ss, error))
+        return FALSE;
     if (!check_off(m, error))
         return FALSE;
 

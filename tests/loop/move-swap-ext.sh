@@ -171,7 +171,32 @@ start=$((831 * m)), size=$((191 * m)), type=83"
   refused "the partition numbers the system knows are not the table's" --move-swap "$P1"
   unmount_fs "$MNT"
   swapoff "$P5"
+
+  # a second data entry in partition 5's EBR: the kernel registers it (as
+  # partition 6), libfdisk does not read it; moving the extended partition
+  # would leave its data inside the grown partition 1
+  local ebr=$((702 * m - 2)) hidden=$((831 * m))
+  setup 512 xfs "label: dos
+start=$m, size=$((700 * m)), type=83
+start=$ebr, size=$((320 * m + 2)), type=5
+start=$((702 * m)), size=$((128 * m)), type=82"
+  # entry 2 of the EBR: type 0x83, start relative to the EBR, 64 MiB
+  printf '\x00\x00\x00\x00\x83\x00\x00\x00%b%b' \
+    "$(le32 $((hidden - ebr)))" "$(le32 $((64 * m)))" |
+    dd of="$D" bs=1 seek=$((ebr * 512 + 462)) conv=notrunc status=none
+  sync
+  addpart "$D" 6 "$hidden" $((64 * m))
+  on_exit "delpart $D 6 2>/dev/null || true"
+  ! sfdisk -d "$D" | grep -q "^$(part_dev "$D" 6) " ||
+    fail "libfdisk reads the EBR's second data entry: the case shows nothing"
+  refused "inside extended partition 2, which the table does not list there" --move-swap "$P1"
+  delpart "$D" 6
+  unmount_fs "$MNT"
+  swapoff "$P5"
 }
+
+# le32 N: N as 4 little-endian bytes, printf escapes
+le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 
 auto_case() {
   local before conf=$WORK/auto.conf
