@@ -144,10 +144,15 @@ static gboolean swap_on(const QgSwapInfo *s, const char *node, GError **error)
         return TRUE;
     if (s->priority >= 0)
         flags = SWAP_FLAG_PREFER | (s->priority & SWAP_FLAG_PRIO_MASK);
-    if (swapon(node, flags) != 0)
-        return qg_set_errno_error(error, errno,
+    if (swapon(node, flags) != 0) {
+        int err = errno;
+        /* on already: something else was quicker (swapon -a, a swap unit) */
+        if (err == EBUSY && qg_swap_active(node))
+            return TRUE;
+        return qg_set_errno_error(error, err,
                                   "%s: the swap moved but cannot be turned on again "
                                   "(swapon -a will)", node);
+    }
     return TRUE;
 }
 
