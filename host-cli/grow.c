@@ -27,8 +27,7 @@ static gboolean looks_like_uuid(const char *s)
     return (n == 36 && hex == 32) || (n == 32 && hex == 32);
 }
 
-/* By name, else (when it looks like one) by UUID. */
-static virDomainPtr find_domain(virConnectPtr conn, const char *name, GError **error)
+virDomainPtr vg_find_domain(virConnectPtr conn, const char *name, GError **error)
 {
     virDomainPtr dom = virDomainLookupByName(conn, name);
     if (!dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN && looks_like_uuid(name))
@@ -317,7 +316,7 @@ VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSetting
     g.label = label;
     vg_guest_progress(&g, "checking the domain and disk");
     if (!(g.dom = set->domain_uuid ? find_domain_uuid(conn, set->domain_uuid, &e)
-                                   : find_domain(conn, req->domain, &e)) ||
+                                   : vg_find_domain(conn, req->domain, &e)) ||
         !plan(conn, g.dom, o, &p, &vol, &e)) {
         fail_unchanged(conn, o, g_steal_pointer(&e));
         goto out;

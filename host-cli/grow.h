@@ -23,6 +23,10 @@ typedef struct {
     gint64 not_after;
 } VgSettings;
 
+/* The domain @name names: by name, else (when it looks like one) by UUID;
+ * VG_ERROR_NOT_FOUND when libvirt has no such domain. */
+virDomainPtr vg_find_domain(virConnectPtr conn, const char *name, GError **error);
+
 /* Never NULL: failures are in the outcome (exit code and message). */
 VgOutcome *vg_grow_one(virConnectPtr conn, const VgRequest *req, const VgSettings *set);
 

@@ -6,8 +6,6 @@
 #include "policy.h"
 
 #include <errno.h>
-#include <libvirt/virterror.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -135,26 +133,17 @@ static void domain_unlock(VgdWorkers *w, const char *uuid, DomainLock *d)
     g_mutex_unlock(&w->lock);
 }
 
-static gboolean looks_like_uuid(const char *s)
-{
-    size_t n = strlen(s), hex = 0;
-    for (const char *p = s; *p; p++)
-        hex += g_ascii_isxdigit(*p) != 0;
-    return (n == 36 && hex == 32) || (n == 32 && hex == 32);
-}
-
+/* The request's domain, as virt-grow finds it; *@why when there is none. */
 static virDomainPtr find_domain(virConnectPtr conn, const char *name, const char *node,
                                 char **why, gboolean *not_found)
 {
-    virDomainPtr dom = virDomainLookupByName(conn, name);
-    if (!dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN && looks_like_uuid(name))
-        dom = virDomainLookupByUUIDString(conn, name);
-    *not_found = !dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
-    if (!dom && *not_found)
-        *why = g_strdup_printf("refused by rule [domain]: node %s has no domain %s (%s)",
-                               node, name, vg_libvirt_error());
-    else if (!dom)
-        *why = g_strdup_printf("domain %s: %s", name, vg_libvirt_error());
+    g_autoptr(GError) e = NULL;
+    virDomainPtr dom = vg_find_domain(conn, name, &e);
+    *not_found = !dom && g_error_matches(e, VG_ERROR, VG_ERROR_NOT_FOUND);
+    if (!dom)  /* e: "domain NAME: libvirt's words" */
+        *why = *not_found ? g_strdup_printf("refused by rule [domain]: node %s has no %s", node,
+                                            e->message)
+                          : g_strdup(e->message);
     return dom;
 }
 
