@@ -183,6 +183,20 @@ static void ack_now(Daemon *d, uint64_t tag)
         disconnect(d, e);
 }
 
+/* A reply's message: @text (the reply's JSON) for the requester's
+ * @correlation_id. */
+static VgMessage *reply_message(const char *text, const char *correlation_id)
+{
+    VgMessage *m = vg_message_new();
+    m->body = g_bytes_new(text, strlen(text));
+    m->content_type = g_strdup("application/json");
+    m->correlation_id = g_strdup(correlation_id);
+    m->app_id = g_strdup("virt-growd");
+    m->type = g_strdup("virt-grow-reply");
+    m->persistent = TRUE;
+    return m;
+}
+
 /* The reply to one delivery, then (once confirmed) its acknowledgement. */
 static void answer(Daemon *d, const Delivery *dl, const char *reply)
 {
@@ -192,13 +206,7 @@ static void answer(Daemon *d, const Delivery *dl, const char *reply)
         ack_now(d, dl->tag);
         return;
     }
-    g_autoptr(VgMessage) m = vg_message_new();
-    m->body = g_bytes_new(reply, strlen(reply));
-    m->content_type = g_strdup("application/json");
-    m->correlation_id = g_strdup(dl->correlation_id);
-    m->app_id = g_strdup("virt-growd");
-    m->type = g_strdup("virt-grow-reply");
-    m->persistent = TRUE;
+    g_autoptr(VgMessage) m = reply_message(reply, dl->correlation_id);
     m->timestamp = (uint64_t)(g_get_real_time() / G_USEC_PER_SEC);
     publish(d, "", dl->reply_to, m, dl->tag);
 }
@@ -238,13 +246,7 @@ static void dead_letter(Daemon *d, const VgMessage *m, const char *id, const cha
         g_autofree char *text = vg_wire_reply_text(d->schema, r, NULL);
         g_autoptr(Delivery) dl = delivery_of(m, d->gen);
         if (text) {
-            g_autoptr(VgMessage) rm = vg_message_new();
-            rm->body = g_bytes_new(text, strlen(text));
-            rm->content_type = g_strdup("application/json");
-            rm->correlation_id = g_strdup(dl->correlation_id);
-            rm->app_id = g_strdup("virt-growd");
-            rm->type = g_strdup("virt-grow-reply");
-            rm->persistent = TRUE;
+            g_autoptr(VgMessage) rm = reply_message(text, dl->correlation_id);
             if (!publish(d, "", m->reply_to, rm, 0))
                 return;
         }
